@@ -1,0 +1,157 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use sysgen::graph::Request;
+use sysgen::source::SourceOptions;
+use sysgen::{GraphOptions, UserError};
+
+/// Generate build files that compile the Rust standard library with rustc directly.
+#[derive(Parser)]
+#[command(name = "sysgen", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the resolved unit graph (JSON or Graphviz DOT).
+    Graph {
+        #[command(flatten)]
+        sel: Selection,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Download the registry crates the standard library depends on (runs cargo; set-up only).
+    Fetch {
+        #[command(flatten)]
+        src: SourceArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Dot,
+}
+
+#[derive(Args, Clone)]
+struct SourceArgs {
+    /// The standard library source (rust-src's `library` directory).
+    /// Default: $SYSGEN_RUST_SRC, $XARGO_RUST_SRC, or the compiler's rust-src component.
+    #[arg(long, value_name = "DIR")]
+    rust_src: Option<PathBuf>,
+    /// The compiler. Default: $RUSTC, or `rustc` on PATH.
+    #[arg(long, value_name = "PATH")]
+    rustc: Option<PathBuf>,
+    /// A `cargo vendor` directory holding std's registry dependencies.
+    /// Default: the Cargo home's registry source cache.
+    #[arg(long, value_name = "DIR")]
+    vendor: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    fn options(&self) -> SourceOptions {
+        SourceOptions {
+            rust_src: self.rust_src.clone(),
+            rustc: self.rustc.clone(),
+            vendor: self.vendor.clone(),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct Selection {
+    #[command(flatten)]
+    src: SourceArgs,
+    /// Target triple or target-spec JSON file; may be given several times.
+    /// Default: the host.
+    #[arg(long = "target", value_name = "TRIPLE|FILE")]
+    targets: Vec<String>,
+    /// Crates to build, like `-Zbuild-std=…`. Default: std and the panic
+    /// runtime where the target supports std, core otherwise.
+    #[arg(long, value_delimiter = ',', value_name = "CRATES")]
+    crates: Option<Vec<String>>,
+    /// Features of the standard library, like `-Zbuild-std-features=…`.
+    /// Default: the ones cargo enables (plus compiler-builtins-mem without libc).
+    #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
+    features: Option<Vec<String>>,
+    /// Panic strategy: unwind, abort or immediate-abort.
+    #[arg(long, default_value = "unwind")]
+    panic: String,
+}
+
+impl Selection {
+    fn options(&self, host_default: bool) -> Result<GraphOptions> {
+        let mut targets = self.targets.clone();
+        if targets.is_empty() && host_default {
+            targets.push(sysgen::source::find_rustc(&self.src.options())?.host);
+        }
+        Ok(GraphOptions {
+            sources: self.src.options(),
+            targets,
+            request: Request {
+                crates: self.crates.clone(),
+                features: self
+                    .features
+                    .clone()
+                    .map(|f| f.into_iter().filter(|s| !s.is_empty()).collect()),
+                panic: self.panic.clone(),
+            },
+        })
+    }
+}
+
+fn write_output(output: Option<&PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => sysgen::util::write_atomic(p, text.as_bytes()),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Graph {
+            sel,
+            format,
+            output,
+        } => {
+            let g = sysgen::load_graph(&sel.options(true)?)?;
+            let text = match format {
+                Format::Json => sysgen::emit::json::to_string(&g),
+                Format::Dot => sysgen::emit::dot::to_string(&g)?,
+            };
+            write_output(output.as_ref(), &text)
+        }
+        Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(u) = e.downcast_ref::<UserError>() {
+                eprintln!("sysgen: error: {u}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("sysgen: internal error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

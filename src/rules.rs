@@ -1,0 +1,87 @@
+//! Per-crate knowledge that the manifests do not state, read from `rules/`.
+//!
+//! The files are compiled into the binary, so sysgen needs no data directory
+//! at run time; `SYSGEN_RULES_DIR` points at another copy for experiments.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use cargo_platform::Platform;
+use serde::Deserialize;
+
+use crate::target::Target;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BuildStd {
+    pub implies: BTreeMap<String, Vec<String>>,
+    pub resolve_roots: Vec<String>,
+    pub default_features: Vec<String>,
+    pub default_crates_std: Vec<String>,
+    pub default_crates_no_std: Vec<String>,
+    pub panic_runtime: BTreeMap<String, String>,
+    #[serde(default)]
+    pub target_features: Vec<TargetFeatures>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFeatures {
+    pub when: String,
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub build_std: BuildStd,
+}
+
+const BUILD_STD: &str = include_str!("../rules/build-std.toml");
+
+fn read(name: &str, builtin: &'static str) -> Result<String> {
+    match std::env::var_os("SYSGEN_RULES_DIR") {
+        Some(dir) => {
+            let p = std::path::Path::new(&dir).join(name);
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+        }
+        None => Ok(builtin.to_string()),
+    }
+}
+
+impl Rules {
+    pub fn load() -> Result<Rules> {
+        let build_std: BuildStd = toml::from_str(&read("build-std.toml", BUILD_STD)?)
+            .context("parsing rules/build-std.toml")?;
+        Ok(Rules { build_std })
+    }
+
+    /// Expand requested crates with what they imply.
+    pub fn expand_crates(&self, crates: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = crates.to_vec();
+        for c in crates {
+            for i in self.build_std.implies.get(c).into_iter().flatten() {
+                if !out.contains(i) {
+                    out.push(i.clone());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The default feature list for a target.
+    pub fn default_features(&self, target: &Target) -> Result<Vec<String>> {
+        let mut f = self.build_std.default_features.clone();
+        for tf in &self.build_std.target_features {
+            let p: Platform = tf
+                .when
+                .parse()
+                .with_context(|| format!("rules: bad cfg `{}`", tf.when))?;
+            if target.matches(Some(&p)) {
+                f.extend(tf.features.iter().cloned());
+            }
+        }
+        Ok(f)
+    }
+}

@@ -1,0 +1,168 @@
+//! Targets: built-in triples and target-spec JSON files, and what rustc
+//! says about them (`--print cfg`, the spec's `metadata.std`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use cargo_platform::{Cfg, Platform};
+
+use crate::{user_bail, user_err};
+
+/// How sysgen calls the compiler.
+#[derive(Debug, Clone)]
+pub struct Rustc {
+    pub path: PathBuf,
+    pub sysroot: PathBuf,
+    pub host: String,
+    /// `rustc -vV` first line, for the build's fingerprint.
+    pub version: String,
+}
+
+impl Rustc {
+    pub fn probe(path: &Path) -> Result<Rustc> {
+        let out = Command::new(path).arg("-vV").output().map_err(|e| {
+            user_err!(
+                "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+                path.display()
+            )
+        })?;
+        if !out.status.success() {
+            user_bail!(
+                "`{} -vV` failed: {}; pass a working compiler with --rustc PATH",
+                path.display(),
+                first_line(&out.stderr)
+            );
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let host = text
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .context("rustc -vV printed no host")?
+            .to_string();
+        let version = text.lines().next().unwrap_or("").to_string();
+        // `-vV` exits before `--print`; ask for the sysroot separately.
+        let out = Command::new(path).args(["--print", "sysroot"]).output()?;
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        // Prefer the real compiler over a rustup proxy: build files then name
+        // a binary whose change ninja can see.
+        let real = sysroot.join("bin").join("rustc");
+        let path = if real.is_file() {
+            real
+        } else {
+            path.to_path_buf()
+        };
+        Ok(Rustc {
+            path,
+            sysroot,
+            host,
+            version,
+        })
+    }
+}
+
+fn first_line(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+        .to_string()
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The name rustc and the sysroot use: a triple, or a JSON file's stem.
+    pub name: String,
+    /// What to pass to `--target`: the triple, or the JSON file's absolute path.
+    pub arg: String,
+    /// The JSON file for custom targets.
+    pub spec_file: Option<PathBuf>,
+    pub cfg: Vec<Cfg>,
+    /// `metadata.std` of the target spec.
+    pub supports_std: Option<bool>,
+}
+
+impl Target {
+    pub fn matches(&self, platform: Option<&Platform>) -> bool {
+        platform.is_none_or(|p| p.matches(&self.name, &self.cfg))
+    }
+
+    pub fn cfg_value(&self, key: &str) -> Option<&str> {
+        self.cfg.iter().find_map(|c| match c {
+            Cfg::KeyPair(k, v) if k.as_str() == key => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn has_cfg(&self, name: &str) -> bool {
+        self.cfg
+            .iter()
+            .any(|c| matches!(c, Cfg::Name(n) if n.as_str() == name))
+    }
+
+    /// Whether std is expected to build (cargo's `maybe_support_std`).
+    pub fn maybe_supports_std(&self) -> bool {
+        self.supports_std != Some(false)
+    }
+
+    pub fn probe(rustc: &Rustc, spec: &str) -> Result<Target> {
+        let (name, arg, spec_file) = if spec.ends_with(".json") {
+            let p = Path::new(spec);
+            if !p.is_file() {
+                user_bail!(
+                    "target spec file {spec} does not exist; pass a built-in triple or an existing .json file"
+                );
+            }
+            let abs = std::fs::canonicalize(p)?;
+            let stem = abs.file_stem().unwrap().to_string_lossy().to_string();
+            (stem, abs.to_string_lossy().to_string(), Some(abs))
+        } else {
+            (spec.to_string(), spec.to_string(), None)
+        };
+        let out = Command::new(&rustc.path)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args([
+                "-Zunstable-options",
+                "--print",
+                "cfg",
+                "--print",
+                "target-spec-json",
+                "--target",
+                &arg,
+            ])
+            .output()
+            .with_context(|| format!("running {}", rustc.path.display()))?;
+        if !out.status.success() {
+            let msg = first_line(&out.stderr);
+            if spec_file.is_some() {
+                user_bail!(
+                    "target spec {spec} is invalid: {msg}; fix the JSON (compare `rustc -Z unstable-options --print target-spec-json --target <triple>`)"
+                );
+            }
+            user_bail!(
+                "unknown target `{spec}`: {msg}; see `rustc --print target-list` or pass a target-spec .json file"
+            );
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let json_start = text.find("\n{").map(|i| i + 1).unwrap_or(text.len());
+        let (cfg_text, json_text) = text.split_at(json_start);
+        let mut cfg = Vec::new();
+        for line in cfg_text.lines().filter(|l| !l.trim().is_empty()) {
+            cfg.push(
+                line.parse::<Cfg>()
+                    .map_err(|e| anyhow::anyhow!("rustc printed cfg `{line}`: {e}"))?,
+            );
+        }
+        let supports_std = serde_json::from_str::<serde_json::Value>(json_text)
+            .ok()
+            .and_then(|v| v.get("metadata")?.get("std")?.as_bool());
+        Ok(Target {
+            name,
+            arg,
+            spec_file,
+            cfg,
+            supports_std,
+        })
+    }
+}

@@ -1,0 +1,324 @@
+//! The library workspace: `library/Cargo.toml`, `library/Cargo.lock`, and the
+//! package behind every dependency edge.
+//!
+//! Nothing here hard-codes the library's layout. Members, `[patch]`,
+//! profiles and every path come from the workspace manifest; registry
+//! packages come from the lockfile and are looked up in a vendor directory or
+//! in the Cargo home's registry source cache.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use cargo_util_schemas::lockfile::TomlLockfile;
+use cargo_util_schemas::manifest::{TomlProfiles, TomlWorkspace};
+
+use crate::error::toml_error_line;
+use crate::manifest::{self, Dependency, Package};
+use crate::{user_bail, user_err};
+
+pub type PkgId = usize;
+
+/// Where registry package sources are looked up.
+#[derive(Debug, Clone)]
+pub enum RegistrySources {
+    /// A `cargo vendor` directory.
+    Vendor(PathBuf),
+    /// `$CARGO_HOME/registry/src/*/`.
+    CargoHome(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+struct LockEntry {
+    name: String,
+    version: semver::Version,
+    registry: bool,
+    /// `name version` strings of its dependencies, as the lockfile writes them.
+    deps: Vec<(String, Option<String>)>,
+}
+
+pub struct Workspace {
+    /// The `library/` directory.
+    pub root: PathBuf,
+    pub root_manifest: PathBuf,
+    pub lockfile: PathBuf,
+    pub profiles: TomlProfiles,
+    ws_table: TomlWorkspace,
+    patches: BTreeMap<String, PathBuf>,
+    lock: Vec<LockEntry>,
+    pub registry: RegistrySources,
+    /// Loaded packages; a `PkgId` indexes this.
+    pub packages: Vec<Package>,
+    by_manifest: HashMap<PathBuf, PkgId>,
+    /// `(package, version)` of registry packages whose source is missing.
+    pub missing: BTreeSet<(String, String)>,
+    /// Every file read so far (for the generator's rebuild rule).
+    pub inputs: BTreeSet<PathBuf>,
+}
+
+impl Workspace {
+    pub fn load(library: &Path, registry: RegistrySources) -> Result<Workspace> {
+        let root_manifest = library.join("Cargo.toml");
+        let lockfile = library.join("Cargo.lock");
+        if !root_manifest.is_file() {
+            user_bail!(
+                "no Cargo.toml in the rust-src library directory {}; install it with `rustup component add rust-src` or pass --rust-src DIR",
+                library.display()
+            );
+        }
+        let (m, _) = manifest::read_toml_manifest(&root_manifest)?;
+        let ws_table = m.workspace.clone().ok_or_else(|| {
+            user_err!(
+                "{} has no [workspace] table; --rust-src must point at the standard library's `library` directory",
+                root_manifest.display()
+            )
+        })?;
+        let mut patches = BTreeMap::new();
+        for (_source, table) in m.patch.iter().flatten() {
+            for (name, dep) in table {
+                if let cargo_util_schemas::manifest::TomlDependency::Detailed(d) = dep {
+                    if let Some(p) = &d.path {
+                        patches.insert(name.to_string(), library.join(p));
+                    }
+                }
+            }
+        }
+        if !lockfile.is_file() {
+            user_bail!(
+                "no Cargo.lock beside {}; sysgen needs the lockfile rust-src ships (reinstall with `rustup component add rust-src`)",
+                root_manifest.display()
+            );
+        }
+        let text = std::fs::read_to_string(&lockfile)?;
+        let lock: TomlLockfile = toml::from_str(&text).map_err(|e| {
+            user_err!(
+                "malformed lockfile {}: {}; reinstall rust-src with `rustup component add rust-src`",
+                lockfile.display(),
+                toml_error_line(&e, &text)
+            )
+        })?;
+        let mut entries = Vec::new();
+        for p in lock.package.unwrap_or_default() {
+            let version = semver::Version::parse(&p.version).map_err(|e| {
+                user_err!(
+                    "malformed lockfile {}: package `{}` has version `{}`: {e}",
+                    lockfile.display(),
+                    p.name,
+                    p.version
+                )
+            })?;
+            entries.push(LockEntry {
+                name: p.name,
+                version,
+                registry: p.source.as_ref().is_some_and(|s| {
+                    s.source_str().starts_with("registry+") || s.source_str().starts_with("sparse+")
+                }),
+                deps: p
+                    .dependencies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| (d.name, d.version))
+                    .collect(),
+            });
+        }
+        let mut inputs = BTreeSet::new();
+        inputs.insert(root_manifest.clone());
+        inputs.insert(lockfile.clone());
+        Ok(Workspace {
+            root: library.to_path_buf(),
+            root_manifest,
+            lockfile,
+            profiles: m.profile.clone().unwrap_or_default(),
+            ws_table,
+            patches,
+            lock: entries,
+            registry,
+            packages: Vec::new(),
+            by_manifest: HashMap::new(),
+            missing: BTreeSet::new(),
+            inputs,
+        })
+    }
+
+    pub fn is_patched(&self, package: &str) -> bool {
+        self.patches.contains_key(package)
+    }
+
+    /// The package whose manifest is `dir/Cargo.toml`.
+    pub fn load_path(&mut self, dir: &Path) -> Result<PkgId> {
+        let manifest = normalize(&dir.join("Cargo.toml"));
+        if let Some(&id) = self.by_manifest.get(&manifest) {
+            return Ok(id);
+        }
+        if !manifest.is_file() {
+            user_bail!(
+                "{} does not exist; the rust-src tree is incomplete (reinstall with `rustup component add rust-src`)",
+                manifest.display()
+            );
+        }
+        let inside = manifest.starts_with(&self.root);
+        let pkg = manifest::load_package(&manifest, inside.then_some(&self.ws_table))?;
+        self.inputs.insert(manifest.clone());
+        let id = self.packages.len();
+        self.packages.push(pkg);
+        self.by_manifest.insert(manifest, id);
+        Ok(id)
+    }
+
+    /// Find a package by name among the loaded ones, or as a path package
+    /// reachable from the workspace members.
+    pub fn find_loaded(&self, name: &str) -> Option<PkgId> {
+        let mut found: Vec<PkgId> = (0..self.packages.len())
+            .filter(|&i| self.packages[i].name == name)
+            .collect();
+        found.sort_by_key(|&i| self.packages[i].manifest_path.clone());
+        found.first().copied()
+    }
+
+    /// Load the workspace members (and, through `load_dep`, whatever they reach).
+    pub fn load_members(&mut self) -> Result<Vec<PkgId>> {
+        let mut ids = Vec::new();
+        for member in self.ws_table.members.clone().unwrap_or_default() {
+            let dir = self.root.join(&member);
+            ids.push(self.load_path(&dir)?);
+        }
+        Ok(ids)
+    }
+
+    /// The package a dependency edge of `from` points at. `None` when the
+    /// package is a registry package whose source is not on this machine (it
+    /// is then recorded in `missing`).
+    pub fn load_dep(&mut self, from: PkgId, dep_index: usize) -> Result<Option<PkgId>> {
+        let dep: Dependency = self.packages[from].deps[dep_index].clone();
+        if let Some(path) = &dep.path {
+            return self.load_path(path).map(Some);
+        }
+        if let Some(path) = self.patches.get(&dep.package).cloned() {
+            return self.load_path(&path).map(Some);
+        }
+        let from_pkg = &self.packages[from];
+        let from_lock = self
+            .lock
+            .iter()
+            .find(|e| e.name == from_pkg.name && e.version == from_pkg.version);
+        let candidates: Vec<&LockEntry> = self
+            .lock
+            .iter()
+            .filter(|e| e.registry && e.name == dep.package)
+            .filter(|e| dep.req.as_ref().is_none_or(|r| r.matches(&e.version)))
+            .collect();
+        let chosen = match candidates.len() {
+            0 => None,
+            1 => Some(candidates[0]),
+            _ => candidates.iter().copied().find(|e| {
+                from_lock.is_some_and(|f| {
+                    f.deps.iter().any(|(n, v)| {
+                        *n == e.name && v.as_deref().is_none_or(|v| v == e.version.to_string())
+                    })
+                })
+            }),
+        };
+        let Some(entry) = chosen else {
+            user_bail!(
+                "{} has no entry for `{}` {} (needed by `{}`); the lockfile and the manifests disagree, reinstall rust-src with `rustup component add rust-src`",
+                self.lockfile.display(),
+                dep.package,
+                dep.req.map(|r| r.to_string()).unwrap_or_default(),
+                from_pkg.name
+            );
+        };
+        let (name, version) = (entry.name.clone(), entry.version.clone());
+        match self.registry_dir(&name, &version) {
+            Some(dir) => {
+                let id = self.load_path(&dir)?;
+                let got = &self.packages[id];
+                if got.version != version || got.name != name {
+                    user_bail!(
+                        "{} holds `{} {}` but Cargo.lock wants `{name} {version}`; refresh the sources with `sysgen fetch`",
+                        dir.display(),
+                        got.name,
+                        got.version
+                    );
+                }
+                Ok(Some(id))
+            }
+            None => {
+                self.missing.insert((name, version.to_string()));
+                Ok(None)
+            }
+        }
+    }
+
+    fn registry_dir(&self, name: &str, version: &semver::Version) -> Option<PathBuf> {
+        let versioned = format!("{name}-{version}");
+        match &self.registry {
+            RegistrySources::Vendor(dir) => {
+                let a = dir.join(&versioned);
+                if a.join("Cargo.toml").is_file() {
+                    return Some(a);
+                }
+                // `cargo vendor` without --versioned-dirs uses the bare name
+                // for the only version of a package.
+                let b = dir.join(name);
+                let text = std::fs::read_to_string(b.join("Cargo.toml")).ok()?;
+                let wanted = format!("version = \"{version}\"");
+                text.lines().any(|l| l.trim() == wanted).then_some(b)
+            }
+            RegistrySources::CargoHome(home) => {
+                let src = home.join("registry").join("src");
+                let mut indexes: Vec<PathBuf> = std::fs::read_dir(&src)
+                    .ok()?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                indexes.sort();
+                indexes
+                    .into_iter()
+                    .map(|i| i.join(&versioned))
+                    .find(|d| d.join("Cargo.toml").is_file())
+            }
+        }
+    }
+
+    /// The one error for every missing registry source.
+    pub fn check_missing(&self) -> Result<()> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = self
+            .missing
+            .iter()
+            .map(|(n, v)| format!("{n} {v}"))
+            .collect();
+        let (place, fix) = match &self.registry {
+            RegistrySources::Vendor(d) => (
+                format!("vendor directory {}", d.display()),
+                format!("sysgen fetch --vendor {}", d.display()),
+            ),
+            RegistrySources::CargoHome(h) => (
+                format!("Cargo home {}", h.display()),
+                "sysgen fetch".to_string(),
+            ),
+        };
+        user_bail!(
+            "the standard library needs registry sources that are not in the {place}: {}; run `{fix}`",
+            list.join(", ")
+        )
+    }
+}
+
+/// Lexically normalise `a/b/../c` to `a/c` so one package has one path.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
+}
