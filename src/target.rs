@@ -106,6 +106,25 @@ impl Target {
         self.supports_std != Some(false)
     }
 
+    /// A target from `rustc --print cfg` text, without asking rustc (tests,
+    /// and cached probes).
+    pub fn from_cfg_text(name: &str, cfg_text: &str, supports_std: Option<bool>) -> Result<Target> {
+        let mut cfg = Vec::new();
+        for line in cfg_text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            cfg.push(
+                line.parse::<Cfg>()
+                    .map_err(|e| anyhow::anyhow!("cfg `{line}`: {e}"))?,
+            );
+        }
+        Ok(Target {
+            name: name.to_string(),
+            arg: name.to_string(),
+            spec_file: None,
+            cfg,
+            supports_std,
+        })
+    }
+
     pub fn probe(rustc: &Rustc, spec: &str) -> Result<Target> {
         let (name, arg, spec_file) = if spec.ends_with(".json") {
             let p = Path::new(spec);

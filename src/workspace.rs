@@ -101,7 +101,7 @@ impl Workspace {
         for p in lock.package.unwrap_or_default() {
             let version = semver::Version::parse(&p.version).map_err(|e| {
                 user_err!(
-                    "malformed lockfile {}: package `{}` has version `{}`: {e}",
+                    "malformed lockfile {}: package `{}` has version `{}` ({e}); reinstall rust-src with `rustup component add rust-src`",
                     lockfile.display(),
                     p.name,
                     p.version

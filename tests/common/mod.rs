@@ -1,0 +1,139 @@
+//! Shared helpers for the fast tests: the mock library workspace in
+//! `tests/mock`, and synthetic targets that need no rustc.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use sysgen::graph::{BuildGraph, Platform, Request, Unit, UnitKind};
+use sysgen::rules::Rules;
+use sysgen::target::{Rustc, Target};
+use sysgen::workspace::{RegistrySources, Workspace};
+
+pub fn mock_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mock")
+}
+
+pub const LINUX: &str = r#"
+panic="unwind"
+target_arch="x86_64"
+target_endian="little"
+target_env="gnu"
+target_family="unix"
+target_os="linux"
+target_pointer_width="64"
+target_vendor="unknown"
+unix
+"#;
+
+pub const BARE: &str = r#"
+panic="abort"
+target_arch="arm"
+target_endian="little"
+target_env=""
+target_os="none"
+target_pointer_width="32"
+target_vendor="unknown"
+"#;
+
+pub fn linux() -> Target {
+    Target::from_cfg_text("x86_64-unknown-linux-gnu", LINUX, Some(true)).unwrap()
+}
+
+pub fn bare() -> Target {
+    Target::from_cfg_text("thumbv6m-none-eabi", BARE, Some(false)).unwrap()
+}
+
+pub fn fake_rustc() -> Rustc {
+    Rustc {
+        path: PathBuf::from("/opt/rust/bin/rustc"),
+        sysroot: PathBuf::from("/opt/rust"),
+        host: "x86_64-unknown-linux-gnu".into(),
+        version: "rustc 1.95.0 (test)".into(),
+    }
+}
+
+pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
+    Request {
+        crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
+        features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
+        panic: "unwind".into(),
+    }
+}
+
+pub fn graph_in(
+    library: &Path,
+    vendor: &Path,
+    targets: Vec<Target>,
+    req: &Request,
+) -> anyhow::Result<BuildGraph> {
+    let ws = Workspace::load(library, RegistrySources::Vendor(vendor.to_path_buf()))?;
+    BuildGraph::build(ws, fake_rustc(), targets, linux(), &Rules::load()?, req)
+}
+
+pub fn graph(targets: Vec<Target>, req: &Request) -> BuildGraph {
+    let m = mock_dir();
+    graph_in(&m.join("library"), &m.join("vendor"), targets, req).expect("mock graph builds")
+}
+
+/// The unit of `krate` of `kind` for target index `t` (or the host).
+pub fn unit<'g>(
+    g: &'g BuildGraph,
+    krate: &str,
+    kind: UnitKind,
+    plat: Platform,
+) -> Option<&'g Unit> {
+    g.graph
+        .node_weights()
+        .find(|u| g.ws.packages[u.pkg].name == krate && u.kind == kind && u.platform == plat)
+}
+
+pub fn lib<'g>(g: &'g BuildGraph, krate: &str) -> &'g Unit {
+    unit(g, krate, UnitKind::Lib, Platform::Target(0))
+        .unwrap_or_else(|| panic!("no lib unit for {krate}"))
+}
+
+/// Crate names of every library unit for target 0.
+pub fn lib_names(g: &BuildGraph) -> Vec<String> {
+    let mut v: Vec<String> = g
+        .graph
+        .node_weights()
+        .filter(|u| u.kind == UnitKind::Lib && u.platform == Platform::Target(0))
+        .map(|u| g.ws.packages[u.pkg].name.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn user_error(e: &anyhow::Error) -> String {
+    e.downcast_ref::<sysgen::UserError>()
+        .unwrap_or_else(|| panic!("expected a user error, got: {e:#}"))
+        .0
+        .clone()
+}
+
+/// A fresh empty directory under the target dir (kept for post-mortems).
+pub fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "t-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
