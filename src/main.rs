@@ -29,6 +29,23 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Write DIR/build.ninja, which builds a sysroot by calling rustc directly.
+    Ninja {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Generate build.ninja and run ninja on it (Xargo's one-step experience).
+    Build {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Run one build script for a generated build (called by build.ninja).
+    #[command(hide = true)]
+    RunBuildScript { spec: PathBuf },
     /// Download the registry crates the standard library depends on (runs cargo; set-up only).
     Fetch {
         #[command(flatten)]
@@ -88,6 +105,51 @@ struct Selection {
     panic: String,
 }
 
+#[derive(Args, Clone)]
+struct BuildArgs {
+    /// Output directory for build.ninja and sysroot/.
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR", default_value = ".")]
+    out_dir: PathBuf,
+    /// dev, release, or a profile of the library's Cargo.toml (dist: the
+    /// settings of the std rustup ships).
+    #[arg(long, default_value = "release")]
+    profile: String,
+    /// Extra rustc flags for every sysroot crate, space-separated (added to
+    /// CARGO_ENCODED_RUSTFLAGS or RUSTFLAGS).
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    rustflags: Option<String>,
+    /// One extra rustc flag, exactly as given (repeatable).
+    #[arg(
+        long = "rustflag",
+        value_name = "FLAG",
+        allow_hyphen_values = true,
+        hide = true
+    )]
+    rustflag: Vec<String>,
+    /// Ignore RUSTFLAGS and CARGO_ENCODED_RUSTFLAGS (the regeneration rule
+    /// passes the flags it captured explicitly).
+    #[arg(long, hide = true)]
+    no_env_rustflags: bool,
+}
+
+impl BuildArgs {
+    fn options(&self) -> sysgen::BuildOptions {
+        let mut flags = Vec::new();
+        if !self.no_env_rustflags {
+            flags = sysgen::env_rustflags();
+        }
+        if let Some(f) = &self.rustflags {
+            flags.extend(f.split_whitespace().map(str::to_string));
+        }
+        flags.extend(self.rustflag.iter().cloned());
+        sysgen::BuildOptions {
+            out_dir: self.out_dir.clone(),
+            profile: self.profile.clone(),
+            rustflags: flags,
+        }
+    }
+}
+
 impl Selection {
     fn options(&self, host_default: bool) -> Result<GraphOptions> {
         let mut targets = self.targets.clone();
@@ -137,6 +199,16 @@ fn run(cli: Cli) -> Result<()> {
             write_output(output.as_ref(), &text)
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
+        Command::Ninja { sel, build } => {
+            let path = sysgen::generate_ninja(&sel.options(true)?, &build.options())?;
+            eprintln!("sysgen: wrote {}", path.display());
+            Ok(())
+        }
+        Command::Build { sel, build } => {
+            let path = sysgen::generate_ninja(&sel.options(true)?, &build.options())?;
+            sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
+        }
+        Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Dependency {
 pub struct LibTarget {
     /// Crate name (`-` already replaced by `_`).
     pub name: String,
+    /// `crate-type` as written (empty: `lib`).
+    pub crate_types: Vec<String>,
     pub path: PathBuf,
     pub edition: String,
 }
@@ -87,6 +89,14 @@ pub struct Package {
 }
 
 impl Package {
+    /// Whether the library asks for an `rlib` by name (std: `["dylib", "rlib"]`);
+    /// sysroots hold rlibs only.
+    pub fn crate_types_has_rlib(&self) -> bool {
+        self.lib
+            .as_ref()
+            .is_some_and(|l| l.crate_types.iter().any(|t| t == "rlib"))
+    }
+
     pub fn dir(&self) -> &Path {
         self.manifest_path.parent().expect("manifest has a parent")
     }
@@ -173,12 +183,18 @@ pub fn load_package(path: &Path, ws: Option<&TomlWorkspace>) -> Result<Package> 
             .unwrap_or_else(|| dir.join("src/lib.rs"));
         Some(LibTarget {
             name: lname,
+            crate_types: l
+                .crate_type
+                .clone()
+                .or(l.crate_type2.clone())
+                .unwrap_or_default(),
             path: lpath,
             edition: l.edition.clone().unwrap_or_else(|| edition.clone()),
         })
     } else if dir.join("src/lib.rs").exists() {
         Some(LibTarget {
             name: name.replace('-', "_"),
+            crate_types: Vec::new(),
             path: dir.join("src/lib.rs"),
             edition: edition.clone(),
         })

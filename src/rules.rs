@@ -31,12 +31,39 @@ pub struct TargetFeatures {
     pub features: Vec<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitFlags {
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RustcRules {
+    pub target_lib: UnitFlags,
+    pub host: UnitFlags,
+    pub check_cfg: CheckCfg,
+    #[serde(default, rename = "crate")]
+    pub krate: BTreeMap<String, UnitFlags>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckCfg {
+    pub always: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub build_std: BuildStd,
+    pub rustc: RustcRules,
 }
 
 const BUILD_STD: &str = include_str!("../rules/build-std.toml");
+const RUSTC: &str = include_str!("../rules/rustc.toml");
 
 fn read(name: &str, builtin: &'static str) -> Result<String> {
     match std::env::var_os("SYSGEN_RULES_DIR") {
@@ -52,7 +79,9 @@ impl Rules {
     pub fn load() -> Result<Rules> {
         let build_std: BuildStd = toml::from_str(&read("build-std.toml", BUILD_STD)?)
             .context("parsing rules/build-std.toml")?;
-        Ok(Rules { build_std })
+        let rustc: RustcRules =
+            toml::from_str(&read("rustc.toml", RUSTC)?).context("parsing rules/rustc.toml")?;
+        Ok(Rules { build_std, rustc })
     }
 
     /// Expand requested crates with what they imply.

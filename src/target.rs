@@ -17,6 +17,8 @@ pub struct Rustc {
     pub host: String,
     /// `rustc -vV` first line, for the build's fingerprint.
     pub version: String,
+    /// `commit-hash` of `rustc -vV`: the prebuilt std's `/rustc/<hash>` prefix.
+    pub commit_hash: Option<String>,
 }
 
 impl Rustc {
@@ -41,6 +43,11 @@ impl Rustc {
             .context("rustc -vV printed no host")?
             .to_string();
         let version = text.lines().next().unwrap_or("").to_string();
+        let commit_hash = text
+            .lines()
+            .find_map(|l| l.strip_prefix("commit-hash: "))
+            .filter(|h| *h != "unknown")
+            .map(str::to_string);
         // `-vV` exits before `--print`; ask for the sysroot separately.
         let out = Command::new(path).args(["--print", "sysroot"]).output()?;
         let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
@@ -57,6 +64,7 @@ impl Rustc {
             sysroot,
             host,
             version,
+            commit_hash,
         })
     }
 }

@@ -35,3 +35,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     }
     result
 }
+
+/// Set a file's modification time to now (a regenerated build.ninja must be
+/// newer than what it was regenerated from, even when its text is the same).
+pub fn touch(path: &Path) -> Result<()> {
+    let f = std::fs::OpenOptions::new().append(true).open(path)?;
+    f.set_modified(std::time::SystemTime::now())?;
+    Ok(())
+}

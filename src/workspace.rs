@@ -279,6 +279,20 @@ impl Workspace {
         }
     }
 
+    /// The directory registry sources live under (for path remapping).
+    pub fn registry_root(&self) -> Option<PathBuf> {
+        match &self.registry {
+            RegistrySources::Vendor(d) => Some(d.clone()),
+            RegistrySources::CargoHome(h) => {
+                // The index directory that actually holds the loaded packages.
+                self.packages
+                    .iter()
+                    .find(|p| p.manifest_path.starts_with(h))
+                    .and_then(|p| p.dir().parent().map(Path::to_path_buf))
+            }
+        }
+    }
+
     /// The one error for every missing registry source.
     pub fn check_missing(&self) -> Result<()> {
         if self.missing.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod dot;
 pub mod json;
+pub mod ninja;
 
 use anyhow::{Context, Result};
 

@@ -49,6 +49,7 @@ pub fn fake_rustc() -> Rustc {
         sysroot: PathBuf::from("/opt/rust"),
         host: "x86_64-unknown-linux-gnu".into(),
         version: "rustc 1.95.0 (test)".into(),
+        commit_hash: None,
     }
 }
 

@@ -1,0 +1,134 @@
+//! `sysgen ninja`: the plan as a Ninja file (from `templates/build.ninja.j2`).
+//!
+//! Every path is escaped twice over: for the shell (the command line) and
+//! for Ninja (`$`, and in build lines also spaces and colons).
+
+use anyhow::Result;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::plan::{ActionKind, Plan};
+
+const TEMPLATE: &str = include_str!("../../templates/build.ninja.j2");
+
+/// Escape a path for a Ninja `build` line.
+pub fn ninja_path(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '$' => o.push_str("$$"),
+            ' ' => o.push_str("$ "),
+            ':' => o.push_str("$:"),
+            '\n' => o.push_str("$\n"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Escape a variable value for Ninja.
+pub fn ninja_value(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+/// Quote one word for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// `env K=V … program args…` as one shell command line.
+pub fn command_line(env: &[(String, String)], program: &str, args: &[String]) -> String {
+    let mut words = Vec::new();
+    if !env.is_empty() {
+        words.push("env".to_string());
+        for (k, v) in env {
+            words.push(shell_quote(&format!("{k}={v}")));
+        }
+    }
+    words.push(shell_quote(program));
+    words.extend(args.iter().map(|a| shell_quote(a)));
+    words.join(" ")
+}
+
+#[derive(Serialize)]
+struct Edge {
+    outputs: String,
+    rule: &'static str,
+    inputs: String,
+    implicit: String,
+    cmd: String,
+    depfile: String,
+    desc: String,
+}
+
+#[derive(Serialize)]
+struct Sysroot {
+    name: String,
+    phony: String,
+    libs: String,
+}
+
+pub struct NinjaMeta {
+    pub version: String,
+    pub rust_src: String,
+    pub profile: String,
+    pub regen_cmd: String,
+    pub regen_inputs: Vec<String>,
+}
+
+fn paths(v: &[String]) -> String {
+    v.iter()
+        .map(|p| ninja_path(p))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
+    let actions: Vec<Edge> = plan
+        .actions
+        .iter()
+        .map(|a| Edge {
+            outputs: paths(&a.outputs),
+            rule: match a.kind {
+                ActionKind::Rustc => "rustc",
+                ActionKind::RunBuildScript => "build_script",
+            },
+            inputs: paths(&a.inputs),
+            implicit: paths(&a.implicit_inputs),
+            cmd: ninja_value(&command_line(&a.env, &a.program, &a.args)),
+            depfile: ninja_value(a.depfile.as_deref().unwrap_or("")),
+            desc: ninja_value(&a.description),
+        })
+        .collect();
+    let sysroots: Vec<Sysroot> = plan
+        .sysroot_libs
+        .iter()
+        .map(|(name, libs)| Sysroot {
+            name: name.clone(),
+            phony: ninja_path(&format!("sysroot-{name}")),
+            libs: paths(libs),
+        })
+        .collect();
+    let targets: Vec<&str> = plan.sysroot_libs.iter().map(|(n, _)| n.as_str()).collect();
+    super::render(
+        "build.ninja",
+        TEMPLATE,
+        context! {
+            version => meta.version.clone(),
+            rust_src => meta.rust_src.replace('\n', " "),
+            profile => meta.profile.clone(),
+            targets => targets.join(", "),
+            regen_cmd => ninja_value(&meta.regen_cmd),
+            regen_inputs => paths(&meta.regen_inputs),
+            actions => super::value(&actions),
+            sysroots => super::value(&sysroots),
+        },
+    )
+}

@@ -1,0 +1,687 @@
+//! From the unit graph to actions: one rustc call or build-script run per
+//! unit, with every flag, environment variable, input and output decided.
+//! Emitters only format these; none decides a flag.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use petgraph::graph::NodeIndex;
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
+use crate::profile::{ProfileFor, Profiles};
+use crate::rules::Rules;
+use crate::target::Target;
+
+/// How the user wants the sysroot built.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Absolute output directory (holds build.ninja and sysroot/).
+    pub out_dir: PathBuf,
+    pub profile: String,
+    /// `unwind`, `abort` or `immediate-abort`.
+    pub panic: String,
+    /// Extra flags for every sysroot crate (RUSTFLAGS and --rustflags).
+    pub rustflags: Vec<String>,
+    /// The sysgen binary, which runs build scripts at build time.
+    pub sysgen: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum ActionKind {
+    Rustc,
+    RunBuildScript,
+}
+
+/// A path as the build sees it: inside the output directory (relative), or
+/// outside it (absolute).
+pub type BuildPath = String;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub unit: usize,
+    pub kind: ActionKind,
+    pub crate_name: String,
+    pub package: String,
+    pub platform: String,
+    pub outputs: Vec<BuildPath>,
+    pub inputs: Vec<BuildPath>,
+    pub implicit_inputs: Vec<BuildPath>,
+    pub program: BuildPath,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub depfile: Option<BuildPath>,
+    pub description: String,
+}
+
+/// Written at generation time for each build-script run; read by
+/// `sysgen run-build-script`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSpec {
+    pub program: PathBuf,
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub out_dir: PathBuf,
+    /// rustc argument file the directives become.
+    pub args_file: PathBuf,
+    /// Raw stdout of the script.
+    pub output_file: PathBuf,
+    /// `cargo:KEY=VALUE` metadata for dependents' `DEP_<LINKS>_<KEY>`.
+    pub metadata_file: PathBuf,
+    /// Metadata files of `links` dependencies: (links name, file).
+    pub links_deps: Vec<(String, PathBuf)>,
+    pub package: String,
+}
+
+pub struct Plan {
+    pub actions: Vec<Action>,
+    /// Files to write before the build runs: (absolute path, contents).
+    pub files: Vec<(PathBuf, String)>,
+    /// Per target: the library outputs that make up its sysroot.
+    pub sysroot_libs: Vec<(String, Vec<BuildPath>)>,
+}
+
+/// 64-bit FNV-1a: stable across Rust versions and platforms, unlike std's hasher.
+pub fn stable_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+struct Ctx<'a> {
+    g: &'a BuildGraph,
+    opts: &'a PlanOptions,
+    rules: &'a Rules,
+    profiles: Profiles,
+}
+
+impl Ctx<'_> {
+    fn rel(&self, p: &Path) -> BuildPath {
+        match p.strip_prefix(&self.opts.out_dir) {
+            Ok(r) => r.to_string_lossy().to_string(),
+            Err(_) => p.to_string_lossy().to_string(),
+        }
+    }
+
+    fn lib_dir(&self, plat: Platform) -> PathBuf {
+        match plat {
+            Platform::Host => self.opts.out_dir.join("build/host/deps"),
+            Platform::Target(i) => self.sysroot_lib_dir(&self.g.targets[i]),
+        }
+    }
+
+    fn sysroot_lib_dir(&self, t: &Target) -> PathBuf {
+        self.opts
+            .out_dir
+            .join("sysroot/lib/rustlib")
+            .join(&t.name)
+            .join("lib")
+    }
+
+    fn for_(&self, n: NodeIndex) -> ProfileFor {
+        match self.g.graph[n].platform {
+            Platform::Host => ProfileFor::Host,
+            Platform::Target(_) => ProfileFor::Target,
+        }
+    }
+
+    /// Identity of a unit: everything that changes its output.
+    fn unit_hash(&self, n: NodeIndex) -> String {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let profile = self.profiles.get(&p.name, self.for_(n));
+        let kind = format!("{:?}", u.kind);
+        let stage = u.stage.to_string();
+        let features = u.features.join(",");
+        let prof = format!("{profile:?}");
+        let flags = self.opts.rustflags.join("\u{1f}");
+        let plat = self.g.platform_name(u.platform).to_string();
+        let host = if u.platform == Platform::Host {
+            "host"
+        } else {
+            "target"
+        };
+        let version = p.version.to_string();
+        stable_hash(&[
+            &p.name,
+            &version,
+            &kind,
+            &plat,
+            host,
+            &stage,
+            &features,
+            &prof,
+            &flags,
+            &self.opts.panic,
+            &self.g.rustc.version,
+        ])
+    }
+
+    fn slug(&self, n: NodeIndex) -> String {
+        let p = &self.g.ws.packages[self.g.graph[n].pkg];
+        format!("{}-{}", p.name, &self.unit_hash(n)[..12])
+    }
+
+    fn unit_dir(&self, n: NodeIndex) -> PathBuf {
+        let u = &self.g.graph[n];
+        let plat = match u.platform {
+            Platform::Host => "host".to_string(),
+            Platform::Target(i) => self.g.targets[i].name.clone(),
+        };
+        self.opts
+            .out_dir
+            .join("build")
+            .join(plat)
+            .join(self.slug(n))
+    }
+
+    /// The library file a lib unit produces.
+    fn lib_output(&self, n: NodeIndex) -> PathBuf {
+        let u = &self.g.graph[n];
+        let lib = self.g.ws.packages[u.pkg]
+            .lib
+            .as_ref()
+            .expect("lib unit has a lib");
+        match u.platform {
+            // One file per crate name: a rebuild replaces it, so the sysroot
+            // never holds two candidates for one crate.
+            Platform::Target(_) => self
+                .lib_dir(u.platform)
+                .join(format!("lib{}.rlib", lib.name)),
+            Platform::Host => self.lib_dir(u.platform).join(format!(
+                "lib{}-{}.rlib",
+                lib.name,
+                &self.unit_hash(n)[..12]
+            )),
+        }
+    }
+
+    fn run_of(&self, n: NodeIndex) -> Option<NodeIndex> {
+        self.g
+            .deps(n)
+            .find(|(d, e)| {
+                **e == EdgeKind::BuildScript && self.g.graph[*d].kind == UnitKind::BuildScriptRun
+            })
+            .map(|(d, _)| d)
+    }
+
+    fn remaps(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        let commit = self.g.rustc.commit_hash.as_deref().unwrap_or("sysgen");
+        v.push(format!(
+            "--remap-path-prefix={}=/rustc/{commit}/library",
+            self.g.ws.root.display()
+        ));
+        if let Some(reg) = self.g.ws.registry_root() {
+            v.push(format!("--remap-path-prefix={}=/rust/deps", reg.display()));
+        }
+        v.push(format!(
+            "--remap-path-prefix={}=/sysgen",
+            self.opts.out_dir.display()
+        ));
+        v
+    }
+
+    fn pkg_env(&self, n: NodeIndex) -> Vec<(String, String)> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let v = &p.version;
+        let mut env = vec![
+            ("CARGO_MANIFEST_DIR".into(), p.dir().display().to_string()),
+            (
+                "CARGO_MANIFEST_PATH".into(),
+                p.manifest_path.display().to_string(),
+            ),
+            ("CARGO_PKG_NAME".into(), p.name.clone()),
+            ("CARGO_PKG_VERSION".into(), v.to_string()),
+            ("CARGO_PKG_VERSION_MAJOR".into(), v.major.to_string()),
+            ("CARGO_PKG_VERSION_MINOR".into(), v.minor.to_string()),
+            ("CARGO_PKG_VERSION_PATCH".into(), v.patch.to_string()),
+            ("CARGO_PKG_VERSION_PRE".into(), v.pre.to_string()),
+            ("CARGO_PKG_AUTHORS".into(), p.meta.authors.join(":")),
+            ("CARGO_PKG_DESCRIPTION".into(), p.meta.description.clone()),
+            ("CARGO_PKG_HOMEPAGE".into(), p.meta.homepage.clone()),
+            ("CARGO_PKG_REPOSITORY".into(), p.meta.repository.clone()),
+            ("CARGO_PKG_LICENSE".into(), p.meta.license.clone()),
+            ("CARGO_PKG_LICENSE_FILE".into(), p.meta.license_file.clone()),
+            ("CARGO_PKG_RUST_VERSION".into(), p.meta.rust_version.clone()),
+            ("CARGO_PKG_README".into(), p.meta.readme.clone()),
+        ];
+        let crate_name = match u.kind {
+            UnitKind::Lib => p.lib.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+            _ => "build_script_build".into(),
+        };
+        env.push(("CARGO_CRATE_NAME".into(), crate_name));
+        // A build file cannot carry a newline inside a command; the only
+        // multi-line value in practice is a description.
+        for (_, v) in env.iter_mut() {
+            if v.contains(['\n', '\r']) {
+                *v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+            }
+        }
+        env
+    }
+
+    fn feature_flags(&self, n: NodeIndex) -> Vec<String> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let mut args = Vec::new();
+        if let Some(level) = &p.lints_unexpected_cfgs {
+            args.push(format!("--{level}=unexpected_cfgs"));
+        }
+        for c in &p.check_cfg {
+            args.push("--check-cfg".into());
+            args.push(c.clone());
+        }
+        for f in &u.features {
+            args.push("--cfg".into());
+            args.push(format!("feature=\"{f}\""));
+        }
+        for c in &self.rules.rustc.check_cfg.always {
+            args.push("--check-cfg".into());
+            args.push(c.clone());
+        }
+        let mut all: Vec<String> = p.features.keys().cloned().collect();
+        all.extend(
+            p.deps
+                .iter()
+                .filter(|d| p.has_implicit_feature(&d.name))
+                .map(|d| d.name.clone()),
+        );
+        all.sort();
+        all.dedup();
+        let values: Vec<String> = all.iter().map(|f| format!("\"{f}\"")).collect();
+        args.push("--check-cfg".into());
+        args.push(format!("cfg(feature, values({}))", values.join(", ")));
+        args
+    }
+
+    fn profile_flags(&self, n: NodeIndex) -> Vec<String> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let prof = self.profiles.get(&p.name, self.for_(n));
+        let mut a = Vec::new();
+        if prof.opt_level != "0" {
+            a.push("-C".into());
+            a.push(format!("opt-level={}", prof.opt_level));
+        }
+        if u.platform != Platform::Host && u.kind == UnitKind::Lib {
+            match self.opts.panic.as_str() {
+                "abort" => a.extend(["-C".into(), "panic=abort".into()]),
+                "immediate-abort" => a.extend(["-C".into(), "panic=immediate-abort".into()]),
+                _ => {}
+            }
+        }
+        if !prof.lto {
+            a.push("-C".into());
+            a.push("embed-bitcode=no".into());
+        }
+        if let Some(c) = prof.codegen_units {
+            a.push("-C".into());
+            a.push(format!("codegen-units={c}"));
+        }
+        if prof.debuginfo != 0 {
+            a.push("-C".into());
+            a.push(format!("debuginfo={}", prof.debuginfo));
+        }
+        let opt_default_da = prof.opt_level == "0";
+        if prof.debug_assertions != opt_default_da {
+            a.push("-C".into());
+            a.push(format!(
+                "debug-assertions={}",
+                if prof.debug_assertions { "on" } else { "off" }
+            ));
+        }
+        if prof.overflow_checks != prof.debug_assertions {
+            a.push("-C".into());
+            a.push(format!(
+                "overflow-checks={}",
+                if prof.overflow_checks { "on" } else { "off" }
+            ));
+        }
+        let strip = prof.strip.clone().or_else(|| {
+            (prof.debuginfo == 0 && self.profiles.is_release_like()).then(|| "debuginfo".into())
+        });
+        if let Some(s) = strip.filter(|s| s != "none") {
+            a.push("-C".into());
+            a.push(format!("strip={s}"));
+        }
+        a
+    }
+
+    fn lib_action(&self, n: NodeIndex, unit: usize) -> Result<Action> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let lib = p.lib.as_ref().expect("lib unit");
+        let out = self.lib_output(n);
+        let dir = self.unit_dir(n);
+        let depfile = dir.with_extension("d");
+        let crate_type = if p.crate_types_has_rlib() {
+            "rlib"
+        } else {
+            "lib"
+        };
+        let mut args = vec![
+            "--crate-name".into(),
+            lib.name.clone(),
+            format!("--edition={}", lib.edition),
+            lib.path.display().to_string(),
+            "--crate-type".into(),
+            crate_type.into(),
+            format!(
+                "--emit=dep-info={},link={}",
+                self.rel(&depfile),
+                self.rel(&out)
+            ),
+        ];
+        args.extend(self.profile_flags(n));
+        args.extend(self.feature_flags(n));
+        args.push("-C".into());
+        args.push(format!("metadata={}", &self.unit_hash(n)[..16]));
+        let target = self.g.target_of(u.platform);
+        let is_target = u.platform != Platform::Host;
+        if is_target {
+            args.push("--target".into());
+            args.push(target.arg.clone());
+        }
+        let unit_rules = if is_target {
+            &self.rules.rustc.target_lib
+        } else {
+            &self.rules.rustc.host
+        };
+        args.extend(unit_rules.flags.iter().cloned());
+        args.push("-L".into());
+        args.push(format!(
+            "dependency={}",
+            self.rel(&self.lib_dir(u.platform))
+        ));
+        let mut implicit = vec![self.rel(&self.g.rustc.path)];
+        let priv_deps = p.cargo_features.iter().any(|f| f == "public-dependency");
+        for (d, e) in self.g.deps(n) {
+            if let EdgeKind::Extern { name, public } = e {
+                let path = self.rel(&self.lib_output(d));
+                let prefix = if priv_deps && !public && is_target {
+                    "priv:"
+                } else {
+                    ""
+                };
+                args.push("--extern".into());
+                args.push(format!("{prefix}{name}={path}"));
+                implicit.push(path);
+            }
+        }
+        if is_target {
+            // A sysroot in which only what this build made is visible: the
+            // prebuilt std can never be picked up (no duplicate lang items).
+            args.push("--sysroot".into());
+            args.push(self.rel(&self.opts.out_dir.join("sysroot")));
+            let prof = self.profiles.get(&p.name, ProfileFor::Target);
+            args.extend(prof.rustflags.iter().cloned());
+            args.extend(self.opts.rustflags.iter().cloned());
+        }
+        if let Some(extra) = self.rules.rustc.krate.get(&p.name) {
+            args.extend(extra.flags.iter().cloned());
+        }
+        args.extend(self.remaps());
+        let mut env: Vec<(String, String)> = unit_rules
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.extend(self.pkg_env(n));
+        if let Some(run) = self.run_of(n) {
+            let rd = self.unit_dir(run);
+            let args_file = rd.join("args");
+            args.push(format!("@{}", self.rel(&args_file)));
+            implicit.push(self.rel(&args_file));
+            env.push(("OUT_DIR".into(), rd.join("out").display().to_string()));
+        }
+        Ok(Action {
+            unit,
+            kind: ActionKind::Rustc,
+            crate_name: lib.name.clone(),
+            package: p.name.clone(),
+            platform: self.g.platform_name(u.platform).to_string(),
+            outputs: vec![self.rel(&out)],
+            inputs: vec![lib.path.display().to_string()],
+            implicit_inputs: implicit,
+            program: self.g.rustc.path.display().to_string(),
+            args,
+            env,
+            depfile: Some(self.rel(&depfile)),
+            description: format!(
+                "{} {} ({})",
+                p.name,
+                p.version,
+                self.g.platform_name(u.platform)
+            ),
+        })
+    }
+
+    fn compile_action(&self, n: NodeIndex, unit: usize) -> Result<Action> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let script = p.build_script.as_ref().expect("package has a build script");
+        let dir = self.unit_dir(n);
+        let exe = dir.join("build-script-build");
+        let depfile = dir.join("build-script-build.d");
+        let mut args = vec![
+            "--crate-name".into(),
+            "build_script_build".into(),
+            format!("--edition={}", p.edition),
+            script.display().to_string(),
+            "--crate-type".into(),
+            "bin".into(),
+            format!(
+                "--emit=dep-info={},link={}",
+                self.rel(&depfile),
+                self.rel(&exe)
+            ),
+        ];
+        args.extend(self.profile_flags(n));
+        args.extend(self.feature_flags(n));
+        args.push("-C".into());
+        args.push(format!("metadata={}", &self.unit_hash(n)[..16]));
+        args.extend(self.rules.rustc.host.flags.iter().cloned());
+        args.push("-L".into());
+        args.push(format!(
+            "dependency={}",
+            self.rel(&self.lib_dir(Platform::Host))
+        ));
+        let mut implicit = vec![self.rel(&self.g.rustc.path)];
+        for (d, e) in self.g.deps(n) {
+            if let EdgeKind::Extern { name, .. } = e {
+                let path = self.rel(&self.lib_output(d));
+                args.push("--extern".into());
+                args.push(format!("{name}={path}"));
+                implicit.push(path);
+            }
+        }
+        args.extend(self.remaps());
+        let mut env: Vec<(String, String)> = self
+            .rules
+            .rustc
+            .host
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.extend(self.pkg_env(n));
+        Ok(Action {
+            unit,
+            kind: ActionKind::Rustc,
+            crate_name: "build_script_build".into(),
+            package: p.name.clone(),
+            platform: self.g.host.name.clone(),
+            outputs: vec![self.rel(&exe)],
+            inputs: vec![script.display().to_string()],
+            implicit_inputs: implicit,
+            program: self.g.rustc.path.display().to_string(),
+            args,
+            env,
+            depfile: Some(self.rel(&depfile)),
+            description: format!("{} {} build script", p.name, p.version),
+        })
+    }
+
+    fn run_action(
+        &self,
+        n: NodeIndex,
+        unit: usize,
+        files: &mut Vec<(PathBuf, String)>,
+    ) -> Result<Action> {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let target = self.g.target_of(u.platform);
+        let dir = self.unit_dir(n);
+        let compile = self
+            .g
+            .deps(n)
+            .find(|(d, _)| self.g.graph[*d].kind == UnitKind::BuildScriptCompile)
+            .map(|(d, _)| d)
+            .expect("run has a compile");
+        let exe = self.unit_dir(compile).join("build-script-build");
+        let prof = self.profiles.get(&p.name, ProfileFor::Target);
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in self.pkg_env(n) {
+            env.insert(k, v);
+        }
+        env.insert("OUT_DIR".into(), dir.join("out").display().to_string());
+        env.insert("TARGET".into(), target.name.clone());
+        env.insert("HOST".into(), self.g.host.name.clone());
+        env.insert("NUM_JOBS".into(), "1".into());
+        env.insert("OPT_LEVEL".into(), prof.opt_level.clone());
+        env.insert("DEBUG".into(), (prof.debuginfo != 0).to_string());
+        env.insert(
+            "PROFILE".into(),
+            if self.profiles.is_release_like() {
+                "release"
+            } else {
+                "debug"
+            }
+            .into(),
+        );
+        env.insert("RUSTC".into(), self.g.rustc.path.display().to_string());
+        env.insert("RUSTC_BOOTSTRAP".into(), "1".into());
+        let mut flags = prof.rustflags.clone();
+        flags.extend(self.opts.rustflags.iter().cloned());
+        env.insert("CARGO_ENCODED_RUSTFLAGS".into(), flags.join("\u{1f}"));
+        if let Some(l) = &p.links {
+            env.insert("CARGO_MANIFEST_LINKS".into(), l.clone());
+        }
+        for f in &u.features {
+            env.insert(
+                format!("CARGO_FEATURE_{}", f.to_uppercase().replace('-', "_")),
+                "1".into(),
+            );
+        }
+        let mut cfgs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in &target.cfg {
+            match c {
+                cargo_platform::Cfg::Name(name) => {
+                    cfgs.entry(name.as_str().to_string()).or_default();
+                }
+                cargo_platform::Cfg::KeyPair(k, v) => {
+                    cfgs.entry(k.as_str().to_string())
+                        .or_default()
+                        .push(v.clone());
+                }
+            }
+        }
+        if !prof.debug_assertions {
+            cfgs.remove("debug_assertions");
+        } else {
+            cfgs.entry("debug_assertions".into()).or_default();
+        }
+        for (k, v) in cfgs {
+            env.insert(format!("CARGO_CFG_{}", k.to_uppercase()), v.join(","));
+        }
+        let mut links_deps = Vec::new();
+        let mut implicit = vec![self.rel(&exe)];
+        for (d, e) in self.g.deps(n) {
+            if *e == EdgeKind::LinksMetadata {
+                let other = &self.g.ws.packages[self.g.graph[d].pkg];
+                let f = self.unit_dir(d).join("metadata");
+                implicit.push(self.rel(&f));
+                links_deps.push((other.links.clone().unwrap_or_default(), f));
+            }
+        }
+        let spec = RunSpec {
+            program: exe.clone(),
+            cwd: p.dir().to_path_buf(),
+            env,
+            out_dir: dir.join("out"),
+            args_file: dir.join("args"),
+            output_file: dir.join("output"),
+            metadata_file: dir.join("metadata"),
+            links_deps,
+            package: p.name.clone(),
+        };
+        let spec_path = dir.join("run.json");
+        files.push((
+            spec_path.clone(),
+            serde_json::to_string_pretty(&spec)? + "\n",
+        ));
+        Ok(Action {
+            unit,
+            kind: ActionKind::RunBuildScript,
+            crate_name: "build_script_build".into(),
+            package: p.name.clone(),
+            platform: target.name.clone(),
+            outputs: vec![self.rel(&spec.args_file), self.rel(&spec.metadata_file)],
+            inputs: vec![self.rel(&spec_path)],
+            implicit_inputs: implicit,
+            program: self.opts.sysgen.display().to_string(),
+            args: vec!["run-build-script".into(), self.rel(&spec_path)],
+            env: Vec::new(),
+            depfile: Some(self.rel(&dir.join("args.d"))),
+            description: format!(
+                "{} {} build script run ({})",
+                p.name, p.version, target.name
+            ),
+        })
+    }
+}
+
+pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
+    let cx = Ctx {
+        g,
+        opts,
+        rules,
+        profiles: Profiles::new(&g.ws.profiles, &opts.profile)?,
+    };
+    let mut actions = Vec::new();
+    let mut files = Vec::new();
+    for (i, n) in g.units().into_iter().enumerate() {
+        let a = match g.graph[n].kind {
+            UnitKind::Lib => cx.lib_action(n, i)?,
+            UnitKind::BuildScriptCompile => cx.compile_action(n, i)?,
+            UnitKind::BuildScriptRun => cx.run_action(n, i, &mut files)?,
+        };
+        actions.push(a);
+    }
+    let mut sysroot_libs = Vec::new();
+    for (t, target) in g.targets.iter().enumerate() {
+        let mut libs: Vec<BuildPath> = g
+            .units()
+            .into_iter()
+            .filter(|&n| {
+                g.graph[n].kind == UnitKind::Lib && g.graph[n].platform == Platform::Target(t)
+            })
+            .map(|n| cx.rel(&cx.lib_output(n)))
+            .collect();
+        libs.sort();
+        sysroot_libs.push((target.name.clone(), libs));
+    }
+    Ok(Plan {
+        actions,
+        files,
+        sysroot_libs,
+    })
+}

@@ -1,0 +1,168 @@
+//! `sysgen run-build-script SPEC`: the build-time half of a build script.
+//!
+//! Runs the compiled script with the environment cargo would give it (fixed
+//! at generation time in SPEC), then turns its `cargo:`/`cargo::` directives
+//! into a rustc argument file (`@args`, one argument per line), a metadata
+//! file for `links` dependents, and a depfile of its `rerun-if-changed`
+//! paths. Files are written only when their contents change, so ninja's
+//! `restat` skips recompiling a crate whose script said the same again.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::plan::RunSpec;
+use crate::util::write_atomic;
+
+/// What a script's output means for the crate's rustc call.
+#[derive(Debug, Default, PartialEq)]
+pub struct Directives {
+    pub rustc_args: Vec<String>,
+    pub metadata: Vec<(String, String)>,
+    pub rerun_if_changed: Vec<String>,
+    pub warnings: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// Parse build-script stdout, both the `cargo:` and the `cargo::` syntax.
+pub fn parse(stdout: &str) -> Directives {
+    let mut d = Directives::default();
+    for line in stdout.lines() {
+        let (rest, new_syntax) = if let Some(r) = line.strip_prefix("cargo::") {
+            (r, true)
+        } else if let Some(r) = line.strip_prefix("cargo:") {
+            (r, false)
+        } else {
+            continue;
+        };
+        let Some((key, value)) = rest.split_once('=') else {
+            continue;
+        };
+        let value = value.to_string();
+        match key {
+            "rustc-cfg" => d.rustc_args.extend(["--cfg".into(), value]),
+            "rustc-check-cfg" => d.rustc_args.extend(["--check-cfg".into(), value]),
+            "rustc-env" => d.rustc_args.extend(["--env-set".into(), value]),
+            "rustc-link-lib" => d.rustc_args.extend(["-l".into(), value]),
+            "rustc-link-search" => d.rustc_args.extend(["-L".into(), value]),
+            "rustc-flags" => {
+                let mut it = value.split_whitespace();
+                while let Some(flag) = it.next() {
+                    match flag {
+                        "-l" | "-L" => {
+                            if let Some(v) = it.next() {
+                                d.rustc_args.extend([flag.to_string(), v.to_string()]);
+                            }
+                        }
+                        f if f.starts_with("-l") || f.starts_with("-L") => d
+                            .rustc_args
+                            .extend([f[..2].to_string(), f[2..].to_string()]),
+                        _ => {}
+                    }
+                }
+            }
+            "warning" => d.warnings.push(value),
+            "error" => d.errors.push(value),
+            "rerun-if-changed" => d.rerun_if_changed.push(value),
+            // Linker arguments apply to binaries, never to a sysroot rlib.
+            "rerun-if-env-changed"
+            | "rustc-link-arg"
+            | "rustc-link-arg-bins"
+            | "rustc-link-arg-tests"
+            | "rustc-link-arg-examples"
+            | "rustc-link-arg-benches"
+            | "rustc-link-arg-cdylib"
+            | "rustc-cdylib-link-arg"
+            | "rustc-link-arg-bin" => {}
+            "metadata" if new_syntax => {
+                if let Some((k, v)) = value.split_once('=') {
+                    d.metadata.push((k.to_string(), v.to_string()));
+                }
+            }
+            k if !new_syntax => d.metadata.push((k.to_string(), value)),
+            _ => {}
+        }
+    }
+    d
+}
+
+fn depfile_escape(p: &str) -> String {
+    p.replace('\\', "\\\\")
+        .replace(' ', "\\ ")
+        .replace('$', "$$")
+        .replace('#', "\\#")
+}
+
+pub fn run(spec_path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(spec_path)
+        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec: RunSpec =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
+    std::fs::create_dir_all(&spec.out_dir)?;
+    let mut cmd = Command::new(&spec.program);
+    cmd.current_dir(&spec.cwd).envs(&spec.env);
+    for (links, file) in &spec.links_deps {
+        let meta = std::fs::read_to_string(file).unwrap_or_default();
+        for line in meta.lines() {
+            if let Some((k, v)) = line.split_once('=') {
+                let name = format!(
+                    "DEP_{}_{}",
+                    links.to_uppercase().replace('-', "_"),
+                    k.to_uppercase().replace('-', "_")
+                );
+                cmd.env(name, v);
+            }
+        }
+    }
+    let out = cmd
+        .output()
+        .with_context(|| format!("running build script {}", spec.program.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    write_atomic(&spec.output_file, stdout.as_bytes())?;
+    let d = parse(&stdout);
+    for w in &d.warnings {
+        eprintln!("warning: {}: {w}", spec.package);
+    }
+    if !out.status.success() || !d.errors.is_empty() {
+        eprintln!(
+            "error: the build script of `{}` failed ({})",
+            spec.package, out.status
+        );
+        eprintln!(
+            "--- stdout\n{stdout}--- stderr\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for e in &d.errors {
+            eprintln!("error: {}: {e}", spec.package);
+        }
+        std::process::exit(1);
+    }
+    let mut args = d.rustc_args.join("\n");
+    args.push('\n');
+    write_atomic(&spec.args_file, args.as_bytes())?;
+    let meta: String = d
+        .metadata
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    write_atomic(&spec.metadata_file, meta.as_bytes())?;
+    // rerun-if-changed paths are relative to the package directory.
+    let deps: Vec<String> = d
+        .rerun_if_changed
+        .iter()
+        .map(|p| {
+            let p = PathBuf::from(p);
+            let abs = if p.is_absolute() { p } else { spec.cwd.join(p) };
+            depfile_escape(&abs.display().to_string())
+        })
+        .collect();
+    let depfile = spec.args_file.with_file_name("args.d");
+    let dep_text = format!(
+        "{}: {}\n",
+        depfile_escape(&spec.args_file.display().to_string()),
+        deps.join(" ")
+    );
+    write_atomic(&depfile, dep_text.as_bytes())?;
+    Ok(())
+}
