@@ -52,6 +52,9 @@ pub struct Action {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub depfile: Option<BuildPath>,
+    /// rustc writes `$` unescaped into dep-info, which Ninja reads as an
+    /// escape: double it after the call when a path of the build has one.
+    pub escape_depfile_dollars: bool,
     pub description: String,
 }
 
@@ -102,6 +105,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    fn dollar_paths(&self) -> bool {
+        let roots = [
+            Some(self.g.ws.root.clone()),
+            self.g.ws.registry_root(),
+            Some(self.opts.out_dir.clone()),
+        ];
+        roots
+            .iter()
+            .flatten()
+            .any(|p| p.to_string_lossy().contains('$'))
+    }
+
     fn rel(&self, p: &Path) -> BuildPath {
         match p.strip_prefix(&self.opts.out_dir) {
             Ok(r) => r.to_string_lossy().to_string(),
@@ -455,6 +470,7 @@ impl Ctx<'_> {
             args,
             env,
             depfile: Some(self.rel(&depfile)),
+            escape_depfile_dollars: self.dollar_paths(),
             description: format!(
                 "{} {} ({})",
                 p.name,
@@ -526,6 +542,7 @@ impl Ctx<'_> {
             args,
             env,
             depfile: Some(self.rel(&depfile)),
+            escape_depfile_dollars: self.dollar_paths(),
             description: format!("{} {} build script", p.name, p.version),
         })
     }
@@ -641,6 +658,7 @@ impl Ctx<'_> {
             args: vec!["run-build-script".into(), self.rel(&spec_path)],
             env: Vec::new(),
             depfile: Some(self.rel(&dir.join("args.d"))),
+            escape_depfile_dollars: false,
             description: format!(
                 "{} {} build script run ({})",
                 p.name, p.version, target.name

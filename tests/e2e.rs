@@ -15,13 +15,18 @@ fn tmp(name: &str) -> PathBuf {
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{cmd:?} failed:\n{text}");
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 fn sysgen(args: &[&str], out: &Path) {
-    run(Command::new(env!("CARGO_BIN_EXE_sysgen")).arg("ninja").args(args).arg("-o").arg(out));
+    run(Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .arg("ninja")
+        .args(args)
+        .arg("-o")
+        .arg(out));
 }
 
 fn ninja(dir: &Path, extra: &[&str]) -> String {
@@ -34,7 +39,9 @@ fn rustc_sysroot() -> PathBuf {
 }
 
 fn program(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(name)
 }
 
 fn compile(out: &Path, target: &str, src: &str, extra: &[&str]) -> PathBuf {
@@ -72,40 +79,85 @@ fn host_std_builds_runs_and_rebuilds_exactly_what_changed() {
     let src = base.join("rust src $HOME").join("library");
     copy_dir(&rustc_sysroot().join("lib/rustlib/src/rust/library"), &src);
     let out = base.join("out dir $x");
-    sysgen(&["--rust-src", src.to_str().unwrap(), "--crates", "std,panic_abort"], &out);
+    sysgen(
+        &[
+            "--rust-src",
+            src.to_str().unwrap(),
+            "--crates",
+            "std,panic_abort",
+        ],
+        &out,
+    );
     ninja(&out, &[]);
     let exe = compile(&out, "x86_64-unknown-linux-gnu", "host_std.rs", &["-g"]);
     let printed = run(&mut Command::new(&exe));
-    assert_eq!(printed, "sum of squares: 14\ncaught panic: true\nbacktrace names main: true\n");
+    assert_eq!(
+        printed,
+        "sum of squares: 14\ncaught panic: true\nbacktrace names main: true\n"
+    );
 
-    assert!(ninja(&out, &["-n"]).contains("no work to do"), "second ninja must be a no-op");
+    assert!(
+        ninja(&out, &["-n"]).contains("no work to do"),
+        "second ninja must be a no-op"
+    );
 
     let lib = src.join("alloc/src/lib.rs");
     let f = std::fs::File::options().append(true).open(&lib).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
     let plan = ninja(&out, &["-n"]);
     assert!(plan.contains("RUSTC alloc "), "{plan}");
     assert!(plan.contains("RUSTC std "), "{plan}");
-    assert!(!plan.contains("RUSTC core "), "core does not depend on alloc:\n{plan}");
-    assert!(!plan.contains("build script"), "no build script depends on alloc:\n{plan}");
+    assert!(
+        !plan.contains("RUSTC core "),
+        "core does not depend on alloc:\n{plan}"
+    );
+    assert!(
+        !plan.contains("build script"),
+        "no build script depends on alloc:\n{plan}"
+    );
 }
 
 #[test]
 fn thumbv6m_core_alloc_program_runs_under_qemu() {
     let out = tmp("e2e-thumbv6m");
-    sysgen(&["--target", "thumbv6m-none-eabi", "--crates", "core,alloc"], &out);
+    sysgen(
+        &["--target", "thumbv6m-none-eabi", "--crates", "core,alloc"],
+        &out,
+    );
     ninja(&out, &[]);
-    let exe = compile(&out, "thumbv6m-none-eabi", "bare_arm.rs", &["-Cpanic=abort"]);
+    let exe = compile(
+        &out,
+        "thumbv6m-none-eabi",
+        "bare_arm.rs",
+        &["-Cpanic=abort"],
+    );
     assert_eq!(run(Command::new("qemu-arm").arg(exe)), "no_std sum: 55\n");
 }
 
 #[test]
 fn riscv64_none_core_alloc_program_runs_under_qemu() {
     let out = tmp("e2e-rv64-none");
-    sysgen(&["--target", "riscv64gc-unknown-none-elf", "--crates", "core,alloc"], &out);
+    sysgen(
+        &[
+            "--target",
+            "riscv64gc-unknown-none-elf",
+            "--crates",
+            "core,alloc",
+        ],
+        &out,
+    );
     ninja(&out, &[]);
-    let exe = compile(&out, "riscv64gc-unknown-none-elf", "bare_riscv.rs", &["-Cpanic=abort"]);
-    assert_eq!(run(Command::new("qemu-riscv64").arg(exe)), "no_std sum: 55\n");
+    let exe = compile(
+        &out,
+        "riscv64gc-unknown-none-elf",
+        "bare_riscv.rs",
+        &["-Cpanic=abort"],
+    );
+    assert_eq!(
+        run(Command::new("qemu-riscv64").arg(exe)),
+        "no_std sum: 55\n"
+    );
 }
 
 #[test]
@@ -113,8 +165,15 @@ fn riscv64_linux_std_hello_runs_under_qemu() {
     let out = tmp("e2e-rv64-linux");
     sysgen(&["--target", "riscv64gc-unknown-linux-gnu"], &out);
     ninja(&out, &[]);
-    let exe = compile(&out, "riscv64gc-unknown-linux-gnu", "hello.rs", &["-Clinker=riscv64-linux-gnu-gcc"]);
-    let printed = run(Command::new("qemu-riscv64").args(["-L", "/usr/riscv64-linux-gnu"]).arg(exe));
+    let exe = compile(
+        &out,
+        "riscv64gc-unknown-linux-gnu",
+        "hello.rs",
+        &["-Clinker=riscv64-linux-gnu-gcc"],
+    );
+    let printed = run(Command::new("qemu-riscv64")
+        .args(["-L", "/usr/riscv64-linux-gnu"])
+        .arg(exe));
     assert_eq!(printed, "hello from riscv64\n");
 }
 
@@ -122,17 +181,29 @@ fn riscv64_linux_std_hello_runs_under_qemu() {
 #[test]
 fn custom_target_json_builds_core() {
     let dir = tmp("e2e-custom");
-    let spec = run(Command::new("rustc")
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args(["-Zunstable-options", "--print", "target-spec-json", "--target", "riscv64gc-unknown-none-elf"]));
+    let spec = run(Command::new("rustc").env("RUSTC_BOOTSTRAP", "1").args([
+        "-Zunstable-options",
+        "--print",
+        "target-spec-json",
+        "--target",
+        "riscv64gc-unknown-none-elf",
+    ]));
     let mut v: serde_json::Value = serde_json::from_str(&spec).unwrap();
     v.as_object_mut().unwrap().remove("is-builtin");
     let file = dir.join("my-rv64.json");
     std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let out = dir.join("out");
-    sysgen(&["--target", file.to_str().unwrap(), "--crates", "core"], &out);
+    sysgen(
+        &["--target", file.to_str().unwrap(), "--crates", "core"],
+        &out,
+    );
     ninja(&out, &[]);
     for lib in ["libcore.rlib", "libcompiler_builtins.rlib"] {
-        assert!(out.join("sysroot/lib/rustlib/my-rv64/lib").join(lib).is_file(), "{lib} missing");
+        assert!(
+            out.join("sysroot/lib/rustlib/my-rv64/lib")
+                .join(lib)
+                .is_file(),
+            "{lib} missing"
+        );
     }
 }

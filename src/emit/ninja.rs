@@ -102,7 +102,13 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             },
             inputs: paths(&a.inputs),
             implicit: paths(&a.implicit_inputs),
-            cmd: ninja_value(&command_line(&a.env, &a.program, &a.args)),
+            cmd: ninja_value(&{
+                let mut c = command_line(&a.env, &a.program, &a.args);
+                if let (true, Some(d)) = (a.escape_depfile_dollars, &a.depfile) {
+                    c.push_str(&format!(" && sed -i 's/\\$/$$/g' {}", shell_quote(d)));
+                }
+                c
+            }),
             depfile: ninja_value(a.depfile.as_deref().unwrap_or("")),
             desc: ninja_value(&a.description),
         })
