@@ -83,8 +83,8 @@ pub struct Package {
     pub cargo_features: Vec<String>,
     /// `--check-cfg` values from `[lints.rust.unexpected_cfgs]`.
     pub check_cfg: Vec<String>,
-    /// Whether `[lints.rust]` sets `unexpected_cfgs` (cargo then passes `--warn=unexpected_cfgs`).
-    pub lints_unexpected_cfgs: Option<String>,
+    /// `[lints]` as rustc flags (`--allow=clippy::x`, `--warn=unexpected_cfgs`).
+    pub lint_flags: Vec<String>,
     pub meta: PkgMeta,
 }
 
@@ -280,7 +280,7 @@ pub fn load_package(path: &Path, ws: Option<&TomlWorkspace>) -> Result<Package> 
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
 
-    let (check_cfg, lints_unexpected_cfgs) = unexpected_cfgs_lint(&m, ws);
+    let (lint_flags, check_cfg) = manifest_lints(&m, ws);
 
     let s = |f: Option<String>| f.unwrap_or_default();
     let meta = PkgMeta {
@@ -311,7 +311,7 @@ pub fn load_package(path: &Path, ws: Option<&TomlWorkspace>) -> Result<Package> 
         features,
         cargo_features: m.cargo_features.clone().unwrap_or_default(),
         check_cfg,
-        lints_unexpected_cfgs,
+        lint_flags,
         meta,
     })
 }
@@ -395,38 +395,37 @@ fn convert_dep(
 
 /// `[lints.rust.unexpected_cfgs]`: its level and its `check-cfg` list, as cargo
 /// turns them into `--warn=unexpected_cfgs` and `--check-cfg` flags.
-fn unexpected_cfgs_lint(
-    m: &TomlManifest,
-    ws: Option<&TomlWorkspace>,
-) -> (Vec<String>, Option<String>) {
+/// `[lints]` as cargo passes them to rustc (`--allow=clippy::x`,
+/// `--warn=unexpected_cfgs`, …, ordered by priority then name), and the
+/// `check-cfg` list of `[lints.rust.unexpected_cfgs]`.
+fn manifest_lints(m: &TomlManifest, ws: Option<&TomlWorkspace>) -> (Vec<String>, Vec<String>) {
     use cargo_util_schemas::manifest::{InheritableLints, TomlLint};
     let lints = match &m.lints {
-        Some(InheritableLints {
-            workspace: true, ..
-        }) => ws.and_then(|w| w.lints.as_ref()),
+        Some(InheritableLints { workspace: true, .. }) => ws.and_then(|w| w.lints.as_ref()),
         Some(l) => Some(&l.lints),
         None => None,
     };
-    let Some(rust) = lints.and_then(|l| l.get("rust")) else {
-        return (Vec::new(), None);
-    };
-    match rust.get("unexpected_cfgs") {
-        Some(TomlLint::Level(level)) => (Vec::new(), Some(level_name(*level))),
-        Some(TomlLint::Config(cfg)) => {
-            let check_cfg = cfg
-                .config
-                .get("check-cfg")
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (check_cfg, Some(level_name(cfg.level)))
+    let mut flags: Vec<(i8, String, String)> = Vec::new();
+    let mut check_cfg = Vec::new();
+    for (tool, table) in lints.into_iter().flatten() {
+        for (name, lint) in table {
+            let full = if tool == "rust" { name.clone() } else { format!("{tool}::{name}") };
+            let (level, priority) = match lint {
+                TomlLint::Level(l) => (*l, 0),
+                TomlLint::Config(c) => {
+                    if tool == "rust" && name == "unexpected_cfgs" {
+                        if let Some(a) = c.config.get("check-cfg").and_then(|v| v.as_array()) {
+                            check_cfg.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)));
+                        }
+                    }
+                    (c.level, c.priority)
+                }
+            };
+            flags.push((priority, full.clone(), format!("--{}={full}", level_name(level))));
         }
-        None => (Vec::new(), None),
     }
+    flags.sort();
+    (flags.into_iter().map(|(_, _, f)| f).collect(), check_cfg)
 }
 
 fn level_name(l: cargo_util_schemas::manifest::TomlLintLevel) -> String {

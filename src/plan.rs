@@ -287,9 +287,7 @@ impl Ctx<'_> {
         let u = &self.g.graph[n];
         let p = &self.g.ws.packages[u.pkg];
         let mut args = Vec::new();
-        if let Some(level) = &p.lints_unexpected_cfgs {
-            args.push(format!("--{level}=unexpected_cfgs"));
-        }
+        args.extend(p.lint_flags.iter().cloned());
         for c in &p.check_cfg {
             args.push("--check-cfg".into());
             args.push(c.clone());
