@@ -207,3 +207,32 @@ fn custom_target_json_builds_core() {
         );
     }
 }
+
+/// musl: std builds and a static hello, linked by zig's cc (which brings
+/// musl's C runtime and libunwind), runs under qemu.
+#[test]
+fn riscv64_musl_std_static_hello_runs_under_qemu() {
+    let out = tmp("e2e-rv64-musl");
+    sysgen(&["--target", "riscv64gc-unknown-linux-musl"], &out);
+    ninja(&out, &[]);
+    let linker = out.join("zig-cc");
+    std::fs::write(
+        &linker,
+        "#!/bin/bash\nargs=()\nfor a in \"$@\"; do case \"$a\" in -lgcc_s) args+=(-lunwind);; *) args+=(\"$a\");; esac; done\n\
+         exec python3 -m ziglang cc -target riscv64-linux-musl \"${args[@]}\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&linker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = compile(
+        &out,
+        "riscv64gc-unknown-linux-musl",
+        "hello.rs",
+        &[
+            &format!("-Clinker={}", linker.display()),
+            "-Ctarget-feature=+crt-static",
+            "-Clink-self-contained=no",
+        ],
+    );
+    assert_eq!(run(Command::new("qemu-riscv64").arg(exe)), "hello from riscv64\n");
+}

@@ -197,19 +197,33 @@ fn host_std_flags_match_cargo_build_std() {
         sysgen.keys().collect::<Vec<_>>(),
         "the same rustc calls (crate, source) must be made"
     );
+    assert!(cargo.len() >= 25, "too few rustc calls parsed: {}", cargo.len());
+    let std_flags = sysgen.iter().find(|((c, _), _)| c == "std").map(|(_, f)| f).unwrap();
+    for f in ["--cfg backtrace_in_libstd", "--extern priv:hashbrown", "--cfg feature=\"backtrace\""] {
+        assert!(std_flags.contains(f), "std lacks `{f}`: the comparison would be blind");
+    }
     let mut problems = Vec::new();
+    let mut used = BTreeSet::new();
     for (key, want) in &cargo {
         let got = &sysgen[key];
         let krate = key.0.as_str();
         for f in got.difference(want) {
+            used.insert((krate.to_string(), f.clone()));
             if !allowed(SYSGEN_ONLY, krate, f) {
                 problems.push(format!("{krate} ({}): only sysgen passes `{f}`", key.1));
             }
         }
         for f in want.difference(got) {
+            used.insert((krate.to_string(), f.clone()));
             if !allowed(CARGO_ONLY, krate, f) {
                 problems.push(format!("{krate} ({}): only cargo passes `{f}`", key.1));
             }
+        }
+    }
+    // Every allowed difference must still occur, or the list is stale.
+    for (c, f, _) in SYSGEN_ONLY.iter().chain(CARGO_ONLY) {
+        if !used.iter().any(|(uc, uf)| (*c == "*" || c == uc) && f == uf) {
+            problems.push(format!("allowed difference `{f}` for {c} no longer occurs; remove it from the list"));
         }
     }
     assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
