@@ -133,8 +133,7 @@ impl BuildGraph {
         let mut resolutions = Vec::new();
         let mut all_crates = Vec::new();
         let mut root_pkgs = Vec::new();
-        for t in 0..targets.len() {
-            let target = &targets[t];
+        for target in &targets {
             let requested = match &req.crates {
                 Some(c) => c.clone(),
                 None => {

@@ -401,7 +401,9 @@ fn convert_dep(
 fn manifest_lints(m: &TomlManifest, ws: Option<&TomlWorkspace>) -> (Vec<String>, Vec<String>) {
     use cargo_util_schemas::manifest::{InheritableLints, TomlLint};
     let lints = match &m.lints {
-        Some(InheritableLints { workspace: true, .. }) => ws.and_then(|w| w.lints.as_ref()),
+        Some(InheritableLints {
+            workspace: true, ..
+        }) => ws.and_then(|w| w.lints.as_ref()),
         Some(l) => Some(&l.lints),
         None => None,
     };
@@ -409,19 +411,28 @@ fn manifest_lints(m: &TomlManifest, ws: Option<&TomlWorkspace>) -> (Vec<String>,
     let mut check_cfg = Vec::new();
     for (tool, table) in lints.into_iter().flatten() {
         for (name, lint) in table {
-            let full = if tool == "rust" { name.clone() } else { format!("{tool}::{name}") };
+            let full = if tool == "rust" {
+                name.clone()
+            } else {
+                format!("{tool}::{name}")
+            };
             let (level, priority) = match lint {
                 TomlLint::Level(l) => (*l, 0),
                 TomlLint::Config(c) => {
-                    if tool == "rust" && name == "unexpected_cfgs" {
-                        if let Some(a) = c.config.get("check-cfg").and_then(|v| v.as_array()) {
-                            check_cfg.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)));
-                        }
+                    if tool == "rust"
+                        && name == "unexpected_cfgs"
+                        && let Some(a) = c.config.get("check-cfg").and_then(|v| v.as_array())
+                    {
+                        check_cfg.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)));
                     }
                     (c.level, c.priority)
                 }
             };
-            flags.push((priority, full.clone(), format!("--{}={full}", level_name(level))));
+            flags.push((
+                priority,
+                full.clone(),
+                format!("--{}={full}", level_name(level)),
+            ));
         }
     }
     flags.sort();

@@ -68,10 +68,8 @@ pub fn find_package(ws: &mut Workspace, name: &str) -> Result<Option<PkgId>> {
                 continue;
             }
             let local = d.path.is_some() || ws.is_patched(&d.package);
-            if local {
-                if let Some(q) = ws.load_dep(p, i)? {
-                    queue.push(q);
-                }
+            if local && let Some(q) = ws.load_dep(p, i)? {
+                queue.push(q);
             }
         }
     }

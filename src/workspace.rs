@@ -76,10 +76,10 @@ impl Workspace {
         let mut patches = BTreeMap::new();
         for (_source, table) in m.patch.iter().flatten() {
             for (name, dep) in table {
-                if let cargo_util_schemas::manifest::TomlDependency::Detailed(d) = dep {
-                    if let Some(p) = &d.path {
-                        patches.insert(name.to_string(), library.join(p));
-                    }
+                if let cargo_util_schemas::manifest::TomlDependency::Detailed(d) = dep
+                    && let Some(p) = &d.path
+                {
+                    patches.insert(name.to_string(), library.join(p));
                 }
             }
         }

@@ -234,5 +234,8 @@ fn riscv64_musl_std_static_hello_runs_under_qemu() {
             "-Clink-self-contained=no",
         ],
     );
-    assert_eq!(run(Command::new("qemu-riscv64").arg(exe)), "hello from riscv64\n");
+    assert_eq!(
+        run(Command::new("qemu-riscv64").arg(exe)),
+        "hello from riscv64\n"
+    );
 }

@@ -11,21 +11,65 @@ use std::process::Command;
 
 /// (crate or `*`, flag) that only sysgen passes, and why.
 const SYSGEN_ONLY: &[(&str, &str, &str)] = &[
-    ("*", "-Zunstable-options", "sysgen passes it to every sysroot crate: --env-set, priv: and -Cpanic=immediate-abort need it; cargo adds it only with priv: externs"),
-    ("compiler_builtins", "-Ccodegen-units=10000", "library/Cargo.toml's per-package profile, which cargo ignores under -Zbuild-std and the compiler's bootstrap applies"),
-    ("addr2line", "-Copt-level=s", "library/Cargo.toml per-package profile (as bootstrap)"),
-    ("gimli", "-Copt-level=s", "library/Cargo.toml per-package profile (as bootstrap)"),
-    ("miniz_oxide", "-Copt-level=s", "library/Cargo.toml per-package profile (as bootstrap)"),
-    ("rustc_demangle", "-Copt-level=s", "library/Cargo.toml per-package profile (as bootstrap)"),
-    ("panic_abort", "-Cpanic=abort", "library/Cargo.toml profile rustflags: panic_abort is always built with panic=abort"),
+    (
+        "*",
+        "-Zunstable-options",
+        "sysgen passes it to every sysroot crate: --env-set, priv: and -Cpanic=immediate-abort need it; cargo adds it only with priv: externs",
+    ),
+    (
+        "compiler_builtins",
+        "-Ccodegen-units=10000",
+        "library/Cargo.toml's per-package profile, which cargo ignores under -Zbuild-std and the compiler's bootstrap applies",
+    ),
+    (
+        "addr2line",
+        "-Copt-level=s",
+        "library/Cargo.toml per-package profile (as bootstrap)",
+    ),
+    (
+        "gimli",
+        "-Copt-level=s",
+        "library/Cargo.toml per-package profile (as bootstrap)",
+    ),
+    (
+        "miniz_oxide",
+        "-Copt-level=s",
+        "library/Cargo.toml per-package profile (as bootstrap)",
+    ),
+    (
+        "rustc_demangle",
+        "-Copt-level=s",
+        "library/Cargo.toml per-package profile (as bootstrap)",
+    ),
+    (
+        "panic_abort",
+        "-Cpanic=abort",
+        "library/Cargo.toml profile rustflags: panic_abort is always built with panic=abort",
+    ),
 ];
 
 /// (crate, flag) that only cargo passes, and why.
 const CARGO_ONLY: &[(&str, &str, &str)] = &[
-    ("addr2line", "-Copt-level=3", "replaced by the per-package opt-level = \"s\" (see above)"),
-    ("gimli", "-Copt-level=3", "replaced by the per-package opt-level = \"s\""),
-    ("miniz_oxide", "-Copt-level=3", "replaced by the per-package opt-level = \"s\""),
-    ("rustc_demangle", "-Copt-level=3", "replaced by the per-package opt-level = \"s\""),
+    (
+        "addr2line",
+        "-Copt-level=3",
+        "replaced by the per-package opt-level = \"s\" (see above)",
+    ),
+    (
+        "gimli",
+        "-Copt-level=3",
+        "replaced by the per-package opt-level = \"s\"",
+    ),
+    (
+        "miniz_oxide",
+        "-Copt-level=3",
+        "replaced by the per-package opt-level = \"s\"",
+    ),
+    (
+        "rustc_demangle",
+        "-Copt-level=3",
+        "replaced by the per-package opt-level = \"s\"",
+    ),
 ];
 
 /// Split a command line the way cargo's -v output quotes it.
@@ -85,7 +129,22 @@ fn normalize(args: &[String], out_dir: Option<&Path>) -> BTreeSet<String> {
     let args = expanded;
     while i < args.len() {
         let a = &args[i];
-        let takes_value = ["-C", "-Z", "--cfg", "--check-cfg", "--crate-type", "--target", "--extern", "-L", "--out-dir", "--sysroot", "--crate-name", "--cap-lints", "-l", "--env-set"];
+        let takes_value = [
+            "-C",
+            "-Z",
+            "--cfg",
+            "--check-cfg",
+            "--crate-type",
+            "--target",
+            "--extern",
+            "-L",
+            "--out-dir",
+            "--sysroot",
+            "--crate-name",
+            "--cap-lints",
+            "-l",
+            "--env-set",
+        ];
         let (flag, value) = if takes_value.contains(&a.as_str()) && i + 1 < args.len() {
             i += 1;
             (a.clone(), Some(args[i].clone()))
@@ -128,23 +187,42 @@ fn cargo_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("flags-cargo");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
     let out = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
         .current_dir(&dir)
         .env("RUSTC_BOOTSTRAP", "1")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(["build", "-v", "--release", "-Zbuild-std=std,panic_abort", "--target", "x86_64-unknown-linux-gnu"])
+        .args([
+            "build",
+            "-v",
+            "--release",
+            "-Zbuild-std=std,panic_abort",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ])
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "cargo failed:\n{log}");
     let mut calls = BTreeMap::new();
     for line in log.lines() {
-        let Some(cmd) = line.trim().strip_prefix("Running `").and_then(|l| l.strip_suffix('`')) else { continue };
+        let Some(cmd) = line
+            .trim()
+            .strip_prefix("Running `")
+            .and_then(|l| l.strip_suffix('`'))
+        else {
+            continue;
+        };
         let words = shell_words(cmd);
-        let Some(pos) = words.iter().position(|w| w == "--crate-name") else { continue };
+        let Some(pos) = words.iter().position(|w| w == "--crate-name") else {
+            continue;
+        };
         let name = words[pos + 1].clone();
         if name == "scratch" {
             continue;
@@ -161,7 +239,14 @@ fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
     let st = Command::new(env!("CARGO_BIN_EXE_sysgen"))
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(["ninja", "--target", "x86_64-unknown-linux-gnu", "--crates", "std,panic_abort", "-o"])
+        .args([
+            "ninja",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--crates",
+            "std,panic_abort",
+            "-o",
+        ])
         .arg(&out)
         .status()
         .unwrap();
@@ -172,11 +257,17 @@ fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
     let text = std::fs::read_to_string(out.join("build.ninja")).unwrap();
     let mut calls = BTreeMap::new();
     for line in text.lines() {
-        let Some(cmd) = line.strip_prefix("  cmd = ") else { continue };
+        let Some(cmd) = line.strip_prefix("  cmd = ") else {
+            continue;
+        };
         let cmd = cmd.split(" && sed ").next().unwrap().replace("$$", "$");
         let words = shell_words(&cmd);
-        let Some(rustc) = words.iter().position(|w| w.ends_with("/rustc")) else { continue };
-        let Some(pos) = words.iter().position(|w| w == "--crate-name") else { continue };
+        let Some(rustc) = words.iter().position(|w| w.ends_with("/rustc")) else {
+            continue;
+        };
+        let Some(pos) = words.iter().position(|w| w == "--crate-name") else {
+            continue;
+        };
         let name = words[pos + 1].clone();
         let src = words.iter().find(|w| w.ends_with(".rs")).unwrap().clone();
         calls.insert((name, src), normalize(&words[rustc + 1..], Some(&out)));
@@ -185,7 +276,8 @@ fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
 }
 
 fn allowed(list: &[(&str, &str, &str)], krate: &str, flag: &str) -> bool {
-    list.iter().any(|(c, f, _)| (*c == "*" || *c == krate) && *f == flag)
+    list.iter()
+        .any(|(c, f, _)| (*c == "*" || *c == krate) && *f == flag)
 }
 
 #[test]
@@ -197,10 +289,25 @@ fn host_std_flags_match_cargo_build_std() {
         sysgen.keys().collect::<Vec<_>>(),
         "the same rustc calls (crate, source) must be made"
     );
-    assert!(cargo.len() >= 25, "too few rustc calls parsed: {}", cargo.len());
-    let std_flags = sysgen.iter().find(|((c, _), _)| c == "std").map(|(_, f)| f).unwrap();
-    for f in ["--cfg backtrace_in_libstd", "--extern priv:hashbrown", "--cfg feature=\"backtrace\""] {
-        assert!(std_flags.contains(f), "std lacks `{f}`: the comparison would be blind");
+    assert!(
+        cargo.len() >= 25,
+        "too few rustc calls parsed: {}",
+        cargo.len()
+    );
+    let std_flags = sysgen
+        .iter()
+        .find(|((c, _), _)| c == "std")
+        .map(|(_, f)| f)
+        .unwrap();
+    for f in [
+        "--cfg backtrace_in_libstd",
+        "--extern priv:hashbrown",
+        "--cfg feature=\"backtrace\"",
+    ] {
+        assert!(
+            std_flags.contains(f),
+            "std lacks `{f}`: the comparison would be blind"
+        );
     }
     let mut problems = Vec::new();
     let mut used = BTreeSet::new();
@@ -222,9 +329,19 @@ fn host_std_flags_match_cargo_build_std() {
     }
     // Every allowed difference must still occur, or the list is stale.
     for (c, f, _) in SYSGEN_ONLY.iter().chain(CARGO_ONLY) {
-        if !used.iter().any(|(uc, uf)| (*c == "*" || c == uc) && f == uf) {
-            problems.push(format!("allowed difference `{f}` for {c} no longer occurs; remove it from the list"));
+        if !used
+            .iter()
+            .any(|(uc, uf)| (*c == "*" || c == uc) && f == uf)
+        {
+            problems.push(format!(
+                "allowed difference `{f}` for {c} no longer occurs; remove it from the list"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
