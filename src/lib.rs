@@ -5,6 +5,7 @@
 //! [`graph`] builds the unit DAG → [`emit`] renders a view of it.
 //! See ARCHITECTURE.md.
 
+pub mod cache;
 pub mod emit;
 pub mod error;
 pub mod fetch;
@@ -28,6 +29,7 @@ pub use error::UserError;
 #[derive(Debug, Clone)]
 pub struct GraphOptions {
     pub sources: source::SourceOptions,
+    /// Triples or spec files; empty means the host.
     pub targets: Vec<String>,
     pub request: graph::Request,
 }
@@ -38,7 +40,13 @@ pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
     let rustc = source::find_rustc(&opts.sources)?;
     let library = source::find_library(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
-    for t in &opts.targets {
+    let host_only = [rustc.host.clone()];
+    let wanted: &[String] = if opts.targets.is_empty() {
+        &host_only
+    } else {
+        &opts.targets
+    };
+    for t in wanted {
         let probed = target::Target::probe(&rustc, t)?;
         if targets
             .iter()

@@ -151,14 +151,11 @@ impl BuildArgs {
 }
 
 impl Selection {
-    fn options(&self, host_default: bool) -> Result<GraphOptions> {
-        let mut targets = self.targets.clone();
-        if targets.is_empty() && host_default {
-            targets.push(sysgen::source::find_rustc(&self.src.options())?.host);
-        }
+    /// No `--target` means the host (decided once rustc has been asked).
+    fn options(&self) -> Result<GraphOptions> {
         Ok(GraphOptions {
             sources: self.src.options(),
-            targets,
+            targets: self.targets.clone(),
             request: Request {
                 crates: self.crates.clone(),
                 features: self
@@ -191,7 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
             output,
         } => {
-            let g = sysgen::load_graph(&sel.options(true)?)?;
+            let g = sysgen::load_graph(&sel.options()?)?;
             let text = match format {
                 Format::Json => sysgen::emit::json::to_string(&g),
                 Format::Dot => sysgen::emit::dot::to_string(&g)?,
@@ -200,12 +197,12 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
         Command::Ninja { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options(true)?, &build.options())?;
+            let path = sysgen::generate_ninja(&sel.options()?, &build.options())?;
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options(true)?, &build.options())?;
+            let path = sysgen::generate_ninja(&sel.options()?, &build.options())?;
             sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),

@@ -13,6 +13,7 @@ use crate::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
 use crate::profile::{ProfileFor, Profiles};
 use crate::rules::Rules;
 use crate::target::Target;
+use crate::util::stable_hash;
 
 /// How the user wants the sysroot built.
 #[derive(Debug, Clone)]
@@ -83,18 +84,6 @@ pub struct Plan {
     pub files: Vec<(PathBuf, String)>,
     /// Per target: the library outputs that make up its sysroot.
     pub sysroot_libs: Vec<(String, Vec<BuildPath>)>,
-}
-
-/// 64-bit FNV-1a: stable across Rust versions and platforms, unlike std's hasher.
-pub fn stable_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for b in p.bytes().chain(std::iter::once(0xff)) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    format!("{h:016x}")
 }
 
 struct Ctx<'a> {

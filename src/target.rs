@@ -23,20 +23,50 @@ pub struct Rustc {
 
 impl Rustc {
     pub fn probe(path: &Path) -> Result<Rustc> {
-        let out = Command::new(path).arg("-vV").output().map_err(|e| {
-            user_err!(
-                "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
-                path.display()
-            )
-        })?;
+        let out = Command::new(path)
+            .args(["--print", "sysroot"])
+            .output()
+            .map_err(|e| {
+                user_err!(
+                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+                    path.display()
+                )
+            })?;
         if !out.status.success() {
             user_bail!(
-                "`{} -vV` failed: {}; pass a working compiler with --rustc PATH",
+                "`{} --print sysroot` failed: {}; pass a working compiler with --rustc PATH",
                 path.display(),
                 first_line(&out.stderr)
             );
         }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        // Prefer the real compiler over a rustup proxy: build files then name
+        // a binary whose change ninja can see, and the cache keys on it.
+        let real = sysroot.join("bin").join("rustc");
+        let path = if real.is_file() {
+            real
+        } else {
+            path.to_path_buf()
+        };
+        let key = crate::cache::identity(&path).map(|id| format!("rustc -vV {id}"));
+        let text = match key.as_deref().and_then(crate::cache::get) {
+            Some(t) => t,
+            None => {
+                let out = Command::new(&path).arg("-vV").output()?;
+                if !out.status.success() {
+                    user_bail!(
+                        "`{} -vV` failed: {}; pass a working compiler with --rustc PATH",
+                        path.display(),
+                        first_line(&out.stderr)
+                    );
+                }
+                let t = String::from_utf8_lossy(&out.stdout).to_string();
+                if let Some(k) = &key {
+                    crate::cache::put(k, &t);
+                }
+                t
+            }
+        };
         let host = text
             .lines()
             .find_map(|l| l.strip_prefix("host: "))
@@ -48,17 +78,6 @@ impl Rustc {
             .find_map(|l| l.strip_prefix("commit-hash: "))
             .filter(|h| *h != "unknown")
             .map(str::to_string);
-        // `-vV` exits before `--print`; ask for the sysroot separately.
-        let out = Command::new(path).args(["--print", "sysroot"]).output()?;
-        let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        // Prefer the real compiler over a rustup proxy: build files then name
-        // a binary whose change ninja can see.
-        let real = sysroot.join("bin").join("rustc");
-        let path = if real.is_file() {
-            real
-        } else {
-            path.to_path_buf()
-        };
         Ok(Rustc {
             path,
             sysroot,
@@ -147,6 +166,19 @@ impl Target {
         } else {
             (spec.to_string(), spec.to_string(), None)
         };
+        let spec_text = match &spec_file {
+            Some(f) => std::fs::read_to_string(f)?,
+            None => String::new(),
+        };
+        let key = crate::cache::identity(&rustc.path).map(|id| {
+            format!(
+                "target {id} {arg} {}",
+                crate::util::stable_hash(&[&spec_text])
+            )
+        });
+        if let Some(text) = key.as_deref().and_then(crate::cache::get) {
+            return Target::from_probe_output(&name, &arg, spec_file, &text);
+        }
         let out = Command::new(&rustc.path)
             .env("RUSTC_BOOTSTRAP", "1")
             .args([
@@ -171,25 +203,29 @@ impl Target {
                 "unknown target `{spec}`: {msg}; see `rustc --print target-list` or pass a target-spec .json file"
             );
         }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let t = Target::from_probe_output(&name, &arg, spec_file, &text)?;
+        if let Some(k) = &key {
+            crate::cache::put(k, &text);
+        }
+        Ok(t)
+    }
+
+    /// Parse `--print cfg --print target-spec-json` output.
+    fn from_probe_output(
+        name: &str,
+        arg: &str,
+        spec_file: Option<PathBuf>,
+        text: &str,
+    ) -> Result<Target> {
         let json_start = text.find("\n{").map(|i| i + 1).unwrap_or(text.len());
         let (cfg_text, json_text) = text.split_at(json_start);
-        let mut cfg = Vec::new();
-        for line in cfg_text.lines().filter(|l| !l.trim().is_empty()) {
-            cfg.push(
-                line.parse::<Cfg>()
-                    .map_err(|e| anyhow::anyhow!("rustc printed cfg `{line}`: {e}"))?,
-            );
-        }
         let supports_std = serde_json::from_str::<serde_json::Value>(json_text)
             .ok()
             .and_then(|v| v.get("metadata")?.get("std")?.as_bool());
-        Ok(Target {
-            name,
-            arg,
-            spec_file,
-            cfg,
-            supports_std,
-        })
+        let mut t = Target::from_cfg_text(name, cfg_text, supports_std)?;
+        t.arg = arg.to_string();
+        t.spec_file = spec_file;
+        Ok(t)
     }
 }
