@@ -251,13 +251,20 @@ impl BuildGraph {
         out
     }
 
-    fn add_lib(&mut self, p: PkgId, plat: Platform, res: &Resolution) -> Result<NodeIndex> {
-        let (n, new) = self.node(self.key(p, UnitKind::Lib, plat, res));
-        if !new {
-            return Ok(n);
-        }
+    /// The `--extern`s of `p` through `kind` dependencies for `plat`:
+    /// (extern name, public, package). A renamed dependency is known by its
+    /// key; otherwise by the library's crate name. The first of several
+    /// platform tables naming one dependency wins.
+    fn externs(
+        &self,
+        p: PkgId,
+        kind: DepKind,
+        plat: Platform,
+        res: &Resolution,
+    ) -> Vec<(String, bool, PkgId)> {
         let mut seen = BTreeSet::new();
-        for (i, q) in self.active_deps(p, DepKind::Normal, plat, res) {
+        let mut out = Vec::new();
+        for (i, q) in self.active_deps(p, kind, plat, res) {
             let dep = &self.ws.packages[p].deps[i];
             let Some(lib) = &self.ws.packages[q].lib else {
                 continue;
@@ -267,10 +274,19 @@ impl BuildGraph {
             } else {
                 lib.name.clone()
             };
-            if !seen.insert(name.clone()) {
-                continue;
+            if seen.insert(name.clone()) {
+                out.push((name, dep.public, q));
             }
-            let public = dep.public;
+        }
+        out
+    }
+
+    fn add_lib(&mut self, p: PkgId, plat: Platform, res: &Resolution) -> Result<NodeIndex> {
+        let (n, new) = self.node(self.key(p, UnitKind::Lib, plat, res));
+        if !new {
+            return Ok(n);
+        }
+        for (name, public, q) in self.externs(p, DepKind::Normal, plat, res) {
             let child = self.add_lib(q, plat, res)?;
             self.graph
                 .add_edge(n, child, EdgeKind::Extern { name, public });
@@ -304,20 +320,7 @@ impl BuildGraph {
         if !new {
             return Ok(n);
         }
-        let mut seen = BTreeSet::new();
-        for (i, q) in self.active_deps(p, DepKind::Build, Platform::Host, res) {
-            let dep = &self.ws.packages[p].deps[i];
-            let Some(lib) = &self.ws.packages[q].lib else {
-                continue;
-            };
-            let name = if dep.package != dep.name {
-                dep.name.replace('-', "_")
-            } else {
-                lib.name.clone()
-            };
-            if !seen.insert(name.clone()) {
-                continue;
-            }
+        for (name, _, q) in self.externs(p, DepKind::Build, Platform::Host, res) {
             let child = self.add_lib(q, Platform::Host, res)?;
             self.graph.add_edge(
                 n,

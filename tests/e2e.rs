@@ -3,7 +3,11 @@
 //! Needs rust-src, the fetched registry sources, ninja, qemu-user and
 //! gcc-riscv64-linux-gnu — `.ci/run` installs them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::copy_dir;
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
@@ -55,19 +59,6 @@ fn compile(out: &Path, target: &str, src: &str, extra: &[&str]) -> PathBuf {
         .arg("-o")
         .arg(&exe));
     exe
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// Host std from a copy of rust-src and into an output directory whose paths
