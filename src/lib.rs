@@ -36,7 +36,10 @@ pub struct GraphOptions {
 
 /// Find the inputs, probe the targets, read the workspace, resolve, build the graph.
 pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
-    let rules = rules::Rules::load()?;
+    load_graph_with(opts, &rules::Rules::load()?)
+}
+
+fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<graph::BuildGraph> {
     let rustc = source::find_rustc(&opts.sources)?;
     let library = source::find_library(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
@@ -67,7 +70,7 @@ pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
         None => target::Target::probe(&rustc, &rustc.host.clone())?,
     };
     let ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources))?;
-    graph::BuildGraph::build(ws, rustc, targets, host, &rules, &opts.request)
+    graph::BuildGraph::build(ws, rustc, targets, host, rules, &opts.request)
 }
 
 /// How to build: where, with which profile and extra flags.
@@ -136,8 +139,8 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         )
     })?;
     build.out_dir = std::fs::canonicalize(&build.out_dir)?;
-    let g = load_graph(opts)?;
     let rules = rules::Rules::load()?;
+    let g = load_graph_with(opts, &rules)?;
     let sysgen = std::env::current_exe()?;
     let plan_opts = plan::PlanOptions {
         out_dir: build.out_dir.clone(),

@@ -2,7 +2,7 @@
 //! unit, with every flag, environment variable, input and output decided.
 //! Emitters only format these; none decides a flag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -91,19 +91,48 @@ struct Ctx<'a> {
     opts: &'a PlanOptions,
     rules: &'a Rules,
     profiles: Profiles,
+    /// Per unit, computed once: everything that changes its output.
+    hashes: HashMap<NodeIndex, String>,
+    /// `--remap-path-prefix` flags, the same for every call.
+    remaps: Vec<String>,
+    /// Whether a root path holds a `$` (see [`Action::escape_depfile_dollars`]).
+    escape_dollars: bool,
 }
 
-impl Ctx<'_> {
-    fn dollar_paths(&self) -> bool {
-        let roots = [
-            Some(self.g.ws.root.clone()),
-            self.g.ws.registry_root(),
-            Some(self.opts.out_dir.clone()),
-        ];
-        roots
-            .iter()
+impl<'a> Ctx<'a> {
+    fn new(g: &'a BuildGraph, rules: &'a Rules, opts: &'a PlanOptions) -> Result<Ctx<'a>> {
+        let registry = g.ws.registry_root();
+        let commit = g.rustc.commit_hash.as_deref().unwrap_or("sysgen");
+        let mut remaps = vec![format!(
+            "--remap-path-prefix={}=/rustc/{commit}/library",
+            g.ws.root.display()
+        )];
+        if let Some(reg) = &registry {
+            remaps.push(format!("--remap-path-prefix={}=/rust/deps", reg.display()));
+        }
+        remaps.push(format!(
+            "--remap-path-prefix={}=/sysgen",
+            opts.out_dir.display()
+        ));
+        let escape_dollars = [Some(&g.ws.root), registry.as_ref(), Some(&opts.out_dir)]
+            .into_iter()
             .flatten()
-            .any(|p| p.to_string_lossy().contains('$'))
+            .any(|p| p.to_string_lossy().contains('$'));
+        let mut cx = Ctx {
+            g,
+            opts,
+            rules,
+            profiles: Profiles::new(&g.ws.profiles, &opts.profile)?,
+            hashes: HashMap::new(),
+            remaps,
+            escape_dollars,
+        };
+        cx.hashes = g
+            .graph
+            .node_indices()
+            .map(|n| (n, cx.compute_hash(n)))
+            .collect();
+        Ok(cx)
     }
 
     fn rel(&self, p: &Path) -> BuildPath {
@@ -136,7 +165,11 @@ impl Ctx<'_> {
     }
 
     /// Identity of a unit: everything that changes its output.
-    fn unit_hash(&self, n: NodeIndex) -> String {
+    fn unit_hash(&self, n: NodeIndex) -> &str {
+        &self.hashes[&n]
+    }
+
+    fn compute_hash(&self, n: NodeIndex) -> String {
         let u = &self.g.graph[n];
         let p = &self.g.ws.packages[u.pkg];
         let profile = self.profiles.get(&p.name, self.for_(n));
@@ -213,23 +246,6 @@ impl Ctx<'_> {
                 **e == EdgeKind::BuildScript && self.g.graph[*d].kind == UnitKind::BuildScriptRun
             })
             .map(|(d, _)| d)
-    }
-
-    fn remaps(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        let commit = self.g.rustc.commit_hash.as_deref().unwrap_or("sysgen");
-        v.push(format!(
-            "--remap-path-prefix={}=/rustc/{commit}/library",
-            self.g.ws.root.display()
-        ));
-        if let Some(reg) = self.g.ws.registry_root() {
-            v.push(format!("--remap-path-prefix={}=/rust/deps", reg.display()));
-        }
-        v.push(format!(
-            "--remap-path-prefix={}=/sysgen",
-            self.opts.out_dir.display()
-        ));
-        v
     }
 
     fn pkg_env(&self, n: NodeIndex) -> Vec<(String, String)> {
@@ -357,23 +373,75 @@ impl Ctx<'_> {
         a
     }
 
-    fn lib_action(&self, n: NodeIndex, unit: usize) -> Result<Action> {
+    /// What differs between compiling a library and compiling a build
+    /// script: the crate, its source, its kind and where its output goes.
+    fn crate_of(
+        &self,
+        n: NodeIndex,
+    ) -> (
+        String,
+        String,
+        PathBuf,
+        &'static str,
+        PathBuf,
+        PathBuf,
+        String,
+    ) {
         let u = &self.g.graph[n];
         let p = &self.g.ws.packages[u.pkg];
-        let lib = p.lib.as_ref().expect("lib unit");
-        let out = self.lib_output(n);
-        let dir = self.unit_dir(n);
-        let depfile = dir.with_extension("d");
-        let crate_type = if p.crate_types_has_rlib() {
-            "rlib"
+        if u.kind == UnitKind::Lib {
+            let lib = p.lib.as_ref().expect("lib unit has a lib");
+            let crate_type = if p.crate_types_has_rlib() {
+                "rlib"
+            } else {
+                "lib"
+            };
+            let desc = format!(
+                "{} {} ({})",
+                p.name,
+                p.version,
+                self.g.platform_name(u.platform)
+            );
+            let depfile = self.unit_dir(n).with_extension("d");
+            (
+                lib.name.clone(),
+                lib.edition.clone(),
+                lib.path.clone(),
+                crate_type,
+                self.lib_output(n),
+                depfile,
+                desc,
+            )
         } else {
-            "lib"
-        };
+            let script = p.build_script.clone().expect("package has a build script");
+            let dir = self.unit_dir(n);
+            let desc = format!("{} {} build script", p.name, p.version);
+            let (exe, depfile) = (
+                dir.join("build-script-build"),
+                dir.join("build-script-build.d"),
+            );
+            (
+                "build_script_build".into(),
+                p.edition.clone(),
+                script,
+                "bin",
+                exe,
+                depfile,
+                desc,
+            )
+        }
+    }
+
+    /// The rustc call of a library or build-script compile unit.
+    fn rustc_action(&self, n: NodeIndex, unit: usize) -> Action {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let (crate_name, edition, src, crate_type, out, depfile, description) = self.crate_of(n);
         let mut args = vec![
             "--crate-name".into(),
-            lib.name.clone(),
-            format!("--edition={}", lib.edition),
-            lib.path.display().to_string(),
+            crate_name.clone(),
+            format!("--edition={edition}"),
+            src.display().to_string(),
             "--crate-type".into(),
             crate_type.into(),
             format!(
@@ -386,11 +454,10 @@ impl Ctx<'_> {
         args.extend(self.feature_flags(n));
         args.push("-C".into());
         args.push(format!("metadata={}", &self.unit_hash(n)[..16]));
-        let target = self.g.target_of(u.platform);
         let is_target = u.platform != Platform::Host;
         if is_target {
             args.push("--target".into());
-            args.push(target.arg.clone());
+            args.push(self.g.target_of(u.platform).arg.clone());
         }
         let unit_rules = if is_target {
             &self.rules.rustc.target_lib
@@ -404,15 +471,11 @@ impl Ctx<'_> {
             self.rel(&self.lib_dir(u.platform))
         ));
         let mut implicit = vec![self.rel(&self.g.rustc.path)];
-        let priv_deps = p.cargo_features.iter().any(|f| f == "public-dependency");
+        let priv_deps = is_target && p.cargo_features.iter().any(|f| f == "public-dependency");
         for (d, e) in self.g.deps(n) {
             if let EdgeKind::Extern { name, public } = e {
                 let path = self.rel(&self.lib_output(d));
-                let prefix = if priv_deps && !public && is_target {
-                    "priv:"
-                } else {
-                    ""
-                };
+                let prefix = if priv_deps && !public { "priv:" } else { "" };
                 args.push("--extern".into());
                 args.push(format!("{prefix}{name}={path}"));
                 implicit.push(path);
@@ -427,10 +490,16 @@ impl Ctx<'_> {
             args.extend(prof.rustflags.iter().cloned());
             args.extend(self.opts.rustflags.iter().cloned());
         }
-        if let Some(extra) = self.rules.rustc.krate.get(&p.name) {
+        if let Some(extra) = self
+            .rules
+            .rustc
+            .krate
+            .get(&p.name)
+            .filter(|_| u.kind == UnitKind::Lib)
+        {
             args.extend(extra.flags.iter().cloned());
         }
-        args.extend(self.remaps());
+        args.extend(self.remaps.iter().cloned());
         let mut env: Vec<(String, String)> = unit_rules
             .env
             .iter()
@@ -444,94 +513,22 @@ impl Ctx<'_> {
             implicit.push(self.rel(&args_file));
             env.push(("OUT_DIR".into(), rd.join("out").display().to_string()));
         }
-        Ok(Action {
+        Action {
             unit,
             kind: ActionKind::Rustc,
-            crate_name: lib.name.clone(),
+            crate_name,
             package: p.name.clone(),
             platform: self.g.platform_name(u.platform).to_string(),
             outputs: vec![self.rel(&out)],
-            inputs: vec![lib.path.display().to_string()],
+            inputs: vec![src.display().to_string()],
             implicit_inputs: implicit,
             program: self.g.rustc.path.display().to_string(),
             args,
             env,
             depfile: Some(self.rel(&depfile)),
-            escape_depfile_dollars: self.dollar_paths(),
-            description: format!(
-                "{} {} ({})",
-                p.name,
-                p.version,
-                self.g.platform_name(u.platform)
-            ),
-        })
-    }
-
-    fn compile_action(&self, n: NodeIndex, unit: usize) -> Result<Action> {
-        let u = &self.g.graph[n];
-        let p = &self.g.ws.packages[u.pkg];
-        let script = p.build_script.as_ref().expect("package has a build script");
-        let dir = self.unit_dir(n);
-        let exe = dir.join("build-script-build");
-        let depfile = dir.join("build-script-build.d");
-        let mut args = vec![
-            "--crate-name".into(),
-            "build_script_build".into(),
-            format!("--edition={}", p.edition),
-            script.display().to_string(),
-            "--crate-type".into(),
-            "bin".into(),
-            format!(
-                "--emit=dep-info={},link={}",
-                self.rel(&depfile),
-                self.rel(&exe)
-            ),
-        ];
-        args.extend(self.profile_flags(n));
-        args.extend(self.feature_flags(n));
-        args.push("-C".into());
-        args.push(format!("metadata={}", &self.unit_hash(n)[..16]));
-        args.extend(self.rules.rustc.host.flags.iter().cloned());
-        args.push("-L".into());
-        args.push(format!(
-            "dependency={}",
-            self.rel(&self.lib_dir(Platform::Host))
-        ));
-        let mut implicit = vec![self.rel(&self.g.rustc.path)];
-        for (d, e) in self.g.deps(n) {
-            if let EdgeKind::Extern { name, .. } = e {
-                let path = self.rel(&self.lib_output(d));
-                args.push("--extern".into());
-                args.push(format!("{name}={path}"));
-                implicit.push(path);
-            }
+            escape_depfile_dollars: self.escape_dollars,
+            description,
         }
-        args.extend(self.remaps());
-        let mut env: Vec<(String, String)> = self
-            .rules
-            .rustc
-            .host
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        env.extend(self.pkg_env(n));
-        Ok(Action {
-            unit,
-            kind: ActionKind::Rustc,
-            crate_name: "build_script_build".into(),
-            package: p.name.clone(),
-            platform: self.g.host.name.clone(),
-            outputs: vec![self.rel(&exe)],
-            inputs: vec![script.display().to_string()],
-            implicit_inputs: implicit,
-            program: self.g.rustc.path.display().to_string(),
-            args,
-            env,
-            depfile: Some(self.rel(&depfile)),
-            escape_depfile_dollars: self.dollar_paths(),
-            description: format!("{} {} build script", p.name, p.version),
-        })
     }
 
     fn run_action(
@@ -655,18 +652,12 @@ impl Ctx<'_> {
 }
 
 pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
-    let cx = Ctx {
-        g,
-        opts,
-        rules,
-        profiles: Profiles::new(&g.ws.profiles, &opts.profile)?,
-    };
+    let cx = Ctx::new(g, rules, opts)?;
     let mut actions = Vec::new();
     let mut files = Vec::new();
     for (i, n) in g.units().into_iter().enumerate() {
         let a = match g.graph[n].kind {
-            UnitKind::Lib => cx.lib_action(n, i)?,
-            UnitKind::BuildScriptCompile => cx.compile_action(n, i)?,
+            UnitKind::Lib | UnitKind::BuildScriptCompile => cx.rustc_action(n, i),
             UnitKind::BuildScriptRun => cx.run_action(n, i, &mut files)?,
         };
         actions.push(a);

@@ -165,16 +165,6 @@ impl Workspace {
         Ok(id)
     }
 
-    /// Find a package by name among the loaded ones, or as a path package
-    /// reachable from the workspace members.
-    pub fn find_loaded(&self, name: &str) -> Option<PkgId> {
-        let mut found: Vec<PkgId> = (0..self.packages.len())
-            .filter(|&i| self.packages[i].name == name)
-            .collect();
-        found.sort_by_key(|&i| self.packages[i].manifest_path.clone());
-        found.first().copied()
-    }
-
     /// Load the workspace members (and, through `load_dep`, whatever they reach).
     pub fn load_members(&mut self) -> Result<Vec<PkgId>> {
         let mut ids = Vec::new();

@@ -236,15 +236,11 @@ fn dot_output_has_a_cluster_per_stage() {
 #[test]
 fn unknown_crate_is_a_user_error_naming_the_choices() {
     let m = mock_dir();
-    let e = graph_in(
+    let msg = graph_error(
         &m.join("library"),
         &m.join("vendor"),
-        vec![linux()],
         &request(Some(&["stdd"]), None),
-    )
-    .err()
-    .unwrap();
-    let msg = user_error(&e);
+    );
     assert!(
         msg.contains("unknown crate `stdd`") && msg.contains("std"),
         "{msg}"
@@ -254,15 +250,11 @@ fn unknown_crate_is_a_user_error_naming_the_choices() {
 #[test]
 fn unknown_feature_is_a_user_error_naming_the_choices() {
     let m = mock_dir();
-    let e = graph_in(
+    let msg = graph_error(
         &m.join("library"),
         &m.join("vendor"),
-        vec![linux()],
         &request(None, Some(&["fast-math"])),
-    )
-    .err()
-    .unwrap();
-    let msg = user_error(&e);
+    );
     assert!(
         msg.contains("unknown feature `fast-math`") && msg.contains("backtrace"),
         "{msg}"
@@ -271,17 +263,11 @@ fn unknown_feature_is_a_user_error_naming_the_choices() {
 
 #[test]
 fn missing_registry_sources_are_listed_in_one_error_with_the_fix() {
-    let m = mock_dir();
-    let empty = tempdir();
-    let e = graph_in(
-        &m.join("library"),
-        &empty,
-        vec![linux()],
+    let msg = graph_error(
+        &mock_dir().join("library"),
+        &tempdir(),
         &request(None, None),
-    )
-    .err()
-    .unwrap();
-    let msg = user_error(&e);
+    );
     for pkg in ["addr 0.2.0", "hashmapx 0.3.1", "libcx 0.1.2", "winx 0.1.0"] {
         assert!(msg.contains(pkg), "{msg}");
     }
@@ -300,30 +286,20 @@ fn wrong_vendored_version_is_reported() {
         .unwrap()
         .replace("0.1.2", "0.1.9");
     std::fs::write(v.join("libcx/Cargo.toml"), toml).unwrap();
-    let e = graph_in(&m.join("library"), &v, vec![linux()], &request(None, None))
-        .err()
-        .unwrap();
-    assert!(user_error(&e).contains("libcx 0.1.2"), "{}", user_error(&e));
+    let msg = graph_error(&m.join("library"), &v, &request(None, None));
+    assert!(msg.contains("libcx 0.1.2"), "{msg}");
 }
 
 #[test]
 fn malformed_manifest_error_names_file_and_line() {
-    let lib = tempdir();
-    copy_dir(&mock_dir().join("library"), &lib);
-    std::fs::write(
-        lib.join("alloc/Cargo.toml"),
-        "[package]\nname = \"alloc\"\nversion = \n",
-    )
-    .unwrap();
-    let e = graph_in(
-        &lib,
-        &mock_dir().join("vendor"),
-        vec![linux()],
-        &request(None, None),
-    )
-    .err()
-    .unwrap();
-    let msg = user_error(&e);
+    let lib = edited_library(|lib| {
+        std::fs::write(
+            lib.join("alloc/Cargo.toml"),
+            "[package]\nname = \"alloc\"\nversion = \n",
+        )
+        .unwrap()
+    });
+    let msg = graph_error(&lib, &mock_dir().join("vendor"), &request(None, None));
     assert!(
         msg.contains("alloc/Cargo.toml") && msg.contains("line 3"),
         "{msg}"
@@ -332,22 +308,14 @@ fn malformed_manifest_error_names_file_and_line() {
 
 #[test]
 fn malformed_lockfile_error_names_the_fix() {
-    let lib = tempdir();
-    copy_dir(&mock_dir().join("library"), &lib);
-    std::fs::write(
-        lib.join("Cargo.lock"),
-        "version = 4\n[[package]]\nname = \"core\"\nversion = \"x.y\"\n",
-    )
-    .unwrap();
-    let e = graph_in(
-        &lib,
-        &mock_dir().join("vendor"),
-        vec![linux()],
-        &request(None, None),
-    )
-    .err()
-    .unwrap();
-    let msg = user_error(&e);
+    let lib = edited_library(|lib| {
+        std::fs::write(
+            lib.join("Cargo.lock"),
+            "version = 4\n[[package]]\nname = \"core\"\nversion = \"x.y\"\n",
+        )
+        .unwrap()
+    });
+    let msg = graph_error(&lib, &mock_dir().join("vendor"), &request(None, None));
     assert!(
         msg.contains("malformed lockfile") && msg.contains("rust-src"),
         "{msg}"
@@ -356,18 +324,18 @@ fn malformed_lockfile_error_names_the_fix() {
 
 #[test]
 fn workspace_inheritance_is_honoured() {
-    let lib = tempdir();
-    copy_dir(&mock_dir().join("library"), &lib);
-    let root = std::fs::read_to_string(lib.join("Cargo.toml")).unwrap();
-    std::fs::write(
-        lib.join("Cargo.toml"),
-        format!("{root}\n[workspace.package]\nedition = \"2021\"\n"),
-    )
-    .unwrap();
-    let core = std::fs::read_to_string(lib.join("core/Cargo.toml"))
-        .unwrap()
-        .replace("edition = \"2024\"", "edition.workspace = true");
-    std::fs::write(lib.join("core/Cargo.toml"), core).unwrap();
+    let lib = edited_library(|lib| {
+        let root = std::fs::read_to_string(lib.join("Cargo.toml")).unwrap();
+        std::fs::write(
+            lib.join("Cargo.toml"),
+            format!("{root}\n[workspace.package]\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        let core = std::fs::read_to_string(lib.join("core/Cargo.toml"))
+            .unwrap()
+            .replace("edition = \"2024\"", "edition.workspace = true");
+        std::fs::write(lib.join("core/Cargo.toml"), core).unwrap();
+    });
     let g = graph_in(
         &lib,
         &mock_dir().join("vendor"),

@@ -105,6 +105,22 @@ pub fn lib_names(g: &BuildGraph) -> Vec<String> {
     v
 }
 
+/// The one-line message of the user error building this graph must give.
+pub fn graph_error(library: &Path, vendor: &Path, req: &Request) -> String {
+    match graph_in(library, vendor, vec![linux()], req) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => user_error(&e),
+    }
+}
+
+/// A copy of the mock library, changed by `edit`.
+pub fn edited_library(edit: impl FnOnce(&Path)) -> PathBuf {
+    let lib = tempdir();
+    copy_dir(&mock_dir().join("library"), &lib);
+    edit(&lib);
+    lib
+}
+
 pub fn user_error(e: &anyhow::Error) -> String {
     e.downcast_ref::<sysgen::UserError>()
         .unwrap_or_else(|| panic!("expected a user error, got: {e:#}"))
