@@ -16,6 +16,11 @@ fn dir() -> Option<PathBuf> {
     if std::env::var_os("SYSGEN_NO_CACHE").is_some_and(|v| v == "1") {
         return None;
     }
+    base_dir()
+}
+
+/// sysgen's cache directory (`$SYSGEN_CACHE_DIR`, else the XDG cache).
+pub fn base_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("SYSGEN_CACHE_DIR") {
         return Some(PathBuf::from(d));
     }

@@ -61,6 +61,18 @@ pub struct Request {
     pub features: Option<Vec<String>>,
     /// `unwind`, `abort` or `immediate-abort`.
     pub panic: String,
+    /// A sysgen.toml / Xargo.toml: its `[dependencies]` choose the crates
+    /// and stages when `crates` is `None`.
+    pub config: Option<crate::config::Config>,
+}
+
+/// One root crate of one stage, with the features asked of it.
+struct StageRoot {
+    pkg: PkgId,
+    /// Features that this root must define (from the config).
+    features: Vec<String>,
+    /// Whether the default features (rules/build-std.toml) apply to it.
+    defaults: bool,
 }
 
 pub struct BuildGraph {
@@ -73,7 +85,12 @@ pub struct BuildGraph {
     pub crates: Vec<Vec<String>>,
     /// Per target: the root library units.
     pub roots: Vec<Vec<NodeIndex>>,
+    /// The panic strategy the graph was resolved for.
+    pub panic: String,
     index: HashMap<(PkgId, UnitKind, Platform, u32, Vec<String>), NodeIndex>,
+    /// Per target and crate name: the library unit that puts that crate into
+    /// the sysroot (one per name, or the sysroot breaks).
+    sysroot_names: HashMap<(Platform, String), NodeIndex>,
 }
 
 impl BuildGraph {
@@ -130,49 +147,48 @@ impl BuildGraph {
         rules: &Rules,
         req: &Request,
     ) -> Result<BuildGraph> {
-        let mut resolutions = Vec::new();
+        // Per target, per stage: (stage, resolution, root units' packages).
+        let mut plans: Vec<Vec<(u32, Resolution, Vec<PkgId>)>> = Vec::new();
         let mut all_crates = Vec::new();
-        let mut root_pkgs = Vec::new();
         for target in &targets {
-            let requested = match &req.crates {
-                Some(c) => c.clone(),
-                None => {
-                    let mut c = if target.maybe_supports_std() {
-                        rules.build_std.default_crates_std.clone()
-                    } else {
-                        rules.build_std.default_crates_no_std.clone()
+            let stages = Self::stage_roots(&mut ws, target, rules, req)?;
+            let mut per_stage = Vec::new();
+            let mut names = Vec::new();
+            for (stage, roots) in stages {
+                let mut ids: Vec<PkgId> = roots.iter().map(|r| r.pkg).collect();
+                let mut extra = Vec::new();
+                if stage == 0 {
+                    for name in &rules.build_std.resolve_roots {
+                        if let Some(id) = resolve::find_package(&mut ws, name)? {
+                            extra.push(id);
+                        }
+                    }
+                }
+                let res = if req.config.is_some() && req.crates.is_none() {
+                    let defaults = match &req.features {
+                        Some(f) => f.clone(),
+                        None => rules.default_features(target)?,
                     };
-                    if target.maybe_supports_std() {
-                        let rt = rules.build_std.panic_runtime.get(&req.panic).ok_or_else(|| {
-                            user_err!("unknown panic strategy `{}`; use unwind, abort or immediate-abort", req.panic)
-                        })?;
-                        c.push(rt.clone());
-                    }
-                    c
-                }
-            };
-            let crates = rules.expand_crates(&requested);
-            let features = match &req.features {
-                Some(f) => f.clone(),
-                None => rules.default_features(target)?,
-            };
-            let mut root_ids = Vec::new();
-            for name in crates.iter().chain(&rules.build_std.resolve_roots) {
-                match resolve::find_package(&mut ws, name)? {
-                    Some(id) => root_ids.push(id),
-                    None => {
-                        let known = resolve::local_package_names(&mut ws)?;
-                        user_bail!(
-                            "unknown crate `{name}` in --crates; the standard library has: {}",
-                            known.join(", ")
-                        );
-                    }
-                }
+                    let strict: Vec<(PkgId, Vec<String>, bool)> = roots
+                        .iter()
+                        .map(|r| (r.pkg, r.features.clone(), r.defaults))
+                        .collect();
+                    resolve::resolve_stage(&mut ws, &strict, &extra, &defaults)?
+                } else {
+                    let features = match &req.features {
+                        Some(f) => f.clone(),
+                        None => rules.default_features(target)?,
+                    };
+                    let mut all = ids.clone();
+                    all.extend(extra);
+                    resolve::resolve(&mut ws, &all, &features)?
+                };
+                names.extend(ids.iter().map(|&i| ws.packages[i].name.clone()));
+                ids.dedup();
+                per_stage.push((stage, res, ids));
             }
-            let res = resolve::resolve(&mut ws, &root_ids, &features)?;
-            resolutions.push(res);
-            root_pkgs.push(root_ids[..crates.len()].to_vec());
-            all_crates.push(crates);
+            plans.push(per_stage);
+            all_crates.push(names);
         }
         ws.check_missing()?;
         let mut g = BuildGraph {
@@ -183,16 +199,134 @@ impl BuildGraph {
             rustc,
             crates: all_crates,
             roots: Vec::new(),
+            panic: req.panic.clone(),
             index: HashMap::new(),
+            sysroot_names: HashMap::new(),
         };
-        for (t, res) in resolutions.iter().enumerate() {
+        for (t, per_stage) in plans.iter().enumerate() {
             let mut nodes = Vec::new();
-            for &p in &root_pkgs[t] {
-                nodes.push(g.add_lib(p, Platform::Target(t), res)?);
+            for (stage, res, ids) in per_stage {
+                for &p in ids {
+                    nodes.push(g.add_lib(p, Platform::Target(t), res, *stage)?);
+                }
             }
             g.roots.push(nodes);
         }
         Ok(g)
+    }
+
+    /// The root crates of each stage for `target`: from `--crates` (or the
+    /// defaults) as one stage 0, or from the config's stages.
+    fn stage_roots(
+        ws: &mut Workspace,
+        target: &Target,
+        rules: &Rules,
+        req: &Request,
+    ) -> Result<Vec<(u32, Vec<StageRoot>)>> {
+        let runtime = || {
+            rules
+                .build_std
+                .panic_runtime
+                .get(&req.panic)
+                .cloned()
+                .ok_or_else(|| {
+                    user_err!(
+                        "unknown panic strategy `{}`; use unwind, abort or immediate-abort",
+                        req.panic
+                    )
+                })
+        };
+        let library_root = |ws: &mut Workspace, name: &str, what: &str| -> Result<PkgId> {
+            match resolve::find_package(ws, name)? {
+                Some(id) => Ok(id),
+                None => {
+                    let known = resolve::local_package_names(ws)?;
+                    user_bail!(
+                        "unknown crate `{name}` in {what}; the standard library has: {}",
+                        known.join(", ")
+                    );
+                }
+            }
+        };
+        let config = req.config.as_ref().filter(|_| req.crates.is_none());
+        let Some(config) = config else {
+            let requested = match &req.crates {
+                Some(c) => c.clone(),
+                None => {
+                    let mut c = if target.maybe_supports_std() {
+                        rules.build_std.default_crates_std.clone()
+                    } else {
+                        rules.build_std.default_crates_no_std.clone()
+                    };
+                    if target.maybe_supports_std() {
+                        c.push(runtime()?);
+                    }
+                    c
+                }
+            };
+            let mut roots = Vec::new();
+            for name in rules.expand_crates(&requested) {
+                roots.push(StageRoot {
+                    pkg: library_root(ws, &name, "--crates")?,
+                    features: Vec::new(),
+                    defaults: true,
+                });
+            }
+            return Ok(vec![(0, roots)]);
+        };
+        let what = config.path.display().to_string();
+        let mut out = Vec::new();
+        for (stage, specs) in config.stages_for(target)? {
+            let mut roots = Vec::new();
+            let mut library: Vec<String> = Vec::new();
+            for spec in &specs {
+                let pkg = match &spec.source {
+                    crate::config::CrateSource::Library => {
+                        library.push(spec.name.clone());
+                        library_root(ws, &spec.name, &what)?
+                    }
+                    src => {
+                        let dir = crate::git::source_dir(src, &spec.name)?;
+                        let id = ws.load_path(&dir)?;
+                        if ws.packages[id].name != spec.name {
+                            user_bail!(
+                                "{what}: `{}` points at package `{}` ({}); use the package's name as the key",
+                                spec.name,
+                                ws.packages[id].name,
+                                dir.display()
+                            );
+                        }
+                        id
+                    }
+                };
+                roots.push(StageRoot {
+                    pkg,
+                    features: spec.features.clone(),
+                    defaults: spec.default_features,
+                });
+            }
+            // What a listed library crate brings along, as with --crates.
+            let mut implied = rules.expand_crates(&library);
+            if library.iter().any(|c| c == "std") && target.maybe_supports_std() {
+                implied.push(runtime()?);
+            }
+            for name in implied {
+                if specs.iter().any(|s| s.name == name) {
+                    continue;
+                }
+                let pkg = library_root(ws, &name, &what)?;
+                if roots.iter().any(|r| r.pkg == pkg) {
+                    continue;
+                }
+                roots.push(StageRoot {
+                    pkg,
+                    features: Vec::new(),
+                    defaults: true,
+                });
+            }
+            out.push((stage, roots));
+        }
+        Ok(out)
     }
 
     fn key(
@@ -201,13 +335,16 @@ impl BuildGraph {
         kind: UnitKind,
         plat: Platform,
         res: &Resolution,
+        stage: u32,
     ) -> (PkgId, UnitKind, Platform, u32, Vec<String>) {
         let features: Vec<String> = res
             .features
             .get(&p)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
-        (p, kind, plat, 0, features)
+        // Host units never enter a sysroot: every stage shares them.
+        let stage = if plat == Platform::Host { 0 } else { stage };
+        (p, kind, plat, stage, features)
     }
 
     fn node(&mut self, key: (PkgId, UnitKind, Platform, u32, Vec<String>)) -> (NodeIndex, bool) {
@@ -281,25 +418,78 @@ impl BuildGraph {
         out
     }
 
-    fn add_lib(&mut self, p: PkgId, plat: Platform, res: &Resolution) -> Result<NodeIndex> {
-        let (n, new) = self.node(self.key(p, UnitKind::Lib, plat, res));
-        if !new {
+    /// The library unit of `p` for `plat` in `stage`. A crate that a lower
+    /// stage already puts into the sysroot is reused when that build has
+    /// every feature this stage needs; anything else would put a second
+    /// crate of the same name into the sysroot, which is an error here
+    /// rather than "multiple matching crates" in the middle of a build.
+    fn add_lib(
+        &mut self,
+        p: PkgId,
+        plat: Platform,
+        res: &Resolution,
+        stage: u32,
+    ) -> Result<NodeIndex> {
+        let key = self.key(p, UnitKind::Lib, plat, res, stage);
+        if let Some(&n) = self.index.get(&key) {
             return Ok(n);
         }
+        let crate_name = self.ws.packages[p]
+            .lib
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| self.ws.packages[p].name.replace('-', "_"));
+        if plat != Platform::Host
+            && let Some(&other) = self.sysroot_names.get(&(plat, crate_name.clone()))
+        {
+            let o = &self.graph[other];
+            let wanted = &key.4;
+            let reusable =
+                o.pkg == p && o.stage < stage && wanted.iter().all(|f| o.features.contains(f));
+            if reusable {
+                return Ok(other);
+            }
+            let describe = |pkg: PkgId, stage: u32, features: &[String]| {
+                let pk = &self.ws.packages[pkg];
+                format!(
+                    "stage {stage} builds {} {} ({}) with features [{}]",
+                    pk.name,
+                    pk.version,
+                    pk.dir().display(),
+                    features.join(", ")
+                )
+            };
+            user_bail!(
+                "crate `{crate_name}` would enter the {} sysroot twice: {}, and {}; give both the same features, or list the crate in one stage only",
+                self.platform_name(plat),
+                describe(o.pkg, o.stage, &o.features),
+                describe(p, stage, wanted)
+            );
+        }
+        let (n, _) = self.node(key);
+        if plat != Platform::Host {
+            self.sysroot_names.insert((plat, crate_name), n);
+        }
         for (name, public, q) in self.externs(p, DepKind::Normal, plat, res) {
-            let child = self.add_lib(q, plat, res)?;
+            let child = self.add_lib(q, plat, res, stage)?;
             self.graph
                 .add_edge(n, child, EdgeKind::Extern { name, public });
         }
         if self.ws.packages[p].build_script.is_some() {
-            let run = self.add_run(p, plat, res)?;
+            let run = self.add_run(p, plat, res, stage)?;
             self.graph.add_edge(n, run, EdgeKind::BuildScript);
         }
         Ok(n)
     }
 
-    fn add_run(&mut self, p: PkgId, plat: Platform, res: &Resolution) -> Result<NodeIndex> {
-        let (n, new) = self.node(self.key(p, UnitKind::BuildScriptRun, plat, res));
+    fn add_run(
+        &mut self,
+        p: PkgId,
+        plat: Platform,
+        res: &Resolution,
+        stage: u32,
+    ) -> Result<NodeIndex> {
+        let (n, new) = self.node(self.key(p, UnitKind::BuildScriptRun, plat, res, stage));
         if !new {
             return Ok(n);
         }
@@ -308,7 +498,7 @@ impl BuildGraph {
         for (_, q) in self.active_deps(p, DepKind::Normal, plat, res) {
             let qp = &self.ws.packages[q];
             if qp.links.is_some() && qp.build_script.is_some() {
-                let other = self.add_run(q, plat, res)?;
+                let other = self.add_run(q, plat, res, stage)?;
                 self.graph.add_edge(n, other, EdgeKind::LinksMetadata);
             }
         }
@@ -316,12 +506,12 @@ impl BuildGraph {
     }
 
     fn add_compile(&mut self, p: PkgId, res: &Resolution) -> Result<NodeIndex> {
-        let (n, new) = self.node(self.key(p, UnitKind::BuildScriptCompile, Platform::Host, res));
+        let (n, new) = self.node(self.key(p, UnitKind::BuildScriptCompile, Platform::Host, res, 0));
         if !new {
             return Ok(n);
         }
         for (name, _, q) in self.externs(p, DepKind::Build, Platform::Host, res) {
-            let child = self.add_lib(q, Platform::Host, res)?;
+            let child = self.add_lib(q, Platform::Host, res, 0)?;
             self.graph.add_edge(
                 n,
                 child,

@@ -6,13 +6,17 @@
 //! See ARCHITECTURE.md.
 
 pub mod cache;
+pub mod config;
 pub mod emit;
 pub mod error;
 pub mod fetch;
+pub mod git;
 pub mod graph;
 pub mod manifest;
+pub mod pipe;
 pub mod plan;
 pub mod profile;
+pub mod project;
 pub mod resolve;
 pub mod rules;
 pub mod runscript;
@@ -31,15 +35,40 @@ pub struct GraphOptions {
     pub sources: source::SourceOptions,
     /// Triples or spec files; empty means the host.
     pub targets: Vec<String>,
+    /// `request.panic` is the command line's; empty means "from the config,
+    /// the project's profile, or unwind".
     pub request: graph::Request,
+    /// `--config FILE`; otherwise sysgen.toml / Xargo.toml is searched from
+    /// the working directory up.
+    pub config: Option<std::path::PathBuf>,
+    /// `--no-config`: ignore any sysgen.toml / Xargo.toml.
+    pub no_config: bool,
+    /// The profile whose `panic` the project's Cargo.toml may set.
+    pub profile: String,
+}
+
+/// A graph and the user configuration it was made from.
+pub struct Loaded {
+    pub graph: graph::BuildGraph,
+    pub config: Option<config::Config>,
+    pub project: project::Project,
 }
 
 /// Find the inputs, probe the targets, read the workspace, resolve, build the graph.
 pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
-    load_graph_with(opts, &rules::Rules::load()?)
+    Ok(load_graph_with(opts, &rules::Rules::load()?)?.graph)
 }
 
-fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<graph::BuildGraph> {
+fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> {
+    let config = if opts.no_config {
+        None
+    } else {
+        config::Config::find(opts.config.as_deref(), &std::env::current_dir()?)?
+    };
+    let project = match &config {
+        Some(c) => project::Project::load(c.project_dir())?,
+        None => project::Project::default(),
+    };
     let rustc = source::find_rustc(&opts.sources)?;
     let library = source::find_library(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
@@ -69,8 +98,37 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<graph::B
         Some(t) => t.clone(),
         None => target::Target::probe(&rustc, &rustc.host.clone())?,
     };
-    let ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources))?;
-    graph::BuildGraph::build(ws, rustc, targets, host, rules, &opts.request)
+    let mut ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources))?;
+    let mut request = opts.request.clone();
+    if let Some(c) = &config {
+        for (name, src) in &c.patches {
+            let dir = git::source_dir(src, name)?;
+            ws.patch_with(name, &dir);
+        }
+        ws.inputs.insert(c.path.clone());
+        request.config = Some(c.clone());
+    }
+    if let Some(p) = &project.profiles {
+        // The project's profiles over the library's, as Xargo passed them
+        // to every stage's cargo build.
+        for (name, prof) in &p.0 {
+            ws.profiles.0.entry(name.clone()).or_default().merge(prof);
+        }
+    }
+    ws.inputs.extend(project.inputs.iter().cloned());
+    if request.panic.is_empty() {
+        request.panic = config
+            .as_ref()
+            .and_then(|c| c.sysgen.panic.clone())
+            .or_else(|| project.panic(&opts.profile))
+            .unwrap_or_else(|| "unwind".into());
+    }
+    let graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
+    Ok(Loaded {
+        graph,
+        config,
+        project,
+    })
 }
 
 /// How to build: where, with which profile and extra flags.
@@ -79,6 +137,25 @@ pub struct BuildOptions {
     pub out_dir: std::path::PathBuf,
     pub profile: String,
     pub rustflags: Vec<String>,
+    /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
+    pub pipeline: bool,
+    /// `-Zthreads` for the crates that rules/rustc.toml marks; `None` means
+    /// this machine's available parallelism.
+    pub frontend_threads: Option<usize>,
+    /// `--check`: metadata-only sysroot (what xargo-check gave Miri).
+    pub check: bool,
+    /// Whether RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS were set (they replace
+    /// the project's .cargo/config.toml rustflags, as in cargo).
+    pub env_rustflags_set: bool,
+}
+
+/// The default `-Zthreads`: one per core, at most 8 (past that, rustc's
+/// parallel front end stops paying).
+pub fn default_frontend_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
 }
 
 /// Flags from the environment, as cargo reads them: CARGO_ENCODED_RUSTFLAGS
@@ -100,9 +177,10 @@ pub fn env_rustflags() -> Vec<String> {
 fn regen_command(
     opts: &GraphOptions,
     build: &BuildOptions,
-    g: &graph::BuildGraph,
+    loaded: &Loaded,
     sysgen: &std::path::Path,
 ) -> String {
+    let g = &loaded.graph;
     let mut args: Vec<String> = vec!["ninja".into()];
     args.extend(["--rust-src".into(), g.ws.root.display().to_string()]);
     args.extend(["--rustc".into(), g.rustc.path.display().to_string()]);
@@ -118,9 +196,32 @@ fn regen_command(
     if let Some(f) = &opts.request.features {
         args.push(format!("--features={}", f.join(",")));
     }
-    args.push(format!("--panic={}", opts.request.panic));
+    // Only what the command line chose is pinned: the config and the
+    // project's files are read again, so editing them takes effect.
+    if !opts.request.panic.is_empty() {
+        args.push(format!("--panic={}", opts.request.panic));
+    }
+    match &loaded.config {
+        Some(c) => args.extend(["--config".into(), c.path.display().to_string()]),
+        None => args.push("--no-config".into()),
+    }
+    if build.check {
+        args.push("--check".into());
+    }
+    if build.env_rustflags_set {
+        args.push("--ignore-config-rustflags".into());
+    }
     args.push(format!("--profile={}", build.profile));
     args.extend(["--out-dir".into(), build.out_dir.display().to_string()]);
+    args.push(format!(
+        "--frontend-threads={}",
+        build
+            .frontend_threads
+            .unwrap_or_else(default_frontend_threads)
+    ));
+    if !build.pipeline {
+        args.push("--no-pipeline".into());
+    }
     args.push("--no-env-rustflags".into());
     for f in &build.rustflags {
         args.push(format!("--rustflag={f}"));
@@ -140,16 +241,37 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     })?;
     build.out_dir = std::fs::canonicalize(&build.out_dir)?;
     let rules = rules::Rules::load()?;
-    let g = load_graph_with(opts, &rules)?;
+    let loaded = load_graph_with(opts, &rules)?;
+    let g = &loaded.graph;
     let sysgen = std::env::current_exe()?;
+    // Per target, as cargo orders them: the project's config rustflags
+    // (unless RUSTFLAGS is set), sysgen.toml's, then RUSTFLAGS/--rustflags.
+    let mut target_rustflags = std::collections::BTreeMap::new();
+    for t in &g.targets {
+        let mut f = if build.env_rustflags_set {
+            Vec::new()
+        } else {
+            loaded.project.rustflags_for(t)
+        };
+        if let Some(c) = &loaded.config {
+            f.extend(c.sysgen.rustflags.clone().unwrap_or_default());
+        }
+        f.extend(build.rustflags.iter().cloned());
+        target_rustflags.insert(t.name.clone(), f);
+    }
     let plan_opts = plan::PlanOptions {
         out_dir: build.out_dir.clone(),
         profile: build.profile.clone(),
-        panic: opts.request.panic.clone(),
-        rustflags: build.rustflags.clone(),
+        panic: g.panic.clone(),
+        rustflags: target_rustflags,
+        check: build.check,
         sysgen: sysgen.clone(),
+        pipeline: build.pipeline,
+        frontend_threads: build
+            .frontend_threads
+            .unwrap_or_else(default_frontend_threads),
     };
-    let p = plan::plan(&g, &rules, &plan_opts)?;
+    let p = plan::plan(g, &rules, &plan_opts)?;
     let mut regen_inputs: Vec<String> =
         g.ws.inputs
             .iter()
@@ -166,7 +288,7 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: g.ws.root.display().to_string(),
         profile: build.profile.clone(),
-        regen_cmd: regen_command(opts, &build, &g, &sysgen),
+        regen_cmd: regen_command(opts, &build, &loaded, &sysgen),
         regen_inputs,
     };
     let text = emit::ninja::to_string(&p, &meta)?;

@@ -46,6 +46,27 @@ enum Command {
     /// Run one build script for a generated build (called by build.ninja).
     #[command(hide = true)]
     RunBuildScript { spec: PathBuf },
+    /// Start a pipelined rustc call; exit once its .rmeta is written (called by build.ninja).
+    #[command(hide = true)]
+    PipeBegin {
+        state: PathBuf,
+        #[arg(last = true, required = true)]
+        cmd: Vec<std::ffi::OsString>,
+    },
+    /// Run rustc for `pipe-begin` (internal).
+    #[command(hide = true)]
+    PipeSupervise {
+        state: PathBuf,
+        #[arg(last = true, required = true)]
+        cmd: Vec<std::ffi::OsString>,
+    },
+    /// Wait for a pipelined rustc call to finish its .rlib (called by build.ninja).
+    #[command(hide = true)]
+    PipeEnd {
+        state: PathBuf,
+        rmeta: PathBuf,
+        rlib: PathBuf,
+    },
     /// Download the registry crates the standard library depends on (runs cargo; set-up only).
     Fetch {
         #[command(flatten)]
@@ -100,9 +121,17 @@ struct Selection {
     /// Default: the ones cargo enables (plus compiler-builtins-mem without libc).
     #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
     features: Option<Vec<String>>,
-    /// Panic strategy: unwind, abort or immediate-abort.
-    #[arg(long, default_value = "unwind")]
-    panic: String,
+    /// Panic strategy: unwind, abort or immediate-abort. Default: the
+    /// config's, else the project's profile `panic`, else unwind.
+    #[arg(long)]
+    panic: Option<String>,
+    /// A sysgen.toml or Xargo.toml. Default: the nearest one from the
+    /// working directory up.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore any sysgen.toml / Xargo.toml.
+    #[arg(long)]
+    no_config: bool,
 }
 
 #[derive(Args, Clone)]
@@ -130,13 +159,32 @@ struct BuildArgs {
     /// passes the flags it captured explicitly).
     #[arg(long, hide = true)]
     no_env_rustflags: bool,
+    /// Threads of rustc's parallel front end for core and std (-Zthreads).
+    /// Default: this machine's cores, at most 8; 1 turns it off.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    frontend_threads: Option<u16>,
+    /// Compile each crate in one build edge instead of starting its
+    /// dependents once its metadata is written (for comparisons).
+    #[arg(long, hide = true)]
+    no_pipeline: bool,
+    /// A metadata-only sysroot (.rmeta, no code generation), as xargo-check
+    /// gave Miri.
+    #[arg(long)]
+    check: bool,
+    /// Leave out the project's .cargo/config.toml rustflags (the
+    /// regeneration rule's way of keeping RUSTFLAGS' precedence).
+    #[arg(long, hide = true)]
+    ignore_config_rustflags: bool,
 }
 
 impl BuildArgs {
     fn options(&self) -> sysgen::BuildOptions {
         let mut flags = Vec::new();
+        let mut env_set = self.ignore_config_rustflags;
         if !self.no_env_rustflags {
             flags = sysgen::env_rustflags();
+            env_set |= std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some()
+                || std::env::var_os("RUSTFLAGS").is_some();
         }
         if let Some(f) = &self.rustflags {
             flags.extend(f.split_whitespace().map(str::to_string));
@@ -146,23 +194,31 @@ impl BuildArgs {
             out_dir: self.out_dir.clone(),
             profile: self.profile.clone(),
             rustflags: flags,
+            pipeline: !self.no_pipeline,
+            frontend_threads: self.frontend_threads.map(usize::from),
+            check: self.check,
+            env_rustflags_set: env_set,
         }
     }
 }
 
 impl Selection {
     /// No `--target` means the host (decided once rustc has been asked).
-    fn options(&self) -> Result<GraphOptions> {
+    fn options(&self, profile: &str) -> Result<GraphOptions> {
         Ok(GraphOptions {
             sources: self.src.options(),
             targets: self.targets.clone(),
+            config: self.config.clone(),
+            no_config: self.no_config,
+            profile: profile.to_string(),
             request: Request {
+                config: None,
                 crates: self.crates.clone(),
                 features: self
                     .features
                     .clone()
                     .map(|f| f.into_iter().filter(|s| !s.is_empty()).collect()),
-                panic: self.panic.clone(),
+                panic: self.panic.clone().unwrap_or_default(),
             },
         })
     }
@@ -188,7 +244,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
             output,
         } => {
-            let g = sysgen::load_graph(&sel.options()?)?;
+            let g = sysgen::load_graph(&sel.options("release")?)?;
             let text = match format {
                 Format::Json => sysgen::emit::json::to_string(&g),
                 Format::Dot => sysgen::emit::dot::to_string(&g)?,
@@ -197,16 +253,29 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
         Command::Ninja { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options()?, &build.options())?;
+            let path = sysgen::generate_ninja(&sel.options(&build.profile)?, &build.options())?;
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options()?, &build.options())?;
+            let path = sysgen::generate_ninja(&sel.options(&build.profile)?, &build.options())?;
             sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
+        Command::PipeBegin { state, cmd } => exit_with(sysgen::pipe::begin(&state, &cmd)?),
+        Command::PipeSupervise { state, cmd } => exit_with(sysgen::pipe::supervise(&state, &cmd)?),
+        Command::PipeEnd { state, rmeta, rlib } => {
+            exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)
+        }
     }
+}
+
+/// Pass a compiler's exit status through to Ninja.
+fn exit_with(code: i32) -> Result<()> {
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -23,15 +23,26 @@ pub struct PlanOptions {
     pub profile: String,
     /// `unwind`, `abort` or `immediate-abort`.
     pub panic: String,
-    /// Extra flags for every sysroot crate (RUSTFLAGS and --rustflags).
-    pub rustflags: Vec<String>,
+    /// Per target name: extra flags for every sysroot crate (the project's
+    /// config rustflags, sysgen.toml's, RUSTFLAGS and --rustflags).
+    pub rustflags: BTreeMap<String, Vec<String>>,
+    /// Metadata-only sysroot: `.rmeta` files, no code generation.
+    pub check: bool,
     /// The sysgen binary, which runs build scripts at build time.
     pub sysgen: PathBuf,
+    /// Split each target library's rustc call over a metadata edge and a
+    /// codegen edge, so dependents start once the `.rmeta` exists (`pipe.rs`).
+    pub pipeline: bool,
+    /// `-Zthreads=N` for the crates rules/rustc.toml marks
+    /// `parallel-frontend`; 1 leaves rustc's default.
+    pub frontend_threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub enum ActionKind {
     Rustc,
+    /// Waits for a pipelined rustc call to finish its `.rlib`.
+    RustcEnd,
     RunBuildScript,
 }
 
@@ -157,6 +168,20 @@ impl<'a> Ctx<'a> {
             .join("lib")
     }
 
+    /// The user's extra flags for units of `plat` (none for the host, as
+    /// cargo with `--target` gives build scripts none).
+    fn flags_for(&self, plat: Platform) -> &[String] {
+        match plat {
+            Platform::Host => &[],
+            Platform::Target(i) => self
+                .opts
+                .rustflags
+                .get(&self.g.targets[i].name)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        }
+    }
+
     fn for_(&self, n: NodeIndex) -> ProfileFor {
         match self.g.graph[n].platform {
             Platform::Host => ProfileFor::Host,
@@ -177,7 +202,7 @@ impl<'a> Ctx<'a> {
         let stage = u.stage.to_string();
         let features = u.features.join(",");
         let prof = format!("{profile:?}");
-        let flags = self.opts.rustflags.join("\u{1f}");
+        let flags = self.flags_for(u.platform).join("\u{1f}");
         let plat = self.g.platform_name(u.platform).to_string();
         let host = if u.platform == Platform::Host {
             "host"
@@ -196,6 +221,7 @@ impl<'a> Ctx<'a> {
             &prof,
             &flags,
             &self.opts.panic,
+            if self.opts.check { "check" } else { "build" },
             &self.g.rustc.version,
         ])
     }
@@ -228,14 +254,49 @@ impl<'a> Ctx<'a> {
         match u.platform {
             // One file per crate name: a rebuild replaces it, so the sysroot
             // never holds two candidates for one crate.
-            Platform::Target(_) => self
-                .lib_dir(u.platform)
-                .join(format!("lib{}.rlib", lib.name)),
+            Platform::Target(_) => self.lib_dir(u.platform).join(format!(
+                "lib{}.{}",
+                lib.name,
+                if self.opts.check { "rmeta" } else { "rlib" }
+            )),
             Platform::Host => self.lib_dir(u.platform).join(format!(
                 "lib{}-{}.rlib",
                 lib.name,
                 &self.unit_hash(n)[..12]
             )),
+        }
+    }
+
+    /// Whether the unit's rustc call is pipelined: target libraries, whose
+    /// dependents are libraries too (build scripts link host libraries).
+    fn pipelined(&self, n: NodeIndex) -> bool {
+        let u = &self.g.graph[n];
+        self.opts.pipeline
+            && !self.opts.check
+            && u.kind == UnitKind::Lib
+            && u.platform != Platform::Host
+    }
+
+    /// Where a pipelined target library's `.rmeta` goes: one directory per
+    /// target, outside the sysroot, one file per crate name.
+    fn meta_dir(&self, plat: Platform) -> PathBuf {
+        let name = &self.g.target_of(plat).name;
+        self.opts.out_dir.join("build").join(name).join("meta")
+    }
+
+    fn meta_output(&self, n: NodeIndex) -> PathBuf {
+        let u = &self.g.graph[n];
+        let lib = self.g.ws.packages[u.pkg].lib.as_ref().expect("lib unit");
+        self.meta_dir(u.platform)
+            .join(format!("lib{}.rmeta", lib.name))
+    }
+
+    /// What dependents pass to `--extern`: the metadata when pipelined.
+    fn extern_output(&self, n: NodeIndex) -> PathBuf {
+        if self.pipelined(n) {
+            self.meta_output(n)
+        } else {
+            self.lib_output(n)
         }
     }
 
@@ -432,11 +493,34 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The rustc call of a library or build-script compile unit.
-    fn rustc_action(&self, n: NodeIndex, unit: usize) -> Action {
+    /// The rustc call of a library or build-script compile unit: one
+    /// action, or two when pipelined (see `pipe.rs`).
+    fn rustc_actions(&self, n: NodeIndex, unit: usize) -> Vec<Action> {
         let u = &self.g.graph[n];
         let p = &self.g.ws.packages[u.pkg];
         let (crate_name, edition, src, crate_type, out, depfile, description) = self.crate_of(n);
+        let pipelined = self.pipelined(n);
+        let meta = pipelined.then(|| self.meta_output(n));
+        let emit = match &meta {
+            Some(m) => format!(
+                "--emit=dep-info={},metadata={},link={}",
+                self.rel(&depfile),
+                self.rel(m),
+                self.rel(&out)
+            ),
+            None if self.opts.check && u.kind == UnitKind::Lib && u.platform != Platform::Host => {
+                format!(
+                    "--emit=dep-info={},metadata={}",
+                    self.rel(&depfile),
+                    self.rel(&out)
+                )
+            }
+            None => format!(
+                "--emit=dep-info={},link={}",
+                self.rel(&depfile),
+                self.rel(&out)
+            ),
+        };
         let mut args = vec![
             "--crate-name".into(),
             crate_name.clone(),
@@ -444,12 +528,11 @@ impl<'a> Ctx<'a> {
             src.display().to_string(),
             "--crate-type".into(),
             crate_type.into(),
-            format!(
-                "--emit=dep-info={},link={}",
-                self.rel(&depfile),
-                self.rel(&out)
-            ),
+            emit,
         ];
+        if pipelined {
+            args.extend(crate::pipe::RUSTC_FLAGS.iter().map(|f| f.to_string()));
+        }
         args.extend(self.profile_flags(n));
         args.extend(self.feature_flags(n));
         args.push("-C".into());
@@ -465,20 +548,35 @@ impl<'a> Ctx<'a> {
             &self.rules.rustc.host
         };
         args.extend(unit_rules.flags.iter().cloned());
+        let dep_dir = if pipelined {
+            self.meta_dir(u.platform)
+        } else {
+            self.lib_dir(u.platform)
+        };
         args.push("-L".into());
-        args.push(format!(
-            "dependency={}",
-            self.rel(&self.lib_dir(u.platform))
-        ));
+        args.push(format!("dependency={}", self.rel(&dep_dir)));
         let mut implicit = vec![self.rel(&self.g.rustc.path)];
         let priv_deps = is_target && p.cargo_features.iter().any(|f| f == "public-dependency");
         for (d, e) in self.g.deps(n) {
             if let EdgeKind::Extern { name, public } = e {
-                let path = self.rel(&self.lib_output(d));
+                let path = self.rel(&self.extern_output(d));
                 let prefix = if priv_deps && !public { "priv:" } else { "" };
                 args.push("--extern".into());
                 args.push(format!("{prefix}{name}={path}"));
                 implicit.push(path);
+            }
+        }
+        if is_target && u.stage > 0 {
+            // A stage builds against the sysroot of the stages below, where
+            // a crate may find any of their crates without declaring it.
+            for m in self.g.units() {
+                let lower = &self.g.graph[m];
+                if lower.kind == UnitKind::Lib
+                    && lower.platform == u.platform
+                    && lower.stage < u.stage
+                {
+                    implicit.push(self.rel(&self.lib_output(m)));
+                }
             }
         }
         if is_target {
@@ -488,7 +586,7 @@ impl<'a> Ctx<'a> {
             args.push(self.rel(&self.opts.out_dir.join("sysroot")));
             let prof = self.profiles.get(&p.name, ProfileFor::Target);
             args.extend(prof.rustflags.iter().cloned());
-            args.extend(self.opts.rustflags.iter().cloned());
+            args.extend(self.flags_for(u.platform).iter().cloned());
         }
         if let Some(extra) = self
             .rules
@@ -498,6 +596,9 @@ impl<'a> Ctx<'a> {
             .filter(|_| u.kind == UnitKind::Lib)
         {
             args.extend(extra.flags.iter().cloned());
+            if extra.parallel_frontend && self.opts.frontend_threads > 1 {
+                args.push(format!("-Zthreads={}", self.opts.frontend_threads));
+            }
         }
         args.extend(self.remaps.iter().cloned());
         let mut env: Vec<(String, String)> = unit_rules
@@ -513,22 +614,66 @@ impl<'a> Ctx<'a> {
             implicit.push(self.rel(&args_file));
             env.push(("OUT_DIR".into(), rd.join("out").display().to_string()));
         }
-        Action {
-            unit,
-            kind: ActionKind::Rustc,
-            crate_name,
-            package: p.name.clone(),
-            platform: self.g.platform_name(u.platform).to_string(),
-            outputs: vec![self.rel(&out)],
-            inputs: vec![src.display().to_string()],
-            implicit_inputs: implicit,
-            program: self.g.rustc.path.display().to_string(),
-            args,
-            env,
-            depfile: Some(self.rel(&depfile)),
-            escape_depfile_dollars: self.escape_dollars,
-            description,
-        }
+        let platform = self.g.platform_name(u.platform).to_string();
+        let rustc = self.g.rustc.path.display().to_string();
+        let Some(meta) = meta else {
+            return vec![Action {
+                unit,
+                kind: ActionKind::Rustc,
+                crate_name,
+                package: p.name.clone(),
+                platform,
+                outputs: vec![self.rel(&out)],
+                inputs: vec![src.display().to_string()],
+                implicit_inputs: implicit,
+                program: rustc,
+                args,
+                env,
+                depfile: Some(self.rel(&depfile)),
+                escape_depfile_dollars: self.escape_dollars,
+                description,
+            }];
+        };
+        let state = self.rel(&self.unit_dir(n));
+        let mut begin_args = vec!["pipe-begin".to_string(), state.clone(), "--".into(), rustc];
+        begin_args.extend(args);
+        // Not an input: a new sysgen regenerates build.ninja, and only a
+        // changed command line rebuilds.
+        let sysgen = self.opts.sysgen.display().to_string();
+        vec![
+            Action {
+                unit,
+                kind: ActionKind::Rustc,
+                crate_name: crate_name.clone(),
+                package: p.name.clone(),
+                platform: platform.clone(),
+                outputs: vec![self.rel(&meta)],
+                inputs: vec![src.display().to_string()],
+                implicit_inputs: implicit,
+                program: sysgen.clone(),
+                args: begin_args,
+                env,
+                depfile: Some(self.rel(&depfile)),
+                escape_depfile_dollars: self.escape_dollars,
+                description: description.clone(),
+            },
+            Action {
+                unit,
+                kind: ActionKind::RustcEnd,
+                crate_name,
+                package: p.name.clone(),
+                platform,
+                outputs: vec![self.rel(&out)],
+                inputs: vec![self.rel(&meta)],
+                implicit_inputs: Vec::new(),
+                program: sysgen,
+                args: vec!["pipe-end".into(), state, self.rel(&meta), self.rel(&out)],
+                env: Vec::new(),
+                depfile: None,
+                escape_depfile_dollars: false,
+                description,
+            },
+        ]
     }
 
     fn run_action(
@@ -571,7 +716,7 @@ impl<'a> Ctx<'a> {
         env.insert("RUSTC".into(), self.g.rustc.path.display().to_string());
         env.insert("RUSTC_BOOTSTRAP".into(), "1".into());
         let mut flags = prof.rustflags.clone();
-        flags.extend(self.opts.rustflags.iter().cloned());
+        flags.extend(self.flags_for(u.platform).iter().cloned());
         env.insert("CARGO_ENCODED_RUSTFLAGS".into(), flags.join("\u{1f}"));
         if let Some(l) = &p.links {
             env.insert("CARGO_MANIFEST_LINKS".into(), l.clone());
@@ -657,10 +802,10 @@ pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
     let mut files = Vec::new();
     for (i, n) in g.units().into_iter().enumerate() {
         let a = match g.graph[n].kind {
-            UnitKind::Lib | UnitKind::BuildScriptCompile => cx.rustc_action(n, i),
-            UnitKind::BuildScriptRun => cx.run_action(n, i, &mut files)?,
+            UnitKind::Lib | UnitKind::BuildScriptCompile => cx.rustc_actions(n, i),
+            UnitKind::BuildScriptRun => vec![cx.run_action(n, i, &mut files)?],
         };
-        actions.push(a);
+        actions.extend(a);
     }
     let mut sysroot_libs = Vec::new();
     for (t, target) in g.targets.iter().enumerate() {

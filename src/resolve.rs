@@ -132,6 +132,62 @@ pub fn resolve(ws: &mut Workspace, roots: &[PkgId], features: &[String]) -> Resu
     Ok(rs.r)
 }
 
+/// Resolve one stage of a configured sysroot: each root gets the features
+/// the config lists for it (which it must define); the `defaults` apply to
+/// every root that keeps its default features and defines them, and to the
+/// `extra` roots, which only unify features (cargo's `sysroot` root).
+pub fn resolve_stage(
+    ws: &mut Workspace,
+    roots: &[(PkgId, Vec<String>, bool)],
+    extra: &[PkgId],
+    defaults: &[String],
+) -> Result<Resolution> {
+    let mut rs = Resolver {
+        ws,
+        r: Resolution::default(),
+        weak: Vec::new(),
+    };
+    let all: Vec<(PkgId, bool)> = roots
+        .iter()
+        .map(|(p, _, d)| (*p, *d))
+        .chain(extra.iter().map(|&p| (p, true)))
+        .collect();
+    for (root, use_defaults) in all {
+        rs.activate_pkg(root)?;
+        if use_defaults {
+            for f in defaults {
+                if defines(&rs.ws.packages[root], f) {
+                    rs.enable_fv(root, f)?;
+                }
+            }
+        }
+    }
+    for (root, features, _) in roots {
+        for f in features {
+            let pkg = &rs.ws.packages[*root];
+            if !defines(pkg, f) {
+                let known: Vec<&str> = pkg.features.keys().map(String::as_str).collect();
+                user_bail!(
+                    "unknown feature `{f}` for `{}`; it has: {}",
+                    pkg.name,
+                    known.join(", ")
+                );
+            }
+            rs.enable_fv(*root, f)?;
+        }
+    }
+    Ok(rs.r)
+}
+
+/// Whether `f` (a feature, an optional dependency, or `dep/feature`) can be
+/// asked of `pkg`.
+fn defines(pkg: &crate::manifest::Package, f: &str) -> bool {
+    match f.split_once('/') {
+        Some((dep, _)) => pkg.deps.iter().any(|d| d.name == dep.trim_end_matches('?')),
+        None => pkg.features.contains_key(f) || pkg.deps.iter().any(|d| d.optional && d.name == f),
+    }
+}
+
 impl Resolver<'_> {
     fn target_of(&mut self, p: PkgId, i: usize) -> Result<Option<PkgId>> {
         if let Some(t) = self.r.edges.get(&(p, i)) {

@@ -33,11 +33,16 @@ pub struct TargetFeatures {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 pub struct UnitFlags {
     #[serde(default)]
     pub flags: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Give this crate rustc's parallel front end (`-Zthreads=N`): for the
+    /// long crates that have the machine to themselves on the critical path.
+    #[serde(default)]
+    pub parallel_frontend: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

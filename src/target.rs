@@ -21,8 +21,68 @@ pub struct Rustc {
     pub commit_hash: Option<String>,
 }
 
+/// The cache key of `rustc --print sysroot`: the binary's identity and,
+/// for a rustup proxy, everything rustup picks the toolchain from
+/// (`RUSTUP_TOOLCHAIN`, the settings file with its default and directory
+/// overrides, `rust-toolchain` files from the working directory up).
+fn sysroot_key(path: &Path) -> Option<String> {
+    let resolved = if path.components().count() > 1 {
+        path.to_path_buf()
+    } else {
+        let paths = std::env::var_os("PATH")?;
+        std::env::split_paths(&paths)
+            .map(|d| d.join(path))
+            .find(|p| p.is_file())?
+    };
+    let mut key = format!(
+        "rustc --print sysroot {}",
+        crate::cache::identity(&resolved)?
+    );
+    let real = std::fs::canonicalize(&resolved).ok()?;
+    let is_proxy = real
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("rustup"));
+    if is_proxy {
+        let cwd = std::env::current_dir().ok()?;
+        key.push_str(&format!(
+            " toolchain={:?} cwd={}",
+            std::env::var_os("RUSTUP_TOOLCHAIN"),
+            cwd.display()
+        ));
+        let home = std::env::var_os("RUSTUP_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".rustup")))?;
+        let settings = std::fs::read_to_string(home.join("settings.toml")).unwrap_or_default();
+        key.push_str(&format!(
+            " settings={}",
+            crate::util::stable_hash(&[&settings])
+        ));
+        for dir in cwd.ancestors() {
+            for f in ["rust-toolchain", "rust-toolchain.toml"] {
+                if let Ok(t) = std::fs::read_to_string(dir.join(f)) {
+                    key.push_str(&format!(
+                        " {}={}",
+                        dir.join(f).display(),
+                        crate::util::stable_hash(&[&t])
+                    ));
+                }
+            }
+        }
+    }
+    Some(key)
+}
+
 impl Rustc {
-    pub fn probe(path: &Path) -> Result<Rustc> {
+    /// `rustc --print sysroot`, from the cache when nothing that chooses the
+    /// compiler changed (through the rustup proxy it costs ~25 ms).
+    fn sysroot(path: &Path) -> Result<PathBuf> {
+        let key = sysroot_key(path);
+        if let Some(s) = key.as_deref().and_then(crate::cache::get) {
+            let s = PathBuf::from(s);
+            if s.join("bin").is_dir() {
+                return Ok(s);
+            }
+        }
         let out = Command::new(path)
             .args(["--print", "sysroot"])
             .output()
@@ -39,7 +99,15 @@ impl Rustc {
                 first_line(&out.stderr)
             );
         }
-        let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if let Some(k) = &key {
+            crate::cache::put(k, &sysroot);
+        }
+        Ok(PathBuf::from(sysroot))
+    }
+
+    pub fn probe(path: &Path) -> Result<Rustc> {
+        let sysroot = Self::sysroot(path)?;
         // Prefer the real compiler over a rustup proxy: build files then name
         // a binary whose change ninja can see, and the cache keys on it.
         let real = sysroot.join("bin").join("rustc");

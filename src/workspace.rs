@@ -45,6 +45,8 @@ pub struct Workspace {
     pub profiles: TomlProfiles,
     ws_table: TomlWorkspace,
     patches: BTreeMap<String, PathBuf>,
+    /// Packages patched by the user's config (their versions are checked).
+    user_patches: BTreeSet<String>,
     lock: Vec<LockEntry>,
     pub registry: RegistrySources,
     /// Loaded packages; a `PkgId` indexes this.
@@ -131,6 +133,7 @@ impl Workspace {
             profiles: m.profile.clone().unwrap_or_default(),
             ws_table,
             patches,
+            user_patches: BTreeSet::new(),
             lock: entries,
             registry,
             packages: Vec::new(),
@@ -138,6 +141,13 @@ impl Workspace {
             missing: BTreeSet::new(),
             inputs,
         })
+    }
+
+    /// A user's `[patch]`: `package` is replaced by the crate in `dir`
+    /// everywhere in the graph (over the library's own patches).
+    pub fn patch_with(&mut self, package: &str, dir: &Path) {
+        self.patches.insert(package.to_string(), dir.to_path_buf());
+        self.user_patches.insert(package.to_string());
     }
 
     pub fn is_patched(&self, package: &str) -> bool {
@@ -184,7 +194,23 @@ impl Workspace {
             return self.load_path(path).map(Some);
         }
         if let Some(path) = self.patches.get(&dep.package).cloned() {
-            return self.load_path(&path).map(Some);
+            let id = self.load_path(&path)?;
+            let got = &self.packages[id];
+            if self.user_patches.contains(&dep.package)
+                && let Some(req) = &dep.req
+                && !req.matches(&got.version)
+            {
+                user_bail!(
+                    "the [patch] for `{}` ({} {} at {}) does not match `{} = \"{req}\"` required by `{}`; patch with a version that matches",
+                    dep.package,
+                    got.name,
+                    got.version,
+                    got.dir().display(),
+                    dep.package,
+                    self.packages[from].name
+                );
+            }
+            return Ok(Some(id));
         }
         let from_pkg = &self.packages[from];
         let from_lock = self
@@ -209,6 +235,14 @@ impl Workspace {
             }),
         };
         let Some(entry) = chosen else {
+            if !from_pkg.manifest_path.starts_with(&self.root) && !self.is_registry_package(from) {
+                user_bail!(
+                    "custom sysroot crate `{}` depends on `{} {}`, which is neither in the standard library's Cargo.lock nor a path dependency; give it a `path` (or add a [patch] for it)",
+                    from_pkg.name,
+                    dep.package,
+                    dep.req.map(|r| r.to_string()).unwrap_or_default()
+                );
+            }
             user_bail!(
                 "{} has no entry for `{}` {} (needed by `{}`); the lockfile and the manifests disagree, reinstall rust-src with `rustup component add rust-src`",
                 self.lockfile.display(),
@@ -237,6 +271,15 @@ impl Workspace {
                 Ok(None)
             }
         }
+    }
+
+    /// Whether `p` came from the registry sources (not a path crate).
+    fn is_registry_package(&self, p: PkgId) -> bool {
+        let pkg = &self.packages[p];
+        self.lock
+            .iter()
+            .any(|e| e.registry && e.name == pkg.name && e.version == pkg.version)
+            && !self.patches.contains_key(&pkg.name)
     }
 
     fn registry_dir(&self, name: &str, version: &semver::Version) -> Option<PathBuf> {

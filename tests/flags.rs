@@ -42,6 +42,16 @@ const SYSGEN_ONLY: &[(&str, &str, &str)] = &[
         "library/Cargo.toml per-package profile (as bootstrap)",
     ),
     (
+        "core",
+        "-Zthreads=2",
+        "rules/rustc.toml parallel-frontend: core runs alone on the critical path (the test pins --frontend-threads 2)",
+    ),
+    (
+        "std",
+        "-Zthreads=2",
+        "rules/rustc.toml parallel-frontend: std runs alone on the critical path",
+    ),
+    (
         "panic_abort",
         "-Cpanic=abort",
         "library/Cargo.toml profile rustflags: panic_abort is always built with panic=abort",
@@ -245,6 +255,7 @@ fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
             "x86_64-unknown-linux-gnu",
             "--crates",
             "std,panic_abort",
+            "--frontend-threads=2",
             "-o",
         ])
         .arg(&out)

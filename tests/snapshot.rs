@@ -17,8 +17,14 @@ fn render() -> String {
         out_dir: PathBuf::from("/out dir $x"),
         profile: "release".into(),
         panic: "unwind".into(),
-        rustflags: vec!["-Cforce-frame-pointers=yes".into()],
+        rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
+            .into_iter()
+            .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))
+            .collect(),
+        check: false,
         sysgen: PathBuf::from("/usr/bin/sysgen"),
+        pipeline: true,
+        frontend_threads: 2,
     };
     let p = plan::plan(&g, &rules, &opts).unwrap();
     let meta = NinjaMeta {

@@ -98,10 +98,15 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             outputs: paths(&a.outputs),
             rule: match a.kind {
                 ActionKind::Rustc => "rustc",
+                ActionKind::RustcEnd => "rustc_end",
                 ActionKind::RunBuildScript => "build_script",
             },
             inputs: paths(&a.inputs),
-            implicit: paths(&a.implicit_inputs),
+            implicit: if a.implicit_inputs.is_empty() {
+                String::new()
+            } else {
+                format!(" | {}", paths(&a.implicit_inputs))
+            },
             cmd: ninja_value(&{
                 let mut c = command_line(&a.env, &a.program, &a.args);
                 if let (true, Some(d)) = (a.escape_depfile_dollars, &a.depfile) {

@@ -58,6 +58,7 @@ pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
         crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
         features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
         panic: "unwind".into(),
+        config: None,
     }
 }
 

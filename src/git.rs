@@ -1,0 +1,114 @@
+//! Sources of custom sysroot crates: a path, or a git repository cloned
+//! with the git CLI into sysgen's cache (`$SYSGEN_CACHE_DIR/git/…`). A
+//! checkout is made once per (URL, reference); pin a `rev` for a build that
+//! never changes under you, or delete the checkout to fetch again.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::config::{CrateSource, GitRef};
+use crate::util::stable_hash;
+use crate::{user_bail, user_err};
+
+/// The directory holding the package `name` of `src`.
+pub fn source_dir(src: &CrateSource, name: &str) -> Result<PathBuf> {
+    match src {
+        CrateSource::Library => unreachable!("library crates are found by name"),
+        CrateSource::Path(p) => Ok(p.clone()),
+        CrateSource::Git { url, reference } => {
+            let dir = checkout(url, reference)?;
+            find_package(&dir, name).ok_or_else(|| {
+                user_err!(
+                    "the git repository {url} has no package `{name}` (looked in {} and its subdirectories)",
+                    dir.display()
+                )
+                .into()
+            })
+        }
+    }
+}
+
+fn git(args: &[&str], cwd: Option<&Path>) -> Result<()> {
+    let mut c = Command::new("git");
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let out = c.args(args).output().map_err(|e| {
+        user_err!("cannot run git ({e}); install git to use `git` crates in the sysroot config")
+    })?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        user_bail!(
+            "`git {}` failed: {}; check the URL and reference in the sysroot config",
+            args.join(" "),
+            err.lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output")
+                .trim()
+        );
+    }
+    Ok(())
+}
+
+fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
+    let base = crate::cache::base_dir()
+        .ok_or_else(|| user_err!("no cache directory for git checkouts; set SYSGEN_CACHE_DIR"))?;
+    let r = format!("{reference:?}");
+    let dir = base.join("git").join(stable_hash(&[url, &r]));
+    if dir.join(".git").is_dir() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(base.join("git"))?;
+    let tmp = dir.with_extension("tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let tmp_s = tmp.to_string_lossy().to_string();
+    match reference {
+        GitRef::DefaultBranch => git(&["clone", "--quiet", url, &tmp_s], None)?,
+        GitRef::Branch(b) | GitRef::Tag(b) => {
+            git(&["clone", "--quiet", "--branch", b, url, &tmp_s], None)?
+        }
+        GitRef::Rev(rev) => {
+            git(&["clone", "--quiet", url, &tmp_s], None)?;
+            git(&["checkout", "--quiet", rev], Some(&tmp))?;
+        }
+    }
+    std::fs::rename(&tmp, &dir)?;
+    Ok(dir)
+}
+
+/// `dir` itself or a subdirectory (two levels) whose Cargo.toml names `name`.
+fn find_package(dir: &Path, name: &str) -> Option<PathBuf> {
+    let is = |d: &Path| {
+        std::fs::read_to_string(d.join("Cargo.toml"))
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .and_then(|t| t.get("package")?.get("name")?.as_str().map(|n| n == name))
+            .unwrap_or(false)
+    };
+    if is(dir) {
+        return Some(dir.to_path_buf());
+    }
+    let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !p.ends_with(".git"))
+        .collect();
+    subdirs.sort();
+    for d in &subdirs {
+        if is(d) {
+            return Some(d.clone());
+        }
+    }
+    for d in &subdirs {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            let mut inner: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            inner.sort();
+            if let Some(found) = inner.into_iter().find(|p| p.is_dir() && is(p)) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,164 @@
+//! The user's project, as Xargo read it: the `[profile.*]` of its
+//! `Cargo.toml` and the rustflags of its `.cargo/config.toml` chain. Both
+//! reach every sysroot crate, and both are generator inputs, so editing
+//! them regenerates the build and rebuilds the sysroot.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use cargo_platform::Platform;
+use cargo_util_schemas::manifest::TomlProfiles;
+
+use crate::error::toml_error_line;
+use crate::target::Target;
+use crate::user_err;
+
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// `[profile]` of the project's Cargo.toml.
+    pub profiles: Option<TomlProfiles>,
+    /// Files read (for the generator's rebuild rule).
+    pub inputs: Vec<PathBuf>,
+    /// `build.rustflags`, merged over the config chain.
+    build_rustflags: Option<Vec<String>>,
+    /// `target.<triple or cfg>.rustflags`.
+    target_rustflags: Vec<(Platform, Vec<String>)>,
+}
+
+fn read_toml(path: &Path) -> Result<Option<toml::Table>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let t: toml::Table = toml::from_str(&text).map_err(|e| {
+        user_err!(
+            "malformed {}: {}; fix the file or move it away",
+            path.display(),
+            toml_error_line(&e, &text)
+        )
+    })?;
+    Ok(Some(t))
+}
+
+/// A rustflags value: an array of flags, or one space-separated string.
+fn flags(v: &toml::Value, file: &Path, key: &str) -> Result<Vec<String>> {
+    match v {
+        toml::Value::String(s) => Ok(s.split_whitespace().map(str::to_string).collect()),
+        toml::Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str().map(str::to_string).ok_or_else(|| {
+                    user_err!("{}: `{key}` must be a list of strings", file.display()).into()
+                })
+            })
+            .collect(),
+        _ => Err(user_err!(
+            "{}: `{key}` must be a string or a list of strings",
+            file.display()
+        )
+        .into()),
+    }
+}
+
+impl Project {
+    pub fn load(dir: &Path) -> Result<Project> {
+        let mut p = Project::default();
+        let manifest = dir.join("Cargo.toml");
+        if let Some(t) = read_toml(&manifest)? {
+            p.inputs.push(manifest.clone());
+            if let Some(prof) = t.get("profile") {
+                let profiles: TomlProfiles = prof
+                    .clone()
+                    .try_into()
+                    .map_err(|e| user_err!("{}: bad [profile] table: {e}", manifest.display()))?;
+                p.profiles = Some(profiles);
+            }
+        }
+        // Cargo's config chain: the project directory up to the root, then
+        // the Cargo home; nearer files come first and win for target flags,
+        // arrays of build flags are joined (farther first, like cargo).
+        let mut files = Vec::new();
+        for d in dir.ancestors() {
+            for name in ["config.toml", "config"] {
+                let f = d.join(".cargo").join(name);
+                if f.is_file() {
+                    files.push(f);
+                    break;
+                }
+            }
+        }
+        if let Some(home) = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        {
+            let f = home.join("config.toml");
+            if f.is_file() && !files.contains(&f) {
+                files.push(f);
+            }
+        }
+        let mut build: Vec<Vec<String>> = Vec::new();
+        for f in &files {
+            let Some(t) = read_toml(f)? else { continue };
+            p.inputs.push(f.clone());
+            if let Some(v) = t.get("build").and_then(|b| b.get("rustflags")) {
+                build.push(flags(v, f, "build.rustflags")?);
+            }
+            if let Some(toml::Value::Table(targets)) = t.get("target") {
+                for (name, table) in targets {
+                    let Some(v) = table.get("rustflags") else {
+                        continue;
+                    };
+                    let platform: Platform = name.parse().map_err(|e| {
+                        user_err!(
+                            "{}: [target.{name}] is not a target or cfg ({e})",
+                            f.display()
+                        )
+                    })?;
+                    p.target_rustflags
+                        .push((platform, flags(v, f, &format!("target.{name}.rustflags"))?));
+                }
+            }
+        }
+        if !build.is_empty() {
+            p.build_rustflags = Some(build.into_iter().rev().flatten().collect());
+        }
+        Ok(p)
+    }
+
+    /// Flags for `target` as cargo picks them from config: every matching
+    /// `target.*.rustflags` if any, else `build.rustflags`.
+    pub fn rustflags_for(&self, target: &Target) -> Vec<String> {
+        let matching: Vec<&String> = self
+            .target_rustflags
+            .iter()
+            .filter(|(p, _)| target.matches(Some(p)))
+            .flat_map(|(_, f)| f)
+            .collect();
+        if !matching.is_empty() {
+            return matching.into_iter().cloned().collect();
+        }
+        self.build_rustflags.clone().unwrap_or_default()
+    }
+
+    /// `panic` of the project's profile `name` (following `inherits`).
+    pub fn panic(&self, name: &str) -> Option<String> {
+        let profiles = self.profiles.as_ref()?;
+        let mut cur = name.to_string();
+        for _ in 0..8 {
+            let p = profiles.0.iter().find(|(k, _)| k.as_str() == cur)?.1;
+            if let Some(panic) = &p.panic {
+                return Some(panic.clone());
+            }
+            cur = p.inherits.clone()?;
+        }
+        None
+    }
+
+    /// Per target name: the config rustflags (for the plan).
+    pub fn rustflags_by_target(&self, targets: &[Target]) -> BTreeMap<String, Vec<String>> {
+        targets
+            .iter()
+            .map(|t| (t.name.clone(), self.rustflags_for(t)))
+            .collect()
+    }
+}

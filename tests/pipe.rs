@@ -1,0 +1,150 @@
+//! Pipelined compilation (`sysgen pipe-begin` / `pipe-end`), specified with
+//! a stand-in compiler: a shell script that speaks rustc's JSON protocol and
+//! waits for a "go" file before it "generates code", so each test decides
+//! exactly when the codegen half ends.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FAKE_RUSTC: &str = r#"#!/bin/sh
+# fake-rustc MODE RMETA RLIB GO
+mode=$1 rmeta=$2 rlib=$3 go=$4
+printf '%s\n' '{"$message_type":"diagnostic","message":"w","rendered":"warning: from the front end\n"}' >&2
+if [ "$mode" = early-error ]; then
+  printf '%s\n' '{"$message_type":"diagnostic","message":"e","rendered":"error: type check failed\n"}' >&2
+  exit 1
+fi
+echo meta > "$rmeta"
+echo '{"$message_type":"artifact","artifact":"'"$rmeta"'","emit":"metadata"}' >&2
+while [ ! -e "$go" ]; do sleep 0.01; done
+if [ "$mode" = late-error ]; then
+  echo 'plain text from an LLVM crash' >&2
+  exit 3
+fi
+echo lib > "$rlib"
+"#;
+
+struct Pipe {
+    root: PathBuf,
+}
+
+impl Pipe {
+    fn new() -> Pipe {
+        let root = common::tempdir();
+        let fake = root.join("fake-rustc");
+        std::fs::write(&fake, FAKE_RUSTC).unwrap();
+        Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+        Pipe { root }
+    }
+    fn p(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+    fn begin(&self, mode: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .arg("pipe-begin")
+            .arg(self.p("state"))
+            .arg("--")
+            .arg(self.p("fake-rustc"))
+            .arg(mode)
+            .args([self.p("lib.rmeta"), self.p("lib.rlib"), self.p("go")])
+            .output()
+            .unwrap()
+    }
+    fn end(&self) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .arg("pipe-end")
+            .arg(self.p("state"))
+            .args([self.p("lib.rmeta"), self.p("lib.rlib")])
+            .output()
+            .unwrap()
+    }
+    fn go(&self) {
+        std::fs::write(self.p("go"), "").unwrap();
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn exists(p: &Path) -> bool {
+    p.exists()
+}
+
+#[test]
+fn begin_returns_once_the_metadata_exists_and_end_waits_for_the_rlib() {
+    let t = Pipe::new();
+    let b = t.begin("ok");
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert!(exists(&t.p("lib.rmeta")), "the metadata is written");
+    assert!(
+        !exists(&t.p("lib.rlib")),
+        "begin returned while the compiler was still generating code"
+    );
+    t.go();
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(
+        exists(&t.p("lib.rlib")),
+        "end returns after the rlib exists"
+    );
+    assert!(
+        stderr(&e).contains("warning: from the front end"),
+        "diagnostics are printed as rustc renders them: {}",
+        stderr(&e)
+    );
+    assert!(
+        !stderr(&e).contains("$message_type"),
+        "no raw JSON reaches the user"
+    );
+}
+
+#[test]
+fn a_front_end_error_fails_the_metadata_edge_with_the_compilers_message() {
+    let t = Pipe::new();
+    let b = t.begin("early-error");
+    assert_eq!(b.status.code(), Some(1));
+    assert!(
+        stderr(&b).contains("error: type check failed"),
+        "{}",
+        stderr(&b)
+    );
+    assert!(!exists(&t.p("lib.rmeta")));
+}
+
+#[test]
+fn a_codegen_error_fails_the_rlib_edge_and_forgets_the_metadata() {
+    let t = Pipe::new();
+    t.go();
+    let b = t.begin("late-error");
+    assert!(b.status.success(), "{}", stderr(&b));
+    let e = t.end();
+    assert_eq!(
+        e.status.code(),
+        Some(3),
+        "the compiler's status reaches ninja"
+    );
+    assert!(
+        stderr(&e).contains("plain text from an LLVM crash"),
+        "{}",
+        stderr(&e)
+    );
+    assert!(
+        !exists(&t.p("lib.rmeta")),
+        "the .rmeta is removed, so the next build compiles the crate again"
+    );
+}
+
+#[test]
+fn a_deleted_rlib_is_compiled_again_by_the_end_edge() {
+    let t = Pipe::new();
+    t.go();
+    assert!(t.begin("ok").status.success());
+    assert!(t.end().status.success());
+    std::fs::remove_file(t.p("lib.rlib")).unwrap();
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(exists(&t.p("lib.rlib")), "the recorded command ran again");
+}
