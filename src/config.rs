@@ -15,6 +15,7 @@
 //! libc = { path = "../libc" }
 //!
 //! [sysgen]                            # sysgen.toml only: defaults for flags
+//! targets = ["thumbv6m-none-eabi"]    # when no --target is given
 //! panic = "abort"
 //! profile = "release"
 //! rustflags = ["-Cforce-frame-pointers=yes"]
@@ -73,6 +74,9 @@ struct RawDep {
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawSysgen {
+    /// Targets when no `--target` is given (JSON paths are relative to the
+    /// config file).
+    pub targets: Option<Vec<String>>,
     pub panic: Option<String>,
     pub profile: Option<String>,
     pub rustflags: Option<Vec<String>>,
@@ -208,6 +212,23 @@ impl Config {
             patches,
             sysgen: raw.sysgen.unwrap_or_default(),
         })
+    }
+
+    /// `[sysgen] targets`, with JSON paths made absolute.
+    pub fn targets(&self) -> Vec<String> {
+        self.sysgen
+            .targets
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                if t.ends_with(".json") {
+                    self.project_dir().join(t).display().to_string()
+                } else {
+                    t
+                }
+            })
+            .collect()
     }
 
     /// The directory of the config file: the user's project.

@@ -72,11 +72,14 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> 
     let rustc = source::find_rustc(&opts.sources)?;
     let library = source::find_library(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
-    let host_only = [rustc.host.clone()];
-    let wanted: &[String] = if opts.targets.is_empty() {
-        &host_only
-    } else {
+    let host_only = vec![rustc.host.clone()];
+    let from_config = config.as_ref().map(|c| c.targets()).unwrap_or_default();
+    let wanted: &[String] = if !opts.targets.is_empty() {
         &opts.targets
+    } else if !from_config.is_empty() {
+        &from_config
+    } else {
+        &host_only
     };
     for t in wanted {
         let probed = target::Target::probe(&rustc, t)?;
@@ -187,8 +190,11 @@ fn regen_command(
     if let workspace::RegistrySources::Vendor(v) = &g.ws.registry {
         args.extend(["--vendor".into(), v.display().to_string()]);
     }
-    for t in &g.targets {
-        args.extend(["--target".into(), t.arg.clone()]);
+    // Targets from the command line are pinned; the config's are read again.
+    if !opts.targets.is_empty() {
+        for t in &g.targets {
+            args.extend(["--target".into(), t.arg.clone()]);
+        }
     }
     if let Some(c) = &opts.request.crates {
         args.push(format!("--crates={}", c.join(",")));

@@ -230,3 +230,89 @@ fn riscv64_musl_std_static_hello_runs_under_qemu() {
         "hello from riscv64\n"
     );
 }
+
+/// A two-stage thumbv6m sysroot from a sysgen.toml: changing the features
+/// of a stage-1 crate reruns only stage 1; changing the project's
+/// `[profile.release]` or RUSTFLAGS rebuilds everything.
+#[test]
+fn stages_rebuild_only_what_a_config_change_touches() {
+    let p = tmp("e2e-stages");
+    let write = |f: &str, text: &str| {
+        let path = p.join(f);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let config = |feature: &str| {
+        format!(
+            "[dependencies]\ncore = {{}}\ntiny = {{ path = \"tiny\", stage = 1, features = [\"{feature}\"] }}\n\n[sysgen]\ntargets = [\"thumbv6m-none-eabi\"]\n"
+        )
+    };
+    let profile = |opt: &str| {
+        format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[profile.release]\nopt-level = {opt}\n"
+        )
+    };
+    write("sysgen.toml", &config("a"));
+    write("Cargo.toml", &profile("3"));
+    write(
+        "tiny/Cargo.toml",
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\na = []\nb = []\n",
+    );
+    write(
+        "tiny/src/lib.rs",
+        "#![no_std]\n#[cfg(feature = \"a\")]\npub fn a() -> u32 { 1 }\n#[cfg(feature = \"b\")]\npub fn b() -> u32 { core::hint::black_box(2) }\n",
+    );
+    let out = p.join("out");
+    let generate = |envs: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
+        c.current_dir(&p)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .args(["ninja", "-o"])
+            .arg(&out);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        run(&mut c);
+    };
+    let planned = || -> Vec<String> {
+        ninja(&out, &["-n"])
+            .lines()
+            .filter(|l| l.starts_with('['))
+            .map(str::to_string)
+            .collect()
+    };
+    generate(&[]);
+    ninja(&out, &[]);
+    let lib = out.join("sysroot/lib/rustlib/thumbv6m-none-eabi/lib");
+    assert!(lib.join("libtiny.rlib").is_file() && lib.join("libcore.rlib").is_file());
+
+    write("sysgen.toml", &config("b"));
+    generate(&[]);
+    let edges = planned();
+    assert!(!edges.is_empty(), "the feature change rebuilds tiny");
+    assert!(
+        edges.iter().all(|l| l.contains(" tiny ")),
+        "only stage-1 edges: {edges:#?}"
+    );
+    ninja(&out, &[]);
+
+    write("Cargo.toml", &profile("\"s\""));
+    generate(&[]);
+    let edges = planned();
+    for krate in [" core ", " compiler_builtins ", " tiny "] {
+        assert!(
+            edges.iter().any(|l| l.contains(krate)),
+            "opt-level rebuilds{krate}: {edges:#?}"
+        );
+    }
+    write("Cargo.toml", &profile("3"));
+    generate(&[("RUSTFLAGS", "-Cforce-frame-pointers=yes")]);
+    let edges = planned();
+    for krate in [" core ", " compiler_builtins ", " tiny "] {
+        assert!(
+            edges.iter().any(|l| l.contains(krate)),
+            "RUSTFLAGS rebuilds{krate}: {edges:#?}"
+        );
+    }
+}

@@ -1,0 +1,420 @@
+//! sysgen.toml / Xargo.toml, specified against the mock library: stages,
+//! the duplicate-crate error, custom path and git crates, [patch], the
+//! project's profile and rustflags, check-only sysroots, and malformed
+//! files. Generation only (milliseconds; rustc answers are cached).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+/// A project directory holding `files` (path, contents).
+fn project(files: &[(&str, &str)]) -> PathBuf {
+    let dir = tempdir();
+    for (p, text) in files {
+        let f = dir.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    }
+    dir
+}
+
+/// `sysgen ARGS --rust-src mock --vendor mock`, run in `cwd`.
+fn sysgen(cwd: &Path, args: &[&str]) -> Output {
+    let m = mock_dir();
+    Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(cwd)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args(args)
+        .arg("--rust-src")
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .output()
+        .unwrap()
+}
+
+fn units(cwd: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut a = vec!["graph"];
+    a.extend(args);
+    let o = sysgen(cwd, &a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["units"].as_array().unwrap().clone()
+}
+
+fn libs<'a>(units: &'a [serde_json::Value], krate: &str) -> Vec<&'a serde_json::Value> {
+    units
+        .iter()
+        .filter(|u| u["crate"] == krate && u["kind"] == "lib" && u["host"] == false)
+        .collect()
+}
+
+fn ninja_file(cwd: &Path, args: &[&str]) -> String {
+    let out = cwd.join("out");
+    let mut a = vec!["ninja", "-o", out.to_str().unwrap()];
+    a.extend(args);
+    let o = sysgen(cwd, &a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out.join("build.ninja")).unwrap()
+}
+
+fn error_of(cwd: &Path, args: &[&str]) -> String {
+    let o = sysgen(cwd, args);
+    let e = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    assert!(!e.contains("panicked"), "{e}");
+    e
+}
+
+/// The rustc command of crate `krate`'s library in a Ninja file.
+fn command_of<'a>(ninja: &'a str, krate: &str) -> &'a str {
+    ninja
+        .lines()
+        .filter(|l| l.starts_with("  cmd = "))
+        .find(|l| l.contains(&format!("--crate-name {krate} ")) && !l.contains("build_script"))
+        .unwrap_or_else(|| panic!("no rustc call for {krate}"))
+}
+
+const BARE: &str = "thumbv6m-none-eabi";
+
+#[test]
+fn without_dependencies_an_xargo_toml_builds_core_only() {
+    let p = project(&[("Xargo.toml", "[patch.crates-io]\n")]);
+    let u = units(&p, &["--target", BARE]);
+    assert_eq!(libs(&u, "core").len(), 1);
+    assert!(libs(&u, "alloc").is_empty(), "only core and what it needs");
+}
+
+#[test]
+fn a_stage_builds_on_the_stages_below_and_reuses_their_crates() {
+    let p = project(&[(
+        "Xargo.toml",
+        "[dependencies]\ncore = {}\n\n[dependencies.alloc]\nstage = 1\n",
+    )]);
+    let u = units(&p, &["--target", BARE]);
+    let core = libs(&u, "core");
+    assert_eq!(core.len(), 1, "core is built once, in stage 0");
+    assert_eq!(core[0]["stage"], 0);
+    let alloc = libs(&u, "alloc");
+    assert_eq!(alloc.len(), 1);
+    assert_eq!(alloc[0]["stage"], 1);
+    assert!(
+        alloc[0]["dep_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&core[0]["id"]),
+        "stage-1 alloc links the stage-0 core"
+    );
+}
+
+#[test]
+fn a_stage_one_crate_waits_for_the_whole_stage_zero_sysroot() {
+    let p = project(&[
+        (
+            "sysgen.toml",
+            "[dependencies]\nalloc = {}\nfacade = { path = \"facade\", stage = 1 }\n",
+        ),
+        (
+            "facade/Cargo.toml",
+            "[package]\nname = \"facade\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("facade/src/lib.rs", "#![no_std]\nextern crate alloc;\n"),
+    ]);
+    let n = ninja_file(&p, &["--target", BARE]);
+    let edge = n
+        .lines()
+        .find(|l| l.starts_with("build ") && l.contains("libfacade.rmeta:"))
+        .expect("facade is in the sysroot");
+    assert!(
+        edge.contains("lib/liballoc.rlib"),
+        "an implicit `extern crate alloc` needs stage 0's alloc first: {edge}"
+    );
+}
+
+#[test]
+fn a_crate_entering_the_sysroot_twice_is_an_error_naming_both() {
+    let m = mock_dir();
+    let core = m.join("library/core");
+    let p = project(&[
+        (
+            "Xargo.toml",
+            "[dependencies]\ncore = {}\nsmall = { path = \"small\", stage = 1 }\n",
+        ),
+        (
+            "small/Cargo.toml",
+            &format!(
+                "[package]\nname = \"small\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore = {{ path = {:?}, features = [\"optimize_for_size\"] }}\n",
+                core.display().to_string()
+            ),
+        ),
+        ("small/src/lib.rs", "#![no_std]\n"),
+    ]);
+    let e = error_of(&p, &["graph", "--target", BARE]);
+    assert!(
+        e.contains("crate `core` would enter the thumbv6m-none-eabi sysroot twice"),
+        "{e}"
+    );
+    assert!(
+        e.contains("stage 0 builds core") && e.contains("stage 1 builds core"),
+        "{e}"
+    );
+    assert!(e.contains("optimize_for_size"), "{e}");
+}
+
+#[test]
+fn a_malformed_config_names_the_key_and_its_line() {
+    let p = project(&[(
+        "Xargo.toml",
+        "[dependencies]\ncore = {}\n\n[dependencies.alloc]\nstgae = 1\n",
+    )]);
+    let e = error_of(&p, &["graph", "--target", BARE]);
+    assert!(e.contains("Xargo.toml") && e.contains("stgae"), "{e}");
+    assert!(e.contains("line 5"), "{e}");
+}
+
+#[test]
+fn a_feature_the_crate_lacks_is_an_error() {
+    let p = project(&[(
+        "sysgen.toml",
+        "[dependencies]\ncore = { features = [\"turbo\"] }\n",
+    )]);
+    let e = error_of(&p, &["graph", "--target", BARE]);
+    assert!(e.contains("unknown feature `turbo` for `core`"), "{e}");
+}
+
+#[test]
+fn target_tables_add_crates_for_matching_targets_only() {
+    let p = project(&[(
+        "Xargo.toml",
+        "[dependencies]\ncore = {}\n\n[target.'cfg(target_os = \"none\")'.dependencies]\nalloc = {}\n",
+    )]);
+    assert_eq!(libs(&units(&p, &["--target", BARE]), "alloc").len(), 1);
+    let host = units(&p, &["--target", "x86_64-unknown-linux-gnu"]);
+    assert!(libs(&host, "alloc").is_empty());
+}
+
+#[test]
+fn patch_replaces_a_registry_crate_throughout_the_graph() {
+    let m = mock_dir();
+    let p = project(&[(
+        "Xargo.toml",
+        "[dependencies]\nstd = {}\n\n[patch.crates-io]\nlibcx = { path = \"libcx\" }\n",
+    )]);
+    copy_dir(&m.join("vendor/libcx-0.1.2"), &p.join("libcx"));
+    let n = ninja_file(&p, &["--target", "x86_64-unknown-linux-gnu"]);
+    let libcx = command_of(&n, "libcx");
+    assert!(
+        libcx.contains(&format!("{}/libcx/src/lib.rs", p.display())),
+        "the local copy is compiled: {libcx}"
+    );
+    assert!(
+        !n.contains("vendor/libcx-0.1.2/src"),
+        "the registry copy is gone"
+    );
+}
+
+#[test]
+fn a_patch_with_the_wrong_version_says_which_requirement_it_misses() {
+    let m = mock_dir();
+    let p = project(&[(
+        "Xargo.toml",
+        "[dependencies]\nstd = {}\n\n[patch.crates-io]\nlibcx = { path = \"libcx\" }\n",
+    )]);
+    copy_dir(&m.join("vendor/libcx-0.1.2"), &p.join("libcx"));
+    let manifest = p.join("libcx/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("0.1.2", "9.0.0")).unwrap();
+    let e = error_of(&p, &["graph", "--target", "x86_64-unknown-linux-gnu"]);
+    assert!(
+        e.contains("the [patch] for `libcx`") && e.contains("9.0.0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_custom_crate_with_an_unknown_registry_dependency_is_explained() {
+    let p = project(&[
+        (
+            "sysgen.toml",
+            "[dependencies]\ncore = {}\nmine = { path = \"mine\", stage = 1 }\n",
+        ),
+        (
+            "mine/Cargo.toml",
+            "[package]\nname = \"mine\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde = \"1\"\n",
+        ),
+        ("mine/src/lib.rs", "#![no_std]\n"),
+    ]);
+    let e = error_of(&p, &["graph", "--target", BARE]);
+    assert!(
+        e.contains("custom sysroot crate `mine` depends on `serde")
+            && e.contains("give it a `path`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn git_crates_are_cloned_with_the_git_cli() {
+    let repo = project(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"gitcrate\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
+        ),
+        ("src/lib.rs", "#![no_std]\n"),
+    ]);
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    let cache = tempdir();
+    let p = project(&[(
+        "sysgen.toml",
+        &format!(
+            "[dependencies]\ncore = {{}}\ngitcrate = {{ git = \"file://{}\", stage = 1 }}\n",
+            repo.display()
+        ),
+    )]);
+    let m = mock_dir();
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&p)
+        .env("SYSGEN_CACHE_DIR", &cache)
+        .args(["graph", "--target", BARE, "--rust-src"])
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let u = v["units"].as_array().unwrap();
+    let g = libs(u, "gitcrate");
+    assert_eq!(g.len(), 1);
+    assert_eq!(g[0]["stage"], 1);
+    assert!(
+        cache.join("git").is_dir(),
+        "the checkout lives in the cache"
+    );
+}
+
+#[test]
+fn the_projects_profile_and_cargo_config_reach_every_sysroot_crate() {
+    let p = project(&[
+        ("Xargo.toml", "[dependencies]\nalloc = {}\n"),
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[profile.release]\nopt-level = \"z\"\npanic = \"abort\"\n",
+        ),
+        (
+            ".cargo/config.toml",
+            "[build]\nrustflags = [\"-Cforce-frame-pointers=yes\"]\n\n[target.thumbv6m-none-eabi]\nrustflags = \"-Ctarget-cpu=cortex-m0 -g\"\n",
+        ),
+    ]);
+    let n = ninja_file(&p, &["--target", BARE]);
+    for krate in ["core", "alloc", "compiler_builtins"] {
+        let c = command_of(&n, krate);
+        assert!(c.contains("-C opt-level=z"), "{krate}: {c}");
+        assert!(
+            c.contains("-C panic=abort"),
+            "{krate}: profile panic = abort: {c}"
+        );
+        assert!(
+            c.contains("-Ctarget-cpu=cortex-m0 -g"),
+            "{krate}: target.<triple>.rustflags: {c}"
+        );
+        assert!(
+            !c.contains("-Cforce-frame-pointers"),
+            "{krate}: target rustflags replace build.rustflags, as in cargo: {c}"
+        );
+    }
+    assert!(
+        n.lines().any(|l| l.starts_with("build build.ninja:")
+            && l.contains("Cargo.toml")
+            && l.contains(".cargo/config.toml")),
+        "editing the project's files regenerates the build"
+    );
+    // RUSTFLAGS replaces the config's flags, as in cargo.
+    let out = p.join("out2");
+    let m = mock_dir();
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&p)
+        .env("RUSTFLAGS", "-Cdebug-assertions=on")
+        .args([
+            "ninja",
+            "--target",
+            BARE,
+            "-o",
+            out.to_str().unwrap(),
+            "--rust-src",
+        ])
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let n2 = std::fs::read_to_string(out.join("build.ninja")).unwrap();
+    let c = command_of(&n2, "core");
+    assert!(
+        c.contains("-Cdebug-assertions=on") && !c.contains("cortex-m0"),
+        "{c}"
+    );
+}
+
+#[test]
+fn panic_abort_from_the_profile_selects_panic_abort() {
+    let p = project(&[
+        ("Xargo.toml", "[dependencies]\nstd = {}\n"),
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[profile.release]\npanic = \"abort\"\n",
+        ),
+    ]);
+    let u = units(&p, &["--target", "x86_64-unknown-linux-gnu"]);
+    assert_eq!(libs(&u, "panic_abort").len(), 1);
+}
+
+#[test]
+fn check_builds_a_metadata_only_sysroot() {
+    let p = project(&[("Xargo.toml", "[dependencies]\nalloc = {}\n")]);
+    let n = ninja_file(&p, &["--target", BARE, "--check"]);
+    let core = command_of(&n, "core");
+    assert!(
+        core.contains(&format!(
+            "metadata=sysroot/lib/rustlib/{BARE}/lib/libcore.rmeta"
+        )),
+        "{core}"
+    );
+    assert!(!core.contains("link="), "no code generation: {core}");
+    assert!(
+        !n.contains(".rlib"),
+        "no rlib anywhere in the target sysroot"
+    );
+}
+
+#[test]
+fn command_line_crates_override_the_configs_dependencies() {
+    let p = project(&[("Xargo.toml", "[dependencies]\nalloc = {}\n")]);
+    let u = units(&p, &["--target", BARE, "--crates", "core"]);
+    assert!(libs(&u, "alloc").is_empty());
+    let u = units(&p, &["--target", BARE, "--no-config"]);
+    assert!(libs(&u, "alloc").is_empty(), "--no-config ignores the file");
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let p = project(&[]);
+    let e = error_of(&p, &["graph", "--config", "nope.toml"]);
+    assert!(e.contains("nope.toml") && e.contains("--config"), "{e}");
+}
