@@ -133,7 +133,7 @@ fn custom_target() {
         .arg(d.join("out/sysroot"))
         .arg("--target")
         .arg(d.join("x86_64-sysgen-linux-gnu.json"))
-        .args(["-O", "-o"])
+        .args(["-Zunstable-options", "-O", "-o"])
         .arg(&exe)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/hello.rs"))
         .env("RUSTC_BOOTSTRAP", "1")
@@ -188,6 +188,7 @@ fn library_tests_pass_against(sysroot: &Path) {
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .args([
                 "test",
+                "--release",
                 "--offline",
                 "--locked",
                 "-p",
