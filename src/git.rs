@@ -24,7 +24,6 @@ pub fn source_dir(src: &CrateSource, name: &str) -> Result<PathBuf> {
                     "the git repository {url} has no package `{name}` (looked in {} and its subdirectories)",
                     dir.display()
                 )
-                .into()
             })
         }
     }

@@ -48,15 +48,14 @@ fn flags(v: &toml::Value, file: &Path, key: &str) -> Result<Vec<String>> {
             .iter()
             .map(|x| {
                 x.as_str().map(str::to_string).ok_or_else(|| {
-                    user_err!("{}: `{key}` must be a list of strings", file.display()).into()
+                    user_err!("{}: `{key}` must be a list of strings", file.display())
                 })
             })
             .collect(),
         _ => Err(user_err!(
             "{}: `{key}` must be a string or a list of strings",
             file.display()
-        )
-        .into()),
+        )),
     }
 }
 
