@@ -418,3 +418,20 @@ fn a_missing_config_file_is_an_error() {
     let e = error_of(&p, &["graph", "--config", "nope.toml"]);
     assert!(e.contains("nope.toml") && e.contains("--config"), "{e}");
 }
+
+#[test]
+fn immediate_abort_is_a_panic_strategy_of_the_whole_sysroot() {
+    let p = project(&[(
+        "sysgen.toml",
+        "[dependencies]\nstd = {}\n\n[sysgen]\npanic = \"immediate-abort\"\n",
+    )]);
+    let n = ninja_file(&p, &["--target", "x86_64-unknown-linux-gnu"]);
+    for krate in ["core", "alloc", "std"] {
+        let c = command_of(&n, krate);
+        assert!(c.contains("-C panic=immediate-abort"), "{krate}: {c}");
+    }
+    assert!(
+        n.contains("lib/libpanic_abort.rlib"),
+        "its runtime is panic_abort"
+    );
+}
