@@ -65,8 +65,10 @@ struct RawDep {
     branch: Option<String>,
     tag: Option<String>,
     rev: Option<String>,
-    /// Accepted for Cargo.toml familiarity; sysgen uses the lockfile's.
-    version: Option<String>,
+    /// Accepted for Cargo.toml familiarity, never read: the lockfile
+    /// decides versions.
+    #[serde(rename = "version")]
+    _version: Option<String>,
     /// `package = "…"`: the crate is a renamed package.
     package: Option<String>,
 }
@@ -298,7 +300,6 @@ fn specs(
 }
 
 fn source_of(d: &RawDep, dir: &Path, file: &Path, key: &str) -> Result<CrateSource> {
-    let _ = &d.version;
     match (&d.path, &d.git) {
         (Some(_), Some(_)) => user_bail!(
             "{}: `{key}` has both `path` and `git`; keep one",

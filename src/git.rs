@@ -77,17 +77,26 @@ fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// `dir` itself or a subdirectory (two levels) whose Cargo.toml names `name`.
+/// `dir` itself, or the first directory below it (two levels, nearer
+/// first, in name order) whose Cargo.toml names the package `name`.
 fn find_package(dir: &Path, name: &str) -> Option<PathBuf> {
-    let is = |d: &Path| {
-        std::fs::read_to_string(d.join("Cargo.toml"))
-            .ok()
-            .and_then(|t| t.parse::<toml::Table>().ok())
-            .and_then(|t| t.get("package")?.get("name")?.as_str().map(|n| n == name))
-            .unwrap_or(false)
-    };
-    if is(dir) {
+    if names_package(dir, name) {
         return Some(dir.to_path_buf());
+    }
+    find_below(dir, name, 2)
+}
+
+fn names_package(dir: &Path, name: &str) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| Some(t.get("package")?.get("name")?.as_str()? == name))
+        .unwrap_or(false)
+}
+
+fn find_below(dir: &Path, name: &str, depth: u32) -> Option<PathBuf> {
+    if depth == 0 {
+        return None;
     }
     let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
@@ -95,19 +104,9 @@ fn find_package(dir: &Path, name: &str) -> Option<PathBuf> {
         .filter(|p| p.is_dir() && !p.ends_with(".git"))
         .collect();
     subdirs.sort();
-    for d in &subdirs {
-        if is(d) {
-            return Some(d.clone());
-        }
-    }
-    for d in &subdirs {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            let mut inner: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            inner.sort();
-            if let Some(found) = inner.into_iter().find(|p| p.is_dir() && is(p)) {
-                return Some(found);
-            }
-        }
-    }
-    None
+    subdirs
+        .iter()
+        .find(|d| names_package(d, name))
+        .cloned()
+        .or_else(|| subdirs.iter().find_map(|d| find_below(d, name, depth - 1)))
 }

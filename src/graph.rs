@@ -66,6 +66,14 @@ pub struct Request {
     pub config: Option<crate::config::Config>,
 }
 
+impl Request {
+    /// The config whose `[dependencies]` choose the crates: `--crates`
+    /// replaces them.
+    fn stage_config(&self) -> Option<&crate::config::Config> {
+        self.config.as_ref().filter(|_| self.crates.is_none())
+    }
+}
+
 /// One root crate of one stage, with the features asked of it.
 struct StageRoot {
     pkg: PkgId,
@@ -154,8 +162,12 @@ impl BuildGraph {
             let stages = Self::stage_roots(&mut ws, target, rules, req)?;
             let mut per_stage = Vec::new();
             let mut names = Vec::new();
+            let features = match &req.features {
+                Some(f) => f.clone(),
+                None => rules.default_features(target)?,
+            };
             for (stage, roots) in stages {
-                let mut ids: Vec<PkgId> = roots.iter().map(|r| r.pkg).collect();
+                let ids: Vec<PkgId> = roots.iter().map(|r| r.pkg).collect();
                 let mut extra = Vec::new();
                 if stage == 0 {
                     for name in &rules.build_std.resolve_roots {
@@ -164,27 +176,20 @@ impl BuildGraph {
                         }
                     }
                 }
-                let res = if req.config.is_some() && req.crates.is_none() {
-                    let defaults = match &req.features {
-                        Some(f) => f.clone(),
-                        None => rules.default_features(target)?,
-                    };
+                // The config's crates carry their own features; --crates
+                // and the defaults use cargo's one-list-for-all-roots rule.
+                let res = if req.stage_config().is_some() {
                     let strict: Vec<(PkgId, Vec<String>, bool)> = roots
                         .iter()
                         .map(|r| (r.pkg, r.features.clone(), r.defaults))
                         .collect();
-                    resolve::resolve_stage(&mut ws, &strict, &extra, &defaults)?
+                    resolve::resolve_stage(&mut ws, &strict, &extra, &features)?
                 } else {
-                    let features = match &req.features {
-                        Some(f) => f.clone(),
-                        None => rules.default_features(target)?,
-                    };
                     let mut all = ids.clone();
                     all.extend(extra);
                     resolve::resolve(&mut ws, &all, &features)?
                 };
                 names.extend(ids.iter().map(|&i| ws.packages[i].name.clone()));
-                ids.dedup();
                 per_stage.push((stage, res, ids));
             }
             plans.push(per_stage);
@@ -248,8 +253,7 @@ impl BuildGraph {
                 }
             }
         };
-        let config = req.config.as_ref().filter(|_| req.crates.is_none());
-        let Some(config) = config else {
+        let Some(config) = req.stage_config() else {
             let requested = match &req.crates {
                 Some(c) => c.clone(),
                 None => {
@@ -307,7 +311,10 @@ impl BuildGraph {
             }
             // What a listed library crate brings along, as with --crates.
             let mut implied = rules.expand_crates(&library);
-            if library.iter().any(|c| c == "std") && target.maybe_supports_std() {
+            let needs_runtime = library
+                .iter()
+                .any(|c| rules.build_std.panic_runtime_with.contains(c));
+            if needs_runtime && target.maybe_supports_std() {
                 implied.push(runtime()?);
             }
             for name in implied {

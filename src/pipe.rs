@@ -148,39 +148,31 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         lock.lock_shared()?;
     }
     let code = match status(state) {
-        Some(0) if rlib.exists() => {
-            print_log(state)?;
-            0
-        }
-        Some(code) if code != 0 => {
-            print_log(state)?;
-            code
-        }
+        Some(code) if code != 0 || rlib.exists() => code,
         // Killed, or its output deleted since: compile again, here.
         _ => {
-            let argv: Vec<String> = fs::read(argv_file(state))
+            let argv: Vec<OsString> = fs::read(argv_file(state))
                 .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default();
+                .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect();
             if argv.is_empty() {
-                0xff
-            } else {
-                let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-                let code = run_rustc(state, &argv, &mut std::io::sink())?;
-                print_log(state)?;
-                code
+                let _ = fs::remove_file(rmeta);
+                eprintln!(
+                    "sysgen: no record of how {} was compiled; run the build again",
+                    rlib.display()
+                );
+                return Ok(1);
             }
+            run_rustc(state, &argv, &mut std::io::sink())?
         }
     };
+    print_log(state)?;
     if code != 0 {
         // Never leave a metadata file that claims a finished crate.
         let _ = fs::remove_file(rmeta);
-        if code == 0xff {
-            eprintln!(
-                "sysgen: no record of how {} was compiled; run the build again",
-                rlib.display()
-            );
-        }
     }
     Ok(code)
 }

@@ -108,6 +108,8 @@ struct Ctx<'a> {
     remaps: Vec<String>,
     /// Whether a root path holds a `$` (see [`Action::escape_depfile_dollars`]).
     escape_dollars: bool,
+    /// Every library of a target sysroot, in the graph's stable order.
+    sysroot_libs: Vec<NodeIndex>,
 }
 
 impl<'a> Ctx<'a> {
@@ -137,7 +139,13 @@ impl<'a> Ctx<'a> {
             hashes: HashMap::new(),
             remaps,
             escape_dollars,
+            sysroot_libs: Vec::new(),
         };
+        cx.sysroot_libs = g
+            .units()
+            .into_iter()
+            .filter(|&n| cx.is_sysroot_lib(n))
+            .collect();
         cx.hashes = g
             .graph
             .node_indices()
@@ -270,11 +278,13 @@ impl<'a> Ctx<'a> {
     /// Whether the unit's rustc call is pipelined: target libraries, whose
     /// dependents are libraries too (build scripts link host libraries).
     fn pipelined(&self, n: NodeIndex) -> bool {
+        self.opts.pipeline && !self.opts.check && self.is_sysroot_lib(n)
+    }
+
+    /// A library built for a target: it goes into that target's sysroot.
+    fn is_sysroot_lib(&self, n: NodeIndex) -> bool {
         let u = &self.g.graph[n];
-        self.opts.pipeline
-            && !self.opts.check
-            && u.kind == UnitKind::Lib
-            && u.platform != Platform::Host
+        u.kind == UnitKind::Lib && u.platform != Platform::Host
     }
 
     /// Where a pipelined target library's `.rmeta` goes: one directory per
@@ -390,7 +400,7 @@ impl<'a> Ctx<'a> {
             a.push("-C".into());
             a.push(format!("opt-level={}", prof.opt_level));
         }
-        if u.platform != Platform::Host && u.kind == UnitKind::Lib {
+        if self.is_sysroot_lib(n) {
             match self.opts.panic.as_str() {
                 "abort" => a.extend(["-C".into(), "panic=abort".into()]),
                 "immediate-abort" => a.extend(["-C".into(), "panic=immediate-abort".into()]),
@@ -508,7 +518,7 @@ impl<'a> Ctx<'a> {
                 self.rel(m),
                 self.rel(&out)
             ),
-            None if self.opts.check && u.kind == UnitKind::Lib && u.platform != Platform::Host => {
+            None if self.opts.check && self.is_sysroot_lib(n) => {
                 format!(
                     "--emit=dep-info={},metadata={}",
                     self.rel(&depfile),
@@ -569,12 +579,9 @@ impl<'a> Ctx<'a> {
         if is_target && u.stage > 0 {
             // A stage builds against the sysroot of the stages below, where
             // a crate may find any of their crates without declaring it.
-            for m in self.g.units() {
+            for &m in &self.sysroot_libs {
                 let lower = &self.g.graph[m];
-                if lower.kind == UnitKind::Lib
-                    && lower.platform == u.platform
-                    && lower.stage < u.stage
-                {
+                if lower.platform == u.platform && lower.stage < u.stage {
                     implicit.push(self.rel(&self.lib_output(m)));
                 }
             }
@@ -809,13 +816,11 @@ pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
     }
     let mut sysroot_libs = Vec::new();
     for (t, target) in g.targets.iter().enumerate() {
-        let mut libs: Vec<BuildPath> = g
-            .units()
-            .into_iter()
-            .filter(|&n| {
-                g.graph[n].kind == UnitKind::Lib && g.graph[n].platform == Platform::Target(t)
-            })
-            .map(|n| cx.rel(&cx.lib_output(n)))
+        let mut libs: Vec<BuildPath> = cx
+            .sysroot_libs
+            .iter()
+            .filter(|&&n| g.graph[n].platform == Platform::Target(t))
+            .map(|&n| cx.rel(&cx.lib_output(n)))
             .collect();
         libs.sort();
         sysroot_libs.push((target.name.clone(), libs));

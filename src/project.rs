@@ -3,7 +3,6 @@
 //! reach every sysroot crate, and both are generator inputs, so editing
 //! them regenerates the build and rebuilds the sysroot.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -151,13 +150,5 @@ impl Project {
             cur = p.inherits.clone()?;
         }
         None
-    }
-
-    /// Per target name: the config rustflags (for the plan).
-    pub fn rustflags_by_target(&self, targets: &[Target]) -> BTreeMap<String, Vec<String>> {
-        targets
-            .iter()
-            .map(|t| (t.name.clone(), self.rustflags_for(t)))
-            .collect()
     }
 }

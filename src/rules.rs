@@ -20,6 +20,8 @@ pub struct BuildStd {
     pub default_crates_std: Vec<String>,
     pub default_crates_no_std: Vec<String>,
     pub panic_runtime: BTreeMap<String, String>,
+    /// Crates that, listed in a sysroot config, bring the panic runtime.
+    pub panic_runtime_with: Vec<String>,
     #[serde(default)]
     pub target_features: Vec<TargetFeatures>,
 }
