@@ -10,6 +10,7 @@ pub mod config;
 pub mod emit;
 pub mod error;
 pub mod fetch;
+pub mod fsx;
 pub mod git;
 pub mod graph;
 pub mod manifest;
@@ -299,11 +300,11 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     };
     let text = emit::ninja::to_string(&p, &meta)?;
     for (path, contents) in &p.files {
-        util::write_atomic(path, contents.as_bytes())?;
+        fsx::write_atomic(path, contents.as_bytes())?;
     }
     let out = build.out_dir.join("build.ninja");
-    util::write_atomic(&out, text.as_bytes())?;
-    util::touch(&out)?;
+    fsx::write_atomic(&out, text.as_bytes())?;
+    fsx::touch(&out)?;
     Ok(out)
 }
 

@@ -226,7 +226,7 @@ impl Selection {
 
 fn write_output(output: Option<&PathBuf>, text: &str) -> Result<()> {
     match output {
-        Some(p) => sysgen::util::write_atomic(p, text.as_bytes()),
+        Some(p) => sysgen::fsx::write_atomic(p, text.as_bytes()),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -46,7 +46,7 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
         let _ = fs::remove_file(state.join(f));
     }
     let argv: Vec<String> = cmd.iter().map(|s| s.to_string_lossy().into()).collect();
-    crate::util::write_atomic(&argv_file(state), serde_json::to_string(&argv)?.as_bytes())?;
+    crate::fsx::write_atomic(&argv_file(state), serde_json::to_string(&argv)?.as_bytes())?;
     let (reader, writer) = std::io::pipe()?;
     let mut child = {
         let mut c = Command::new(std::env::current_exe()?);
@@ -77,7 +77,7 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let lock = File::create(state.join("lock"))?;
     lock.lock()?;
     let code = run_rustc(state, cmd, &mut std::io::stdout())?;
-    crate::util::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
+    crate::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
     drop(lock);
     Ok(0)
 }

@@ -12,8 +12,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use crate::fsx::write_atomic;
 use crate::plan::RunSpec;
-use crate::util::write_atomic;
 
 /// What a script's output means for the crate's rustc call.
 #[derive(Debug, Default, PartialEq)]
