@@ -14,6 +14,7 @@ pub mod fsx;
 pub mod git;
 pub mod graph;
 pub mod manifest;
+pub mod outdir;
 pub mod pipe;
 pub mod plan;
 pub mod profile;
@@ -240,13 +241,8 @@ fn regen_command(
 /// is written unless everything was computed.
 pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
     let mut build = build.clone();
-    std::fs::create_dir_all(&build.out_dir).map_err(|e| {
-        user_err!(
-            "cannot create output directory {}: {e}; choose another with -o DIR",
-            build.out_dir.display()
-        )
-    })?;
-    build.out_dir = std::fs::canonicalize(&build.out_dir)?;
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
+    build.out_dir = dir.path.clone();
     let rules = rules::Rules::load()?;
     let loaded = load_graph_with(opts, &rules)?;
     let g = &loaded.graph;
@@ -299,11 +295,14 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         regen_inputs,
     };
     let text = emit::ninja::to_string(&p, &meta)?;
-    for (path, contents) in &p.files {
-        fsx::write_atomic(path, contents.as_bytes())?;
-    }
-    let out = build.out_dir.join("build.ninja");
-    fsx::write_atomic(&out, text.as_bytes())?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
+        .files
+        .iter()
+        .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
+        .collect();
+    files.push(("build.ninja".into(), text.into_bytes()));
+    dir.commit(&files, &p.keep)?;
+    let out = dir.join("build.ninja");
     fsx::touch(&out)?;
     Ok(out)
 }

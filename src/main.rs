@@ -244,6 +244,9 @@ fn run(cli: Cli) -> Result<()> {
             format,
             output,
         } => {
+            if let Some(o) = &output {
+                sysgen::outdir::check_output_file(o)?;
+            }
             let g = sysgen::load_graph(&sel.options("release")?)?;
             let text = match format {
                 Format::Json => sysgen::emit::json::to_string(&g),

@@ -91,10 +91,14 @@ pub struct RunSpec {
 
 pub struct Plan {
     pub actions: Vec<Action>,
-    /// Files to write before the build runs: (absolute path, contents).
+    /// Files to write before the build runs: (path inside the output
+    /// directory, contents).
     pub files: Vec<(PathBuf, String)>,
     /// Per target: the library outputs that make up its sysroot.
     pub sysroot_libs: Vec<(String, Vec<BuildPath>)>,
+    /// Everything inside the output directory the build produces or uses
+    /// (files, and unit directories kept whole): the rest is stale.
+    pub keep: std::collections::BTreeSet<PathBuf>,
 }
 
 struct Ctx<'a> {
@@ -778,7 +782,7 @@ impl<'a> Ctx<'a> {
         };
         let spec_path = dir.join("run.json");
         files.push((
-            spec_path.clone(),
+            PathBuf::from(self.rel(&spec_path)),
             serde_json::to_string_pretty(&spec)? + "\n",
         ));
         Ok(Action {
@@ -814,6 +818,15 @@ pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
         };
         actions.extend(a);
     }
+    let mut keep: std::collections::BTreeSet<PathBuf> = g
+        .graph
+        .node_indices()
+        .map(|n| PathBuf::from(cx.rel(&cx.unit_dir(n))))
+        .collect();
+    for a in &actions {
+        keep.extend(a.outputs.iter().chain(&a.depfile).map(PathBuf::from));
+    }
+    keep.retain(|p| p.is_relative());
     let mut sysroot_libs = Vec::new();
     for (t, target) in g.targets.iter().enumerate() {
         let mut libs: Vec<BuildPath> = cx
@@ -829,5 +842,6 @@ pub fn plan(g: &BuildGraph, rules: &Rules, opts: &PlanOptions) -> Result<Plan> {
         actions,
         files,
         sysroot_libs,
+        keep,
     })
 }

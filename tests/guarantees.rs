@@ -166,3 +166,178 @@ fn fetch_into_a_file_is_refused() {
     assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
 }
+
+/// `sysgen ninja` against the mock library, in `cwd`.
+fn generate(cwd: &Path, args: &[&str]) -> Output {
+    let m = mock_dir();
+    let mut a = vec![
+        "ninja",
+        "--rust-src",
+        m.join("library").to_str().unwrap(),
+        "--vendor",
+        m.join("vendor").to_str().unwrap(),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    a.extend(args.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    sysgen(cwd, &a)
+}
+
+fn user_error_line(o: &Output) -> String {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("sysgen: error: "), "{e}");
+    e
+}
+
+#[test]
+fn a_failed_generation_creates_nothing() {
+    let t = tempdir();
+    let out = t.join("out");
+    let o = generate(&t, &["--target", "x86_64-unknown-nowhere", "-o", "out"]);
+    user_error_line(&o);
+    assert!(!out.exists(), "the output directory was created");
+    let o = generate(&t, &["--crates", "sdt", "-o", "out/deeper"]);
+    user_error_line(&o);
+    assert!(!out.exists(), "the output directory was created");
+}
+
+#[test]
+fn a_build_file_or_build_directory_sysgen_did_not_write_is_never_touched() {
+    for foreign in ["build.ninja", "build/CMakeCache.txt", "sysroot/README"] {
+        let t = tempdir();
+        write(&t.join(foreign), "not sysgen's\n");
+        let before = tree(&t);
+        let e = user_error_line(&generate(&t, &["--crates", "core"]));
+        let top = foreign.split('/').next().unwrap();
+        assert!(
+            e.contains(top) && e.contains("not written by sysgen"),
+            "{e}"
+        );
+        assert_eq!(tree(&t), before, "{foreign}: the directory changed");
+        assert_eq!(
+            std::fs::read_to_string(t.join(foreign)).unwrap(),
+            "not sysgen's\n"
+        );
+    }
+    // A project directory with other files is fine: sysgen adds its own.
+    let t = tempdir();
+    write(&t.join("src/main.rs"), "fn main() {}\n");
+    let o = generate(&t, &["--crates", "core"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(t.join("build.ninja").is_file() && t.join("src/main.rs").is_file());
+    // …and regenerating into it is allowed: sysgen owns its files now.
+    let o = generate(&t, &["--crates", "core"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Pretend the build ran: create every sysroot library the build file lists.
+fn fake_build(out: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(out.join("build.ninja")).unwrap();
+    let mut made = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("build ") else {
+            continue;
+        };
+        let outputs = rest.split(": ").next().unwrap();
+        for o in outputs.split(' ') {
+            if o.starts_with("sysroot/") || o.contains("/meta/") {
+                write(&out.join(o), "built\n");
+                made.push(o.to_string());
+            }
+        }
+    }
+    made
+}
+
+fn sysroot_files(out: &Path) -> Vec<String> {
+    tree(&out.join("sysroot"))
+        .into_iter()
+        .filter(|f| !f.ends_with('/'))
+        .collect()
+}
+
+#[test]
+fn the_sysroot_holds_exactly_the_current_selection_after_regeneration() {
+    let t = tempdir();
+    let target = ["--target", "x86_64-unknown-linux-gnu"];
+    let with = |args: &[&str]| {
+        let mut a = target.to_vec();
+        a.extend(args);
+        a.extend(["-o", "out"]);
+        let o = generate(&t, &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let out = t.join("out");
+    with(&["--crates", "std"]);
+    fake_build(&out);
+    assert!(
+        sysroot_files(&out)
+            .iter()
+            .any(|f| f.ends_with("libstd.rlib"))
+    );
+    // Fewer crates: std and what only it needs leave the sysroot.
+    with(&["--crates", "core"]);
+    assert_eq!(
+        sysroot_files(&out),
+        [
+            "lib/rustlib/x86_64-unknown-linux-gnu/lib/libcompiler_builtins.rlib",
+            "lib/rustlib/x86_64-unknown-linux-gnu/lib/libcore.rlib"
+        ]
+    );
+    // A metadata-only sysroot, then a full one: no .rmeta stays beside the
+    // .rlib it would shadow.
+    with(&["--crates", "core", "--check"]);
+    fake_build(&out);
+    assert!(sysroot_files(&out).iter().all(|f| f.ends_with(".rmeta")));
+    with(&["--crates", "core"]);
+    fake_build(&out);
+    assert_eq!(
+        sysroot_files(&out),
+        [
+            "lib/rustlib/x86_64-unknown-linux-gnu/lib/libcompiler_builtins.rlib",
+            "lib/rustlib/x86_64-unknown-linux-gnu/lib/libcore.rlib"
+        ]
+    );
+    // Ninja's own files and the user's are not sysgen's to clean.
+    write(&out.join(".ninja_log"), "# ninja log v5\n");
+    write(&out.join("notes.txt"), "mine\n");
+    with(&["--crates", "alloc"]);
+    assert!(out.join(".ninja_log").is_file() && out.join("notes.txt").is_file());
+}
+
+#[test]
+fn output_paths_that_cannot_work_are_refused_with_the_reason() {
+    let t = tempdir();
+    for (dir, why) in [("new\nline", "control character"), ("a:b", "PATH")] {
+        let e = user_error_line(&generate(&t, &["--crates", "core", "-o", dir]));
+        assert!(e.contains(why), "{dir:?}: {e}");
+        assert!(!t.join(dir).exists());
+    }
+    write(&t.join("file"), "mine\n");
+    let e = user_error_line(&generate(&t, &["--crates", "core", "-o", "file"]));
+    assert!(e.contains("is a file"), "{e}");
+}
+
+#[test]
+fn graph_into_a_directory_is_a_user_error() {
+    let t = tempdir();
+    let m = mock_dir();
+    let o = sysgen(
+        &t,
+        &[
+            "graph",
+            "--rust-src",
+            m.join("library").to_str().unwrap(),
+            "--vendor",
+            m.join("vendor").to_str().unwrap(),
+            "-o",
+            t.to_str().unwrap(),
+        ],
+    );
+    let e = user_error_line(&o);
+    assert!(e.contains("is a directory"), "{e}");
+}
