@@ -21,22 +21,51 @@
 //!
 //! rustc runs with `--error-format=json --json=artifacts`; the supervisor
 //! turns diagnostics back into the text rustc would have printed.
+//!
+//! Failure cases:
+//! - **Recompiling in `pipe-end`** must run exactly what the edge ran:
+//!   `pipe-begin` records the command, its whole environment
+//!   (`RUSTC_BOOTSTRAP`, `CARGO_*`, `OUT_DIR`, …) and its working directory
+//!   in STATE/command.json, and `pipe-end` replays all three. A record made
+//!   in another directory (the output directory was moved) is not replayed.
+//! - **Interrupting the build** (Ctrl-C, or ninja killed): once `pipe-begin`
+//!   has exited, Ninja no longer knows the supervisor, so it would go on
+//!   writing into the sysroot after the build stopped. The build rule passes
+//!   the build's own process id (`SYSGEN_BUILD_PID`, the `$PPID` of the
+//!   edge's shell, which is ninja); the supervisor watches it and, once it
+//!   is gone, kills rustc and exits without recording a status, so the next
+//!   build compiles the crate again.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 /// The flags the supervisor needs from rustc (added by the plan).
 pub const RUSTC_FLAGS: [&str; 2] = ["--error-format=json", "--json=artifacts"];
 
 const NOTICE: &str = "metadata";
 
-fn argv_file(state: &Path) -> std::path::PathBuf {
-    state.join("argv.json")
+/// The variable through which the build rule names the build's process.
+pub const BUILD_PID_VAR: &str = "SYSGEN_BUILD_PID";
+
+/// How the edge ran rustc, for `pipe-end` to run it again.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    argv: Vec<String>,
+    /// The whole environment of the edge (UTF-8 variables).
+    env: Vec<(String, String)>,
+    cwd: PathBuf,
+}
+
+fn record_file(state: &Path) -> PathBuf {
+    state.join("command.json")
 }
 
 /// `sysgen pipe-begin`: returns the exit status for Ninja.
@@ -45,8 +74,18 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
     for f in ["status", "log"] {
         let _ = fs::remove_file(state.join(f));
     }
-    let argv: Vec<String> = cmd.iter().map(|s| s.to_string_lossy().into()).collect();
-    crate::fsx::write_atomic(&argv_file(state), serde_json::to_string(&argv)?.as_bytes())?;
+    let record = Record {
+        argv: cmd.iter().map(|s| s.to_string_lossy().into()).collect(),
+        env: std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| k != BUILD_PID_VAR)
+            .collect(),
+        cwd: std::env::current_dir()?,
+    };
+    crate::fsx::write_atomic(
+        &record_file(state),
+        serde_json::to_string(&record)?.as_bytes(),
+    )?;
     let (reader, writer) = std::io::pipe()?;
     let mut child = {
         let mut c = Command::new(std::env::current_exe()?);
@@ -76,19 +115,68 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
 pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let lock = File::create(state.join("lock"))?;
     lock.lock()?;
-    let code = run_rustc(state, cmd, &mut std::io::stdout())?;
+    let build = std::env::var(BUILD_PID_VAR)
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        .and_then(Process::find);
+    let mut command = Command::new(&cmd[0]);
+    command.args(&cmd[1..]).env_remove(BUILD_PID_VAR);
+    let abandoned = Arc::new(AtomicBool::new(false));
+    let code = run_rustc(
+        state,
+        command,
+        &mut std::io::stdout(),
+        build.map(|b| (b, abandoned.clone())),
+    )?;
+    if abandoned.load(Ordering::SeqCst) {
+        // The build is gone: record nothing, so the next build compiles again.
+        return Ok(1);
+    }
     crate::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
     drop(lock);
     Ok(0)
 }
 
+/// A running process, told apart from a later one with the same id by its
+/// start time (Linux `/proc`).
+#[derive(Clone, Copy)]
+struct Process {
+    pid: u32,
+    start: u64,
+}
+
+impl Process {
+    fn stat(pid: u32) -> Option<(char, u64)> {
+        let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+        let rest = &text[text.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let state = fields.first()?.chars().next()?;
+        let start = fields.get(19)?.parse().ok()?;
+        Some((state, start))
+    }
+
+    fn find(pid: u32) -> Option<Process> {
+        let (_, start) = Self::stat(pid)?;
+        Some(Process { pid, start })
+    }
+
+    fn alive(&self) -> bool {
+        Self::stat(self.pid).is_some_and(|(state, start)| state != 'Z' && start == self.start)
+    }
+}
+
 /// Run rustc, writing its diagnostics to STATE/log and `metadata` to
-/// `notify` once the `.rmeta` is complete.
-fn run_rustc(state: &Path, cmd: &[OsString], notify: &mut dyn Write) -> Result<i32> {
+/// `notify` once the `.rmeta` is complete. With `watch`, rustc is killed
+/// (and the flag set) once the watched build process is gone.
+fn run_rustc(
+    state: &Path,
+    mut command: Command,
+    notify: &mut dyn Write,
+    watch: Option<(Process, Arc<AtomicBool>)>,
+) -> Result<i32> {
     let mut log = File::create(state.join("log"))?;
-    let (program, args) = cmd.split_first().context("pipe: no command")?;
-    let mut child = match Command::new(program)
-        .args(args)
+    let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -96,11 +184,30 @@ fn run_rustc(state: &Path, cmd: &[OsString], notify: &mut dyn Write) -> Result<i
     {
         Ok(c) => c,
         Err(e) => {
-            writeln!(log, "sysgen: cannot run {}: {e}", program.to_string_lossy())?;
+            writeln!(
+                log,
+                "sysgen: cannot run {}: {e}",
+                command.get_program().to_string_lossy()
+            )?;
             return Ok(127);
         }
     };
     let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let child = Arc::new(Mutex::new(child));
+    let finished = Arc::new(AtomicBool::new(false));
+    if let Some((build, abandoned)) = watch {
+        let (finished, child) = (finished.clone(), child.clone());
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if !build.alive() {
+                    abandoned.store(true, Ordering::SeqCst);
+                    let _ = child.lock().map(|mut c| c.kill());
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+    }
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -121,7 +228,8 @@ fn run_rustc(state: &Path, cmd: &[OsString], notify: &mut dyn Write) -> Result<i
             _ => log.write_all(&buf)?,
         }
     }
-    let status = child.wait()?;
+    let status = child.lock().expect("no panics hold it").wait()?;
+    finished.store(true, Ordering::SeqCst);
     Ok(status.code().unwrap_or(1))
 }
 
@@ -149,25 +257,16 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
     }
     let code = match status(state) {
         Some(code) if code != 0 || rlib.exists() => code,
-        // Killed, or its output deleted since: compile again, here.
-        _ => {
-            let argv: Vec<OsString> = fs::read(argv_file(state))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect();
-            if argv.is_empty() {
+        // Killed, or its output deleted since: compile again, here, exactly
+        // as the edge did.
+        _ => match recorded_command(state)? {
+            Ok(command) => run_rustc(state, command, &mut std::io::sink(), None)?,
+            Err(why) => {
                 let _ = fs::remove_file(rmeta);
-                eprintln!(
-                    "sysgen: no record of how {} was compiled; run the build again",
-                    rlib.display()
-                );
+                eprintln!("sysgen: {} {why}; run the build again", rlib.display());
                 return Ok(1);
             }
-            run_rustc(state, &argv, &mut std::io::sink())?
-        }
+        },
     };
     print_log(state)?;
     if code != 0 {
@@ -175,4 +274,29 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         let _ = fs::remove_file(rmeta);
     }
     Ok(code)
+}
+
+/// The command `pipe-begin` recorded, with its environment and directory;
+/// or why it cannot be replayed.
+fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>> {
+    let Some(r) = fs::read(record_file(state))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+        .filter(|r| !r.argv.is_empty())
+    else {
+        return Ok(Err("has no record of how it was compiled".into()));
+    };
+    let cwd = std::env::current_dir()?;
+    if r.cwd != cwd {
+        return Ok(Err(format!(
+            "was begun in {}, not here (the directory moved)",
+            r.cwd.display()
+        )));
+    }
+    let mut c = Command::new(&r.argv[0]);
+    c.args(&r.argv[1..])
+        .env_clear()
+        .envs(r.env)
+        .current_dir(r.cwd);
+    Ok(Ok(c))
 }

@@ -41,6 +41,8 @@ pub struct PlanOptions {
 #[derive(Debug, Clone, Serialize)]
 pub enum ActionKind {
     Rustc,
+    /// Starts a pipelined rustc call; done once its `.rmeta` is written.
+    RustcBegin,
     /// Waits for a pipelined rustc call to finish its `.rlib`.
     RustcEnd,
     RunBuildScript,
@@ -654,7 +656,7 @@ impl<'a> Ctx<'a> {
         vec![
             Action {
                 unit,
-                kind: ActionKind::Rustc,
+                kind: ActionKind::RustcBegin,
                 crate_name: crate_name.clone(),
                 package: p.name.clone(),
                 platform: platform.clone(),

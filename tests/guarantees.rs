@@ -341,3 +341,49 @@ fn graph_into_a_directory_is_a_user_error() {
     let e = user_error_line(&o);
     assert!(e.contains("is a directory"), "{e}");
 }
+
+#[test]
+fn interrupting_a_build_stops_every_process_it_started() {
+    use std::os::unix::process::CommandExt;
+    let t = tempdir();
+    let o = sysgen_fake(&t, &["ninja", "--crates", "core", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pids = t.join("pids");
+    std::fs::create_dir_all(&pids).unwrap();
+    let go = t.join("go");
+    // ninja in a process group of its own, as a shell runs a job; code
+    // generation is held until `go` exists.
+    let mut ninja = Command::new("ninja")
+        .arg("-C")
+        .arg(t.join("out"))
+        .env("FAKE_RUSTC_GO", &go)
+        .env("FAKE_RUSTC_PIDS", &pids)
+        .stdout(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let meta = t.join("out/build/x86_64-unknown-linux-gnu/meta/libcore.rmeta");
+    wait_until("core's metadata is written", || meta.exists());
+    // Ctrl-C: SIGINT to the foreground process group.
+    let st = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", ninja.id())])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    ninja.wait().unwrap();
+    let started: Vec<u32> = std::fs::read_dir(&pids)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().parse().unwrap())
+        .collect();
+    assert!(!started.is_empty());
+    for pid in started {
+        wait_until(&format!("compiler {pid} is gone"), || !process_alive(pid));
+    }
+    std::fs::write(&go, "").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        sysroot_files(&t.join("out")),
+        Vec::<String>::new(),
+        "nothing is written into the sysroot after the build stopped"
+    );
+}

@@ -12,6 +12,11 @@ const FAKE_RUSTC: &str = r#"#!/bin/sh
 # fake-rustc MODE RMETA RLIB GO
 mode=$1 rmeta=$2 rlib=$3 go=$4
 printf '%s\n' '{"$message_type":"diagnostic","message":"w","rendered":"warning: from the front end\n"}' >&2
+if [ "$mode" = needs-env ] && [ "${EDGE_ONLY_VAR:-}" != from-the-edge ]; then
+  echo 'error: only accepted on the nightly compiler' >&2
+  exit 1
+fi
+[ -n "${PID_FILE:-}" ] && echo $$ > "$PID_FILE"
 if [ "$mode" = early-error ]; then
   printf '%s\n' '{"$message_type":"diagnostic","message":"e","rendered":"error: type check failed\n"}' >&2
   exit 1
@@ -42,7 +47,11 @@ impl Pipe {
         self.root.join(name)
     }
     fn begin(&self, mode: &str) -> Output {
+        self.begin_with(mode, &[])
+    }
+    fn begin_with(&self, mode: &str, env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .envs(env.iter().copied())
             .arg("pipe-begin")
             .arg(self.p("state"))
             .arg("--")
@@ -147,4 +156,61 @@ fn a_deleted_rlib_is_compiled_again_by_the_end_edge() {
     let e = t.end();
     assert!(e.status.success(), "{}", stderr(&e));
     assert!(exists(&t.p("lib.rlib")), "the recorded command ran again");
+}
+
+#[test]
+fn a_recompile_in_the_end_edge_runs_with_the_environment_of_the_edge() {
+    let t = Pipe::new();
+    t.go();
+    let env = [("EDGE_ONLY_VAR", "from-the-edge")];
+    let b = t.begin_with("needs-env", &env);
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert!(t.end().status.success());
+    std::fs::remove_file(t.p("lib.rlib")).unwrap();
+    // pipe-end runs in an environment without the edge's variables.
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(exists(&t.p("lib.rlib")));
+}
+
+#[test]
+fn the_compiler_stops_when_the_build_that_began_it_is_gone() {
+    let t = Pipe::new();
+    // The "build": a process the begin edge names as its build.
+    let mut build = Command::new("sleep").arg("600").spawn().unwrap();
+    let pid_file = t.p("rustc.pid");
+    let b = t.begin_with(
+        "ok",
+        &[
+            ("SYSGEN_BUILD_PID", &build.id().to_string()),
+            ("PID_FILE", pid_file.to_str().unwrap()),
+        ],
+    );
+    assert!(b.status.success(), "{}", stderr(&b));
+    let rustc: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        common::process_alive(rustc),
+        "the compiler is generating code"
+    );
+    build.kill().unwrap();
+    build.wait().unwrap();
+    common::wait_until("the compiler is gone", || !common::process_alive(rustc));
+    t.go();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !exists(&t.p("lib.rlib")),
+        "nothing is written after the build stopped"
+    );
+    assert!(
+        !exists(&t.p("state/status")),
+        "no status: the next build compiles again"
+    );
+    // The next build's end edge compiles it again.
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(exists(&t.p("lib.rlib")));
 }

@@ -98,6 +98,7 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             outputs: paths(&a.outputs),
             rule: match a.kind {
                 ActionKind::Rustc => "rustc",
+                ActionKind::RustcBegin => "rustc_begin",
                 ActionKind::RustcEnd => "rustc_end",
                 ActionKind::RunBuildScript => "build_script",
             },

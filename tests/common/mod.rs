@@ -155,3 +155,45 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The stand-in compiler of `tests/fake-toolchain` (see its header).
+pub fn fake_rustc_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin/rustc")
+}
+
+/// `sysgen ARGS` against the mock library with the stand-in compiler, in
+/// `cwd`, with a cache of its own under `cwd`.
+pub fn sysgen_fake(cwd: &Path, args: &[&str]) -> std::process::Output {
+    let m = mock_dir();
+    std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(cwd)
+        .env("SYSGEN_CACHE_DIR", cwd.join(".cache"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args(args)
+        .arg("--rustc")
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .output()
+        .unwrap()
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| !s[s.rfind(')').unwrap() + 2..].starts_with('Z'))
+}
+
+/// Poll `f` for up to five seconds.
+pub fn wait_until(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("timed out waiting until {what}");
+}
