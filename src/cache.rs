@@ -22,12 +22,13 @@ fn dir() -> Option<PathBuf> {
 
 /// sysgen's cache directory (`$SYSGEN_CACHE_DIR`, else the XDG cache).
 pub fn base_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("SYSGEN_CACHE_DIR") {
-        return Some(PathBuf::from(d));
+    if let Some(d) = std::env::var_os("SYSGEN_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return std::path::absolute(PathBuf::from(d)).ok();
     }
     let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| Path::new(d).is_absolute())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        .or_else(|| home::home_dir().map(|h| h.join(".cache")))?;
     Some(base.join("sysgen"))
 }
 

@@ -79,7 +79,7 @@ pub struct RawSysgen {
     /// Targets when no `--target` is given (JSON paths are relative to the
     /// config file).
     pub targets: Option<Vec<String>>,
-    pub panic: Option<String>,
+    pub panic: Option<crate::options::PanicStrategy>,
     pub profile: Option<String>,
     pub rustflags: Option<Vec<String>>,
 }
@@ -137,7 +137,7 @@ impl Config {
                     p.display()
                 );
             }
-            let p = std::fs::canonicalize(p)?;
+            let p = std::fs::canonicalize(p).map_err(|e| crate::fsx::io_error("read", p, &e))?;
             return Config::load(&p).map(Some);
         }
         for dir in cwd.ancestors() {

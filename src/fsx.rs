@@ -43,6 +43,19 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// The working directory (it may have been deleted under us).
+pub fn current_dir() -> Result<std::path::PathBuf> {
+    std::env::current_dir().map_err(|e| {
+        user_err!("cannot read the working directory ({e}); run sysgen from an existing directory")
+    })
+}
+
+/// This program's own path, which build files call back.
+pub fn current_exe() -> Result<std::path::PathBuf> {
+    std::env::current_exe()
+        .map_err(|e| user_err!("cannot find sysgen's own executable ({e}); run it by its path"))
+}
+
 /// `mkdir -p`, or a one-line error naming the directory.
 pub fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|e| io_error("create the directory", path, &e))
@@ -79,12 +92,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     result
 }
 
-/// Set a file's modification time to now (a regenerated build.ninja must be
-/// newer than what it was regenerated from, even when its text is the same).
-pub fn touch(path: &Path) -> Result<()> {
+/// Set a file's modification time to now, or to the newest of `inputs` if
+/// that is later: a regenerated build file must not be older than what it
+/// was generated from, even when its text is the same or an input carries
+/// a time in the future (sources unpacked from an archive), or ninja
+/// regenerates it again and again.
+pub fn touch_after(path: &Path, inputs: &[std::path::PathBuf]) -> Result<()> {
+    let newest = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max();
+    let now = std::time::SystemTime::now();
+    let t = newest.map_or(now, |n| n.max(now));
     std::fs::OpenOptions::new()
         .append(true)
         .open(path)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .and_then(|f| f.set_modified(t))
         .map_err(|e| io_error("update", path, &e))
 }

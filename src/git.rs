@@ -2,9 +2,16 @@
 //! with the git CLI into sysgen's cache (`$SYSGEN_CACHE_DIR/git/…`). A
 //! checkout is made once per (URL, reference); pin a `rev` for a build that
 //! never changes under you, or delete the checkout to fetch again.
+//!
+//! Generation must never hang: git runs without a terminal prompt or a
+//! credential dialog, with a low-speed limit for HTTP and a connect timeout
+//! for SSH, and is stopped after `$SYSGEN_GIT_TIMEOUT` seconds (300 by
+//! default) with an error naming the URL.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
@@ -29,16 +36,66 @@ pub fn source_dir(src: &CrateSource, name: &str) -> Result<PathBuf> {
     }
 }
 
+/// Seconds a git command may take.
+fn timeout() -> u64 {
+    std::env::var("SYSGEN_GIT_TIMEOUT")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(300)
+}
+
 fn git(args: &[&str], cwd: Option<&Path>) -> Result<()> {
     let mut c = Command::new("git");
     if let Some(d) = cwd {
         c.current_dir(d);
     }
-    let out = c.args(args).output().map_err(|e| {
+    c.args(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=60"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GCM_INTERACTIVE", "never")
+        .env("GIT_ASKPASS", "true")
+        .env("SSH_ASKPASS", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        // Its own process group: a timeout stops git's helpers too.
+        .process_group(0);
+    if std::env::var_os("GIT_SSH_COMMAND").is_none() {
+        c.env(
+            "GIT_SSH_COMMAND",
+            "ssh -o BatchMode=yes -o ConnectTimeout=30",
+        );
+    }
+    let mut child = c.spawn().map_err(|e| {
         user_err!("cannot run git ({e}); install git to use `git` crates in the sysroot config")
     })?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+    // Read stderr on a thread so a chatty git never blocks on a full pipe.
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let limit = timeout();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(limit) {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.kill();
+            let _ = child.wait();
+            user_bail!(
+                "`git {}` did not finish within {limit} s (a server that does not answer?); check the URL in the sysroot config, or set SYSGEN_GIT_TIMEOUT to wait longer",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = reader.join().unwrap_or_default();
+    if !status.success() {
         user_bail!(
             "`git {}` failed: {}; check the URL and reference in the sysroot config",
             args.join(" "),
@@ -59,21 +116,29 @@ fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
     if dir.join(".git").is_dir() {
         return Ok(dir);
     }
-    std::fs::create_dir_all(base.join("git"))?;
-    let tmp = dir.with_extension("tmp");
+    crate::fsx::create_dir_all(&base.join("git"))?;
+    // Clone beside the final place, then rename: an interrupted or failed
+    // clone never looks like a checkout.
+    let tmp = dir.with_extension(format!("tmp.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let tmp_s = tmp.to_string_lossy().to_string();
-    match reference {
-        GitRef::DefaultBranch => git(&["clone", "--quiet", url, &tmp_s], None)?,
-        GitRef::Branch(b) | GitRef::Tag(b) => {
-            git(&["clone", "--quiet", "--branch", b, url, &tmp_s], None)?
+    let result = (|| -> Result<()> {
+        match reference {
+            GitRef::DefaultBranch => git(&["clone", "--quiet", url, &tmp_s], None)?,
+            GitRef::Branch(b) | GitRef::Tag(b) => {
+                git(&["clone", "--quiet", "--branch", b, url, &tmp_s], None)?
+            }
+            GitRef::Rev(rev) => {
+                git(&["clone", "--quiet", url, &tmp_s], None)?;
+                git(&["checkout", "--quiet", rev], Some(&tmp))?;
+            }
         }
-        GitRef::Rev(rev) => {
-            git(&["clone", "--quiet", url, &tmp_s], None)?;
-            git(&["checkout", "--quiet", rev], Some(&tmp))?;
-        }
+        std::fs::rename(&tmp, &dir).map_err(|e| crate::fsx::io_error("create", &dir, &e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
     }
-    std::fs::rename(&tmp, &dir)?;
+    result?;
     Ok(dir)
 }
 

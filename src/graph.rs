@@ -16,8 +16,8 @@ use crate::manifest::DepKind;
 use crate::resolve::{self, Resolution};
 use crate::rules::Rules;
 use crate::target::{Rustc, Target};
+use crate::user_bail;
 use crate::workspace::{PkgId, Workspace};
-use crate::{user_bail, user_err};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,8 +59,7 @@ pub enum EdgeKind {
 pub struct Request {
     pub crates: Option<Vec<String>>,
     pub features: Option<Vec<String>>,
-    /// `unwind`, `abort` or `immediate-abort`.
-    pub panic: String,
+    pub panic: crate::options::PanicStrategy,
     /// A sysgen.toml / Xargo.toml: its `[dependencies]` choose the crates
     /// and stages when `crates` is `None`.
     pub config: Option<crate::config::Config>,
@@ -81,6 +80,8 @@ struct StageRoot {
     features: Vec<String>,
     /// Whether the default features (rules/build-std.toml) apply to it.
     defaults: bool,
+    /// Listed in the config with `stage = N > 0` (not implied by another).
+    staged: bool,
 }
 
 pub struct BuildGraph {
@@ -94,7 +95,7 @@ pub struct BuildGraph {
     /// Per target: the root library units.
     pub roots: Vec<Vec<NodeIndex>>,
     /// The panic strategy the graph was resolved for.
-    pub panic: String,
+    pub panic: crate::options::PanicStrategy,
     index: HashMap<(PkgId, UnitKind, Platform, u32, Vec<String>), NodeIndex>,
     /// Per target and crate name: the library unit that puts that crate into
     /// the sysroot (one per name, or the sysroot breaks).
@@ -155,8 +156,10 @@ impl BuildGraph {
         rules: &Rules,
         req: &Request,
     ) -> Result<BuildGraph> {
-        // Per target, per stage: (stage, resolution, root units' packages).
-        let mut plans: Vec<Vec<(u32, Resolution, Vec<PkgId>)>> = Vec::new();
+        // Per target, per stage: (stage, resolution, root units' packages,
+        // and whether the config gave each its stage).
+        type StagePlan = (u32, Resolution, Vec<PkgId>, Vec<bool>);
+        let mut plans: Vec<Vec<StagePlan>> = Vec::new();
         let mut all_crates = Vec::new();
         for target in &targets {
             let stages = Self::stage_roots(&mut ws, target, rules, req)?;
@@ -190,7 +193,8 @@ impl BuildGraph {
                     resolve::resolve(&mut ws, &all, &features)?
                 };
                 names.extend(ids.iter().map(|&i| ws.packages[i].name.clone()));
-                per_stage.push((stage, res, ids));
+                let staged = roots.iter().map(|r| r.staged).collect();
+                per_stage.push((stage, res, ids, staged));
             }
             plans.push(per_stage);
             all_crates.push(names);
@@ -204,20 +208,107 @@ impl BuildGraph {
             rustc,
             crates: all_crates,
             roots: Vec::new(),
-            panic: req.panic.clone(),
+            panic: req.panic,
             index: HashMap::new(),
             sysroot_names: HashMap::new(),
         };
         for (t, per_stage) in plans.iter().enumerate() {
             let mut nodes = Vec::new();
-            for (stage, res, ids) in per_stage {
-                for &p in ids {
-                    nodes.push(g.add_lib(p, Platform::Target(t), res, *stage)?);
+            for (stage, res, ids, staged) in per_stage {
+                for (&p, &staged) in ids.iter().zip(staged) {
+                    let n = g.add_lib(p, Platform::Target(t), res, *stage)?;
+                    if staged && g.graph[n].stage < *stage {
+                        g.lowered_stage_error(n, *stage, req)?;
+                    }
+                    nodes.push(n);
                 }
             }
             g.roots.push(nodes);
         }
+        g.check_acyclic()?;
         Ok(g)
+    }
+
+    /// A crate the config puts into stage N that a crate of a lower stage
+    /// already needs, so it is built there: say so rather than build it in
+    /// another stage than the config says.
+    fn lowered_stage_error(&self, n: NodeIndex, wanted: u32, req: &Request) -> Result<()> {
+        let u = &self.graph[n];
+        let name = &self.ws.packages[u.pkg].name;
+        let dependent = self
+            .graph
+            .neighbors_directed(n, petgraph::Direction::Incoming)
+            .filter(|&d| self.graph[d].stage == u.stage)
+            .map(|d| self.ws.packages[self.graph[d].pkg].name.clone())
+            .min()
+            .unwrap_or_else(|| "another crate".into());
+        let file = req
+            .config
+            .as_ref()
+            .map(|c| c.path.display().to_string())
+            .unwrap_or_default();
+        user_bail!(
+            "{file}: `{name}` has stage = {wanted}, but `{dependent}` of stage {} needs it, so it would be built in stage {}; give `{name}` stage = {} or leave its stage out",
+            u.stage,
+            u.stage,
+            u.stage
+        );
+    }
+
+    /// A dependency cycle (possible with `[patch]` or path crates) would
+    /// only surface as ninja's "dependency cycle" with file names; name the
+    /// crates instead.
+    fn check_acyclic(&self) -> Result<()> {
+        for scc in petgraph::algo::kosaraju_scc(&self.graph) {
+            let start = scc[0];
+            let self_loop = self.graph.contains_edge(start, start);
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            // The shortest way from `start` back to it, inside the component.
+            let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+            let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+            let mut queue = std::collections::VecDeque::from([start]);
+            let mut last = start;
+            'search: while let Some(cur) = queue.pop_front() {
+                for (next, _) in self.deps(cur) {
+                    if next == start {
+                        last = cur;
+                        break 'search;
+                    }
+                    if members.contains(&next) && !parent.contains_key(&next) {
+                        parent.insert(next, cur);
+                        queue.push_back(next);
+                    }
+                }
+            }
+            let mut path = vec![start, last];
+            while let Some(&p) = parent.get(path.last().expect("non-empty")) {
+                path.push(p);
+            }
+            path.reverse();
+            path.dedup();
+            if path.len() == 1 {
+                path.push(start);
+            }
+            let names: Vec<String> = path
+                .iter()
+                .map(|&n| {
+                    let u = &self.graph[n];
+                    let name = self.ws.packages[u.pkg].name.clone();
+                    match u.kind {
+                        UnitKind::Lib => name,
+                        _ => format!("{name} (build script)"),
+                    }
+                })
+                .collect();
+            user_bail!(
+                "the sysroot's crates depend on each other in a cycle: {} (for {}); a crate cannot depend on itself, so check the [patch] and path crates that close it",
+                names.join(" -> "),
+                self.platform_name(self.graph[start].platform)
+            );
+        }
+        Ok(())
     }
 
     /// The root crates of each stage for `target`: from `--crates` (or the
@@ -232,11 +323,11 @@ impl BuildGraph {
             rules
                 .build_std
                 .panic_runtime
-                .get(&req.panic)
+                .get(req.panic.as_str())
                 .cloned()
                 .ok_or_else(|| {
-                    user_err!(
-                        "unknown panic strategy `{}`; use unwind, abort or immediate-abort",
+                    anyhow::anyhow!(
+                        "rules/build-std.toml names no panic runtime for `{}`",
                         req.panic
                     )
                 })
@@ -274,6 +365,7 @@ impl BuildGraph {
                     pkg: library_root(ws, &name, "--crates")?,
                     features: Vec::new(),
                     defaults: true,
+                    staged: false,
                 });
             }
             return Ok(vec![(0, roots)]);
@@ -307,6 +399,7 @@ impl BuildGraph {
                     pkg,
                     features: spec.features.clone(),
                     defaults: spec.default_features,
+                    staged: spec.stage > 0,
                 });
             }
             // What a listed library crate brings along, as with --crates.
@@ -329,6 +422,7 @@ impl BuildGraph {
                     pkg,
                     features: Vec::new(),
                     defaults: true,
+                    staged: false,
                 });
             }
             out.push((stage, roots));

@@ -14,6 +14,7 @@ pub mod fsx;
 pub mod git;
 pub mod graph;
 pub mod manifest;
+pub mod options;
 pub mod outdir;
 pub mod pipe;
 pub mod plan;
@@ -31,22 +32,26 @@ use anyhow::Result;
 
 pub use error::UserError;
 
-/// Everything needed to compute a graph.
-#[derive(Debug, Clone)]
+/// Everything needed to compute a graph: the command line's choices.
+/// `None` means "not given": the config, the project, or the default decides.
+#[derive(Debug, Clone, Default)]
 pub struct GraphOptions {
     pub sources: source::SourceOptions,
-    /// Triples or spec files; empty means the host.
+    /// Triples or spec files; empty means the config's, else the host.
     pub targets: Vec<String>,
-    /// `request.panic` is the command line's; empty means "from the config,
-    /// the project's profile, or unwind".
-    pub request: graph::Request,
+    /// `--crates`: replaces the config's `[dependencies]`.
+    pub crates: Option<Vec<String>>,
+    /// `--features`.
+    pub features: Option<Vec<String>>,
+    /// `--panic`; else the config's, the project's profile's, or unwind.
+    pub panic: Option<options::PanicStrategy>,
     /// `--config FILE`; otherwise sysgen.toml / Xargo.toml is searched from
     /// the working directory up.
     pub config: Option<std::path::PathBuf>,
     /// `--no-config`: ignore any sysgen.toml / Xargo.toml.
     pub no_config: bool,
-    /// The profile whose `panic` the project's Cargo.toml may set.
-    pub profile: String,
+    /// `--profile`; else the config's `[sysgen] profile`, else release.
+    pub profile: Option<String>,
 }
 
 /// A graph and the user configuration it was made from.
@@ -54,6 +59,8 @@ pub struct Loaded {
     pub graph: graph::BuildGraph,
     pub config: Option<config::Config>,
     pub project: project::Project,
+    /// The profile, resolved (command line, config, release) and valid.
+    pub profile: String,
 }
 
 /// Find the inputs, probe the targets, read the workspace, resolve, build the graph.
@@ -65,7 +72,7 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> 
     let config = if opts.no_config {
         None
     } else {
-        config::Config::find(opts.config.as_deref(), &std::env::current_dir()?)?
+        config::Config::find(opts.config.as_deref(), &fsx::current_dir()?)?
     };
     let project = match &config {
         Some(c) => project::Project::load(c.project_dir())?,
@@ -103,8 +110,13 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> 
         Some(t) => t.clone(),
         None => target::Target::probe(&rustc, &rustc.host.clone())?,
     };
-    let mut ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources))?;
-    let mut request = opts.request.clone();
+    let mut ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources)?)?;
+    let mut request = graph::Request {
+        crates: opts.crates.clone(),
+        features: opts.features.clone(),
+        panic: options::PanicStrategy::Unwind,
+        config: None,
+    };
     if let Some(c) = &config {
         for (name, src) in &c.patches {
             let dir = git::source_dir(src, name)?;
@@ -121,18 +133,34 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> 
         }
     }
     ws.inputs.extend(project.inputs.iter().cloned());
-    if request.panic.is_empty() {
-        request.panic = config
-            .as_ref()
-            .and_then(|c| c.sysgen.panic.clone())
-            .or_else(|| project.panic(&opts.profile))
-            .unwrap_or_else(|| "unwind".into());
-    }
+    let profile = match (
+        &opts.profile,
+        config.as_ref().and_then(|c| c.sysgen.profile.as_ref()),
+    ) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => {
+            // Checked here, where the file can be named.
+            if let Err(e) = profile::Profiles::new(&ws.profiles, p) {
+                let path = config.as_ref().map(|c| c.path.display().to_string());
+                user_bail!("{}: [sysgen] profile: {e}", path.unwrap_or_default());
+            }
+            p.clone()
+        }
+        (None, None) => "release".to_string(),
+    };
+    profile::Profiles::new(&ws.profiles, &profile)?;
+    request.panic = match (opts.panic, config.as_ref().and_then(|c| c.sysgen.panic)) {
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => project
+            .panic(&profile)?
+            .unwrap_or(options::PanicStrategy::Unwind),
+    };
     let graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
     Ok(Loaded {
         graph,
         config,
         project,
+        profile,
     })
 }
 
@@ -140,7 +168,6 @@ fn load_graph_with(opts: &GraphOptions, rules: &rules::Rules) -> Result<Loaded> 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     pub out_dir: std::path::PathBuf,
-    pub profile: String,
     pub rustflags: Vec<String>,
     /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
     pub pipeline: bool,
@@ -198,16 +225,19 @@ fn regen_command(
             args.extend(["--target".into(), t.arg.clone()]);
         }
     }
-    if let Some(c) = &opts.request.crates {
+    if let Some(c) = &opts.crates {
         args.push(format!("--crates={}", c.join(",")));
     }
-    if let Some(f) = &opts.request.features {
+    if let Some(f) = &opts.features {
         args.push(format!("--features={}", f.join(",")));
     }
     // Only what the command line chose is pinned: the config and the
     // project's files are read again, so editing them takes effect.
-    if !opts.request.panic.is_empty() {
-        args.push(format!("--panic={}", opts.request.panic));
+    if let Some(p) = opts.panic {
+        args.push(format!("--panic={p}"));
+    }
+    if let Some(p) = &opts.profile {
+        args.push(format!("--profile={p}"));
     }
     match &loaded.config {
         Some(c) => args.extend(["--config".into(), c.path.display().to_string()]),
@@ -219,7 +249,6 @@ fn regen_command(
     if build.env_rustflags_set {
         args.push("--ignore-config-rustflags".into());
     }
-    args.push(format!("--profile={}", build.profile));
     args.extend(["--out-dir".into(), build.out_dir.display().to_string()]);
     args.push(format!(
         "--frontend-threads={}",
@@ -234,7 +263,14 @@ fn regen_command(
     for f in &build.rustflags {
         args.push(format!("--rustflag={f}"));
     }
-    emit::ninja::command_line(&[], &sysgen.display().to_string(), &args)
+    // The Cargo home as this run resolved it (a relative CARGO_HOME means
+    // another directory inside ninja's working directory); it also locates
+    // the Cargo home's config.toml.
+    let mut env = Vec::new();
+    if let workspace::RegistrySources::CargoHome(h) = &g.ws.registry {
+        env.push(("CARGO_HOME".to_string(), h.display().to_string()));
+    }
+    emit::ninja::command_line(&env, &sysgen.display().to_string(), &args)
 }
 
 /// Generate DIR/build.ninja (and the build-script specs it reads). Nothing
@@ -246,7 +282,7 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     let rules = rules::Rules::load()?;
     let loaded = load_graph_with(opts, &rules)?;
     let g = &loaded.graph;
-    let sysgen = std::env::current_exe()?;
+    let sysgen = fsx::current_exe()?;
     // Per target, as cargo orders them: the project's config rustflags
     // (unless RUSTFLAGS is set), sysgen.toml's, then RUSTFLAGS/--rustflags.
     let mut target_rustflags = std::collections::BTreeMap::new();
@@ -264,8 +300,8 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     }
     let plan_opts = plan::PlanOptions {
         out_dir: build.out_dir.clone(),
-        profile: build.profile.clone(),
-        panic: g.panic.clone(),
+        profile: loaded.profile.clone(),
+        panic: g.panic,
         rustflags: target_rustflags,
         check: build.check,
         sysgen: sysgen.clone(),
@@ -275,22 +311,14 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
             .unwrap_or_else(default_frontend_threads),
     };
     let p = plan::plan(g, &rules, &plan_opts)?;
-    let mut regen_inputs: Vec<String> =
-        g.ws.inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-    regen_inputs.extend(
-        g.targets
-            .iter()
-            .filter_map(|t| t.spec_file.as_ref())
-            .map(|p| p.display().to_string()),
-    );
-    regen_inputs.push(sysgen.display().to_string());
+    let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
+    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
+    inputs.push(sysgen.clone());
+    let regen_inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let meta = emit::ninja::NinjaMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: g.ws.root.display().to_string(),
-        profile: build.profile.clone(),
+        profile: loaded.profile.clone(),
         regen_cmd: regen_command(opts, &build, &loaded, &sysgen),
         regen_inputs,
     };
@@ -303,7 +331,7 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     files.push(("build.ninja".into(), text.into_bytes()));
     dir.commit(&files, &p.keep)?;
     let out = dir.join("build.ninja");
-    fsx::touch(&out)?;
+    fsx::touch_after(&out, &inputs)?;
     Ok(out)
 }
 

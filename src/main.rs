@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use sysgen::graph::Request;
 use sysgen::source::SourceOptions;
 use sysgen::{GraphOptions, UserError};
 
@@ -123,8 +122,8 @@ struct Selection {
     features: Option<Vec<String>>,
     /// Panic strategy: unwind, abort or immediate-abort. Default: the
     /// config's, else the project's profile `panic`, else unwind.
-    #[arg(long)]
-    panic: Option<String>,
+    #[arg(long, value_enum)]
+    panic: Option<sysgen::options::PanicStrategy>,
     /// A sysgen.toml or Xargo.toml. Default: the nearest one from the
     /// working directory up.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
@@ -140,9 +139,9 @@ struct BuildArgs {
     #[arg(short = 'o', long = "out-dir", value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
     /// dev, release, or a profile of the library's Cargo.toml (dist: the
-    /// settings of the std rustup ships).
-    #[arg(long, default_value = "release")]
-    profile: String,
+    /// settings of the std rustup ships). Default: the config's, else release.
+    #[arg(long)]
+    profile: Option<String>,
     /// Extra rustc flags for every sysroot crate, space-separated (added to
     /// CARGO_ENCODED_RUSTFLAGS or RUSTFLAGS).
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
@@ -192,7 +191,6 @@ impl BuildArgs {
         flags.extend(self.rustflag.iter().cloned());
         sysgen::BuildOptions {
             out_dir: self.out_dir.clone(),
-            profile: self.profile.clone(),
             rustflags: flags,
             pipeline: !self.no_pipeline,
             frontend_threads: self.frontend_threads.map(usize::from),
@@ -204,22 +202,24 @@ impl BuildArgs {
 
 impl Selection {
     /// No `--target` means the host (decided once rustc has been asked).
-    fn options(&self, profile: &str) -> Result<GraphOptions> {
+    fn options(&self, profile: Option<&str>) -> Result<GraphOptions> {
+        let non_empty = |v: &Option<Vec<String>>| {
+            v.clone()
+                .map(|v| v.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>())
+        };
+        let crates = non_empty(&self.crates);
+        if crates.as_ref().is_some_and(Vec::is_empty) {
+            sysgen::user_bail!("--crates names no crate; give at least one, e.g. --crates core");
+        }
         Ok(GraphOptions {
             sources: self.src.options(),
             targets: self.targets.clone(),
+            crates,
+            features: non_empty(&self.features),
+            panic: self.panic,
             config: self.config.clone(),
             no_config: self.no_config,
-            profile: profile.to_string(),
-            request: Request {
-                config: None,
-                crates: self.crates.clone(),
-                features: self
-                    .features
-                    .clone()
-                    .map(|f| f.into_iter().filter(|s| !s.is_empty()).collect()),
-                panic: self.panic.clone().unwrap_or_default(),
-            },
+            profile: profile.map(str::to_string),
         })
     }
 }
@@ -247,7 +247,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(o) = &output {
                 sysgen::outdir::check_output_file(o)?;
             }
-            let g = sysgen::load_graph(&sel.options("release")?)?;
+            let g = sysgen::load_graph(&sel.options(None)?)?;
             let text = match format {
                 Format::Json => sysgen::emit::json::to_string(&g),
                 Format::Dot => sysgen::emit::dot::to_string(&g)?,
@@ -256,12 +256,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
         Command::Ninja { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options(&build.profile)?, &build.options())?;
+            let path =
+                sysgen::generate_ninja(&sel.options(build.profile.as_deref())?, &build.options())?;
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path = sysgen::generate_ninja(&sel.options(&build.profile)?, &build.options())?;
+            let path =
+                sysgen::generate_ninja(&sel.options(build.profile.as_deref())?, &build.options())?;
             sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
@@ -281,8 +283,41 @@ fn exit_with(code: i32) -> Result<()> {
     Ok(())
 }
 
+/// A command-line mistake as one line (clap renders several), exit 2;
+/// `--help` and `--version` print as usual.
+fn parse_args() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+            || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        {
+            let _ = e.print();
+            return if e.exit_code() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+        let text = e.render().to_string();
+        let line: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+            })
+            .collect();
+        let line = line.join(" ");
+        let line = line.strip_prefix("error: ").unwrap_or(&line);
+        eprintln!("sysgen: error: {line}; see `sysgen --help`");
+        ExitCode::from(2)
+    })
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_args() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -70,7 +70,7 @@ fn record_file(state: &Path) -> PathBuf {
 
 /// `sysgen pipe-begin`: returns the exit status for Ninja.
 pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
-    fs::create_dir_all(state).with_context(|| format!("cannot create {}", state.display()))?;
+    crate::fsx::create_dir_all(state)?;
     for f in ["status", "log"] {
         let _ = fs::remove_file(state.join(f));
     }
@@ -80,7 +80,7 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .filter(|(k, _)| k != BUILD_PID_VAR)
             .collect(),
-        cwd: std::env::current_dir()?,
+        cwd: crate::fsx::current_dir()?,
     };
     crate::fsx::write_atomic(
         &record_file(state),
@@ -88,7 +88,7 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
     )?;
     let (reader, writer) = std::io::pipe()?;
     let mut child = {
-        let mut c = Command::new(std::env::current_exe()?);
+        let mut c = Command::new(crate::fsx::current_exe()?);
         c.arg("pipe-supervise")
             .arg(state)
             .arg("--")
@@ -113,7 +113,7 @@ pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
 
 /// `sysgen pipe-supervise` (started by `pipe-begin` only).
 pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
-    let lock = File::create(state.join("lock"))?;
+    let lock = create(&state.join("lock"))?;
     lock.lock()?;
     let build = std::env::var(BUILD_PID_VAR)
         .ok()
@@ -175,7 +175,7 @@ fn run_rustc(
     notify: &mut dyn Write,
     watch: Option<(Process, Arc<AtomicBool>)>,
 ) -> Result<i32> {
-    let mut log = File::create(state.join("log"))?;
+    let mut log = create(&state.join("log"))?;
     let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -233,6 +233,10 @@ fn run_rustc(
     Ok(status.code().unwrap_or(1))
 }
 
+fn create(path: &Path) -> Result<File> {
+    File::create(path).map_err(|e| crate::fsx::io_error("write", path, &e))
+}
+
 /// The recorded exit status, if the run finished.
 fn status(state: &Path) -> Option<i32> {
     fs::read_to_string(state.join("status"))
@@ -286,7 +290,7 @@ fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>
     else {
         return Ok(Err("has no record of how it was compiled".into()));
     };
-    let cwd = std::env::current_dir()?;
+    let cwd = crate::fsx::current_dir()?;
     if r.cwd != cwd {
         return Ok(Err(format!(
             "was begun in {}, not here (the directory moved)",

@@ -21,8 +21,7 @@ pub struct PlanOptions {
     /// Absolute output directory (holds build.ninja and sysroot/).
     pub out_dir: PathBuf,
     pub profile: String,
-    /// `unwind`, `abort` or `immediate-abort`.
-    pub panic: String,
+    pub panic: crate::options::PanicStrategy,
     /// Per target name: extra flags for every sysroot crate (the project's
     /// config rustflags, sysgen.toml's, RUSTFLAGS and --rustflags).
     pub rustflags: BTreeMap<String, Vec<String>>,
@@ -234,7 +233,7 @@ impl<'a> Ctx<'a> {
             &features,
             &prof,
             &flags,
-            &self.opts.panic,
+            self.opts.panic.as_str(),
             if self.opts.check { "check" } else { "build" },
             &self.g.rustc.version,
         ])
@@ -407,10 +406,10 @@ impl<'a> Ctx<'a> {
             a.push(format!("opt-level={}", prof.opt_level));
         }
         if self.is_sysroot_lib(n) {
-            match self.opts.panic.as_str() {
-                "abort" => a.extend(["-C".into(), "panic=abort".into()]),
-                "immediate-abort" => a.extend(["-C".into(), "panic=immediate-abort".into()]),
-                _ => {}
+            use crate::options::PanicStrategy;
+            match self.opts.panic {
+                PanicStrategy::Unwind => {}
+                p => a.extend(["-C".into(), format!("panic={p}")]),
             }
         }
         if !prof.lto {

@@ -10,6 +10,7 @@ use cargo_platform::Platform;
 use cargo_util_schemas::manifest::TomlProfiles;
 
 use crate::error::toml_error_line;
+use crate::options::PanicStrategy;
 use crate::target::Target;
 use crate::user_err;
 
@@ -26,9 +27,10 @@ pub struct Project {
 }
 
 fn read_toml(path: &Path) -> Result<Option<toml::Table>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    if !path.is_file() {
         return Ok(None);
-    };
+    }
+    let text = crate::fsx::read_text(path)?;
     let t: toml::Table = toml::from_str(&text).map_err(|e| {
         user_err!(
             "malformed {}: {}; fix the file or move it away",
@@ -85,10 +87,7 @@ impl Project {
                 }
             }
         }
-        if let Some(home) = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
-        {
+        if let Ok(home) = crate::source::cargo_home() {
             let f = home.join("config.toml");
             if f.is_file() && !files.contains(&f) {
                 files.push(f);
@@ -139,16 +138,28 @@ impl Project {
     }
 
     /// `panic` of the project's profile `name` (following `inherits`).
-    pub fn panic(&self, name: &str) -> Option<String> {
-        let profiles = self.profiles.as_ref()?;
+    pub fn panic(&self, name: &str) -> Result<Option<PanicStrategy>> {
+        let Some(profiles) = self.profiles.as_ref() else {
+            return Ok(None);
+        };
         let mut cur = name.to_string();
         for _ in 0..8 {
-            let p = profiles.0.iter().find(|(k, _)| k.as_str() == cur)?.1;
+            let Some((_, p)) = profiles.0.iter().find(|(k, _)| k.as_str() == cur) else {
+                return Ok(None);
+            };
             if let Some(panic) = &p.panic {
-                return Some(panic.clone());
+                return PanicStrategy::parse(panic).map(Some).ok_or_else(|| {
+                    user_err!(
+                        "{}: [profile.{cur}] panic = {panic:?} is not unwind, abort or immediate-abort",
+                        self.inputs.first().map(|p| p.display().to_string()).unwrap_or_default()
+                    )
+                });
             }
-            cur = p.inherits.clone()?;
+            let Some(parent) = p.inherits.clone() else {
+                return Ok(None);
+            };
+            cur = parent;
         }
-        None
+        Ok(None)
     }
 }

@@ -72,23 +72,31 @@ pub struct Rules {
 const BUILD_STD: &str = include_str!("../rules/build-std.toml");
 const RUSTC: &str = include_str!("../rules/rustc.toml");
 
-fn read(name: &str, builtin: &'static str) -> Result<String> {
+/// A rules file: the built-in copy, or `$SYSGEN_RULES_DIR/NAME` (then a
+/// mistake in it is the user's, reported with the file and line).
+fn parse<T: serde::de::DeserializeOwned>(name: &str, builtin: &'static str) -> Result<T> {
     match std::env::var_os("SYSGEN_RULES_DIR") {
         Some(dir) => {
             let p = std::path::Path::new(&dir).join(name);
-            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+            let text = crate::fsx::read_text(&p)?;
+            toml::from_str(&text).map_err(|e| {
+                crate::user_err!(
+                    "malformed rules file {}: {}; fix it or unset SYSGEN_RULES_DIR",
+                    p.display(),
+                    crate::error::toml_error_line(&e, &text)
+                )
+            })
         }
-        None => Ok(builtin.to_string()),
+        None => toml::from_str(builtin).with_context(|| format!("parsing rules/{name}")),
     }
 }
 
 impl Rules {
     pub fn load() -> Result<Rules> {
-        let build_std: BuildStd = toml::from_str(&read("build-std.toml", BUILD_STD)?)
-            .context("parsing rules/build-std.toml")?;
-        let rustc: RustcRules =
-            toml::from_str(&read("rustc.toml", RUSTC)?).context("parsing rules/rustc.toml")?;
-        Ok(Rules { build_std, rustc })
+        Ok(Rules {
+            build_std: parse("build-std.toml", BUILD_STD)?,
+            rustc: parse("rustc.toml", RUSTC)?,
+        })
     }
 
     /// Expand requested crates with what they imply.

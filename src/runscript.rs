@@ -95,11 +95,10 @@ fn depfile_escape(p: &str) -> String {
 }
 
 pub fn run(spec_path: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(spec_path)
-        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let text = crate::fsx::read_text(spec_path)?;
     let spec: RunSpec =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
-    std::fs::create_dir_all(&spec.out_dir)?;
+    crate::fsx::create_dir_all(&spec.out_dir)?;
     let mut cmd = Command::new(&spec.program);
     cmd.current_dir(&spec.cwd).envs(&spec.env);
     for (links, file) in &spec.links_deps {

@@ -41,7 +41,11 @@ pub fn find_library(opts: &SourceOptions, rustc: &Rustc) -> Result<PathBuf> {
         .or_else(|| env_path("XARGO_RUST_SRC").map(|p| (p, "XARGO_RUST_SRC")));
     match given {
         Some((dir, from)) => match library_in(&dir) {
-            Some(lib) => Ok(absolute(&lib)),
+            Some(lib) => {
+                let lib = absolute(&lib);
+                check_version(&lib, rustc)?;
+                Ok(lib)
+            }
             None => user_bail!(
                 "{from} is {} but no standard library workspace (a Cargo.toml with [workspace] beside Cargo.lock) is there or in its `library` subdirectory; point it at rust-src's `library` directory",
                 dir.display()
@@ -59,6 +63,54 @@ pub fn find_library(opts: &SourceOptions, rustc: &Rustc) -> Result<PathBuf> {
             Ok(dir)
         }
     }
+}
+
+/// What version of Rust a library directory comes from, where that can be
+/// known: the rust-src component of a rustup toolchain (its channel
+/// manifest: `1.95.0 (59807616e 2026-04-14)`), or a rust-lang/rust
+/// checkout (`src/version`: `1.97.0`). A copied `library/` says nothing.
+fn library_version(library: &Path) -> Option<(String, PathBuf)> {
+    // <toolchain>/lib/rustlib/src/rust/library
+    let rustlib = library.parent()?.parent()?.parent()?;
+    let manifest = rustlib.join("multirust-channel-manifest.toml");
+    if let Ok(text) = std::fs::read_to_string(&manifest) {
+        let t: toml::Table = text.parse().ok()?;
+        let v = t.get("pkg")?.get("rust-src")?.get("version")?.as_str()?;
+        return Some((v.to_string(), manifest));
+    }
+    let file = library.parent()?.join("src/version");
+    let v = std::fs::read_to_string(&file).ok()?;
+    Some((v.trim().to_string(), file))
+}
+
+/// rust-src of another Rust than the compiler fails with dozens of compiler
+/// errors (whose remapped paths even name the compiler's version): refuse
+/// it up front where the versions are known.
+fn check_version(library: &Path, rustc: &Rustc) -> Result<()> {
+    let Some((version, file)) = library_version(library) else {
+        return Ok(());
+    };
+    // `1.95.0 (59807616e 2026-04-14)` or `1.97.0`; the compiler says
+    // `release: 1.97.0-nightly` and `commit-hash: 59807616e1fa…`.
+    let mut words = version.split_whitespace();
+    let number = words.next().unwrap_or("");
+    let commit = words.next().map(|c| c.trim_start_matches('('));
+    let release_number = rustc.release.split('-').next().unwrap_or("");
+    let numbers_differ = number.split('-').next() != Some(release_number);
+    let commits_differ = match (commit, &rustc.commit_hash) {
+        (Some(c), Some(h)) => !h.starts_with(c),
+        _ => false,
+    };
+    if numbers_differ || commits_differ {
+        user_bail!(
+            "the rust-src at {} is from Rust {version} (says {}), but the compiler {} is {}; use the rust-src of that compiler (`rustup component add rust-src`) or pass --rustc of the matching toolchain",
+            library.display(),
+            file.display(),
+            rustc.path.display(),
+            rustc.version
+        );
+    }
+    Ok(())
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -89,17 +141,20 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
     .find(|d| is_ws(d))
 }
 
-pub fn cargo_home() -> PathBuf {
-    env_path("CARGO_HOME").unwrap_or_else(|| {
-        env_path("HOME")
-            .map(|h| h.join(".cargo"))
-            .unwrap_or_else(|| PathBuf::from(".cargo"))
-    })
+/// The Cargo home, resolved as cargo resolves it: `$CARGO_HOME` (a relative
+/// one against the working directory), else `~/.cargo`, where `~` comes
+/// from `$HOME` or, without it, the user database. Absolute, so a build
+/// file that names it works from any directory.
+pub fn cargo_home() -> Result<PathBuf> {
+    let home = home::cargo_home().map_err(|e| {
+        crate::user_err!("cannot find the Cargo home ({e}); set CARGO_HOME, or pass --vendor DIR")
+    })?;
+    Ok(absolute(&home))
 }
 
-pub fn registry_sources(opts: &SourceOptions) -> RegistrySources {
-    match &opts.vendor {
+pub fn registry_sources(opts: &SourceOptions) -> Result<RegistrySources> {
+    Ok(match &opts.vendor {
         Some(v) => RegistrySources::Vendor(absolute(v)),
-        None => RegistrySources::CargoHome(cargo_home()),
-    }
+        None => RegistrySources::CargoHome(cargo_home()?),
+    })
 }

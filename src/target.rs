@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cargo_platform::{Cfg, Platform};
 
 use crate::{user_bail, user_err};
@@ -17,6 +17,8 @@ pub struct Rustc {
     pub host: String,
     /// `rustc -vV` first line, for the build's fingerprint.
     pub version: String,
+    /// `release:` of `rustc -vV` (`1.95.0`, `1.97.0-nightly`).
+    pub release: String,
     /// `commit-hash` of `rustc -vV`: the prebuilt std's `/rustc/<hash>` prefix.
     pub commit_hash: Option<String>,
 }
@@ -49,9 +51,7 @@ fn sysroot_key(path: &Path) -> Option<String> {
             std::env::var_os("RUSTUP_TOOLCHAIN"),
             cwd.display()
         ));
-        let home = std::env::var_os("RUSTUP_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".rustup")))?;
+        let home = home::rustup_home().ok()?;
         let settings = std::fs::read_to_string(home.join("settings.toml")).unwrap_or_default();
         key.push_str(&format!(
             " settings={}",
@@ -100,6 +100,14 @@ impl Rustc {
             );
         }
         let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if sysroot.is_empty() || !Path::new(&sysroot).is_dir() {
+            user_bail!(
+                "`{} --print sysroot` printed {:?}, not a directory; {} does not look like rustc: pass a real compiler with --rustc PATH",
+                path.display(),
+                sysroot,
+                path.display()
+            );
+        }
         if let Some(k) = &key {
             crate::cache::put(k, &sysroot);
         }
@@ -117,10 +125,20 @@ impl Rustc {
             path.to_path_buf()
         };
         let key = crate::cache::identity(&path).map(|id| format!("rustc -vV {id}"));
-        let text = match key.as_deref().and_then(crate::cache::get) {
-            Some(t) => t,
+        // A cached answer that does not parse is a miss, not an error.
+        let cached = key
+            .as_deref()
+            .and_then(crate::cache::get)
+            .and_then(|t| VersionInfo::parse(&t));
+        let info = match cached {
+            Some(i) => i,
             None => {
-                let out = Command::new(&path).arg("-vV").output()?;
+                let out = Command::new(&path).arg("-vV").output().map_err(|e| {
+                    user_err!(
+                        "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+                        path.display()
+                    )
+                })?;
                 if !out.status.success() {
                     user_bail!(
                         "`{} -vV` failed: {}; pass a working compiler with --rustc PATH",
@@ -129,29 +147,58 @@ impl Rustc {
                     );
                 }
                 let t = String::from_utf8_lossy(&out.stdout).to_string();
+                let Some(info) = VersionInfo::parse(&t) else {
+                    user_bail!(
+                        "`{} -vV` printed no `host:` line; it does not look like rustc: pass a real compiler with --rustc PATH",
+                        path.display()
+                    );
+                };
                 if let Some(k) = &key {
                     crate::cache::put(k, &t);
                 }
-                t
+                info
             }
         };
-        let host = text
-            .lines()
-            .find_map(|l| l.strip_prefix("host: "))
-            .context("rustc -vV printed no host")?
-            .to_string();
-        let version = text.lines().next().unwrap_or("").to_string();
-        let commit_hash = text
-            .lines()
-            .find_map(|l| l.strip_prefix("commit-hash: "))
-            .filter(|h| *h != "unknown")
-            .map(str::to_string);
+        let VersionInfo {
+            host,
+            version,
+            release,
+            commit_hash,
+        } = info;
         Ok(Rustc {
             path,
             sysroot,
             host,
             version,
+            release,
             commit_hash,
+        })
+    }
+}
+
+/// What `rustc -vV` says.
+struct VersionInfo {
+    host: String,
+    version: String,
+    release: String,
+    commit_hash: Option<String>,
+}
+
+impl VersionInfo {
+    fn parse(text: &str) -> Option<VersionInfo> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+        };
+        let host = field("host: ").filter(|h| !h.is_empty())?;
+        let version = text.lines().next()?.to_string();
+        Some(VersionInfo {
+            host,
+            release: field("release: ")
+                .unwrap_or_else(|| version.split_whitespace().nth(1).unwrap_or("").to_string()),
+            commit_hash: field("commit-hash: ").filter(|h| h != "unknown"),
+            version,
         })
     }
 }
@@ -228,14 +275,15 @@ impl Target {
                     "target spec file {spec} does not exist; pass a built-in triple or an existing .json file"
                 );
             }
-            let abs = std::fs::canonicalize(p)?;
+            let abs = std::fs::canonicalize(p)
+                .map_err(|e| crate::fsx::io_error("read the target spec", p, &e))?;
             let stem = abs.file_stem().unwrap().to_string_lossy().to_string();
             (stem, abs.to_string_lossy().to_string(), Some(abs))
         } else {
             (spec.to_string(), spec.to_string(), None)
         };
         let spec_text = match &spec_file {
-            Some(f) => std::fs::read_to_string(f)?,
+            Some(f) => crate::fsx::read_text(f)?,
             None => String::new(),
         };
         let key = crate::cache::identity(&rustc.path).map(|id| {
@@ -244,8 +292,13 @@ impl Target {
                 crate::util::stable_hash(&[&spec_text])
             )
         });
-        if let Some(text) = key.as_deref().and_then(crate::cache::get) {
-            return Target::from_probe_output(&name, &arg, spec_file, &text);
+        // A cached answer that does not parse is a miss, not an error.
+        if let Some(t) = key
+            .as_deref()
+            .and_then(crate::cache::get)
+            .and_then(|text| Target::from_probe_output(&name, &arg, spec_file.clone(), &text).ok())
+        {
+            return Ok(t);
         }
         let out = Command::new(&rustc.path)
             .env("RUSTC_BOOTSTRAP", "1")
@@ -259,7 +312,12 @@ impl Target {
                 &arg,
             ])
             .output()
-            .with_context(|| format!("running {}", rustc.path.display()))?;
+            .map_err(|e| {
+                user_err!(
+                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+                    rustc.path.display()
+                )
+            })?;
         if !out.status.success() {
             let msg = first_line(&out.stderr);
             if spec_file.is_some() {
@@ -272,7 +330,12 @@ impl Target {
             );
         }
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let t = Target::from_probe_output(&name, &arg, spec_file, &text)?;
+        let t = Target::from_probe_output(&name, &arg, spec_file, &text).map_err(|e| {
+            user_err!(
+                "`{} --print cfg --target {arg}` printed something that is not a cfg list ({e}); pass a real compiler with --rustc PATH",
+                rustc.path.display()
+            )
+        })?;
         if let Some(k) = &key {
             crate::cache::put(k, &text);
         }

@@ -91,7 +91,7 @@ impl Workspace {
                 root_manifest.display()
             );
         }
-        let text = std::fs::read_to_string(&lockfile)?;
+        let text = crate::fsx::read_text(&lockfile)?;
         let lock: TomlLockfile = toml::from_str(&text).map_err(|e| {
             user_err!(
                 "malformed lockfile {}: {}; reinstall rust-src with `rustup component add rust-src`",
@@ -99,6 +99,13 @@ impl Workspace {
                 toml_error_line(&e, &text)
             )
         })?;
+        // Cargo.lock versions sysgen knows: 1 to 4 (cargo writes 4).
+        if let Some(v) = lock.version.filter(|v| !(1..=4).contains(v)) {
+            user_bail!(
+                "{} has `version = {v}`, which sysgen does not know (it reads versions 1 to 4); use rust-src from a matching toolchain (`rustup component add rust-src`)",
+                lockfile.display()
+            );
+        }
         let mut entries = Vec::new();
         for p in lock.package.unwrap_or_default() {
             let version = semver::Version::parse(&p.version).map_err(|e| {

@@ -126,3 +126,166 @@ fn graph_of_the_mock_workspace_succeeds() {
             .any(|u| u["crate"] == "std")
     );
 }
+
+/// `sysgen ARGS` in `cwd` with the stand-in compiler and the mock library.
+fn fake(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    sysgen_fake(cwd, args)
+}
+
+#[test]
+fn a_bad_panic_strategy_is_refused_whatever_crates_are_built() {
+    let t = tempdir();
+    let e = one_line_error(&fake(
+        &t,
+        &["graph", "--crates", "core", "--panic", "abrot"],
+    ));
+    assert!(e.contains("abrot") && e.contains("immediate-abort"), "{e}");
+    std::fs::write(
+        t.join("sysgen.toml"),
+        "[dependencies]\ncore = {}\n\n[sysgen]\npanic = \"abrot\"\n",
+    )
+    .unwrap();
+    let e = one_line_error(&fake(&t, &["graph"]));
+    assert!(e.contains("sysgen.toml") && e.contains("line 5"), "{e}");
+}
+
+#[test]
+fn crate_lists_with_empty_names() {
+    let t = tempdir();
+    let o = fake(&t, &["graph", "--crates", "core,"]);
+    assert!(
+        o.status.success(),
+        "a trailing comma is harmless: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let e = one_line_error(&fake(&t, &["graph", "--crates", ","]));
+    assert!(e.contains("--crates names no crate"), "{e}");
+}
+
+#[test]
+fn a_lockfile_of_an_unknown_version_is_refused() {
+    let lib = edited_library(|l| {
+        let p = l.join("Cargo.lock");
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, text.replacen("version = 4", "version = 99", 1)).unwrap();
+    });
+    let t = tempdir();
+    let e = one_line_error(&sysgen_in(&t, &lib, &["graph"]));
+    assert!(
+        e.contains("Cargo.lock") && e.contains("version = 99"),
+        "{e}"
+    );
+}
+
+/// `sysgen ARGS` against `library` (the mock vendor dir), stand-in compiler.
+fn sysgen_in(
+    cwd: &std::path::Path,
+    library: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(cwd)
+        .env("SYSGEN_CACHE_DIR", cwd.join(".cache"))
+        .args(args)
+        .arg("--rustc")
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(library)
+        .arg("--vendor")
+        .arg(mock_dir().join("vendor"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_dependency_cycle_is_named_before_anything_is_built() {
+    let lib = edited_library(|l| {
+        let p = l.join("core/Cargo.toml");
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("\n[dependencies]\nalloc = { path = \"../alloc\" }\n");
+        std::fs::write(&p, text).unwrap();
+    });
+    let t = tempdir();
+    let e = one_line_error(&sysgen_in(
+        &t,
+        &lib,
+        &["ninja", "--crates", "alloc", "-o", "out"],
+    ));
+    assert!(e.contains("alloc -> core -> alloc"), "{e}");
+    assert!(!t.join("out").exists());
+}
+
+#[test]
+fn rust_src_of_another_rust_version_is_refused() {
+    let t = tempdir();
+    let lib = toolchain_with_rust_src("1.97.0-nightly (0123456ab 2026-10-01)");
+    let e = one_line_error(&sysgen_in(&t, &lib, &["graph"]));
+    assert!(e.contains("1.97.0-nightly") && e.contains("1.95.0"), "{e}");
+    // The same version (the stand-in compiler is 1.95.0) is accepted.
+    let lib = toolchain_with_rust_src("1.95.0 (0123456ab 2026-04-14)");
+    let o = sysgen_in(&t, &lib, &["graph"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A rust-lang/rust checkout says its version in src/version.
+    let checkout = tempdir();
+    copy_dir(&mock_dir().join("library"), &checkout.join("library"));
+    std::fs::create_dir_all(checkout.join("src")).unwrap();
+    std::fs::write(checkout.join("src/version"), "1.90.0\n").unwrap();
+    let e = one_line_error(&sysgen_in(&t, &checkout.join("library"), &["graph"]));
+    assert!(e.contains("1.90.0") && e.contains("src/version"), "{e}");
+}
+
+#[test]
+fn binary_garbage_in_files_sysgen_reads_is_a_one_line_error_naming_the_file() {
+    let garbage: &[u8] = b"\x00\xff\xfe binary \x80\x81";
+    let lib = edited_library(|l| std::fs::write(l.join("Cargo.lock"), garbage).unwrap());
+    let t = tempdir();
+    let e = one_line_error(&sysgen_in(&t, &lib, &["graph"]));
+    assert!(e.contains("Cargo.lock") && e.contains("not UTF-8"), "{e}");
+    let spec = t.join("garbage.json");
+    std::fs::write(&spec, garbage).unwrap();
+    let e = one_line_error(&fake(&t, &["graph", "--target", spec.to_str().unwrap()]));
+    assert!(e.contains("garbage.json"), "{e}");
+    let e = one_line_error(&fake(&t, &["graph", "--config", spec.to_str().unwrap()]));
+    assert!(e.contains("garbage.json"), "{e}");
+}
+
+#[test]
+fn a_program_that_is_not_rustc_is_a_user_error() {
+    let t = tempdir();
+    let m = mock_dir();
+    for not_rustc in ["/bin/true", "/bin/false", "/nonexistent/rustc"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .current_dir(&t)
+            .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+            .args(["graph", "--rustc", not_rustc, "--rust-src"])
+            .arg(m.join("library"))
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(e.contains(not_rustc) && e.contains("--rustc"), "{e}");
+    }
+}
+
+#[test]
+fn corrupted_cache_entries_are_ignored_and_replaced() {
+    let t = tempdir();
+    assert!(fake(&t, &["graph"]).status.success());
+    let cache = t.join(".cache");
+    let mut n = 0;
+    for e in std::fs::read_dir(&cache).unwrap() {
+        let p = e.unwrap().path();
+        // Keep the key line, ruin the value.
+        let text = std::fs::read_to_string(&p).unwrap();
+        let key = text.lines().next().unwrap().to_string();
+        std::fs::write(&p, format!("{key}\n\u{0}garbage{{[\n")).unwrap();
+        n += 1;
+    }
+    assert!(
+        n >= 2,
+        "the cache holds the compiler's and the target's answers"
+    );
+    for _ in 0..2 {
+        let o = fake(&t, &["graph"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -81,6 +81,7 @@ fn command_of<'a>(ninja: &'a str, krate: &str) -> &'a str {
 }
 
 const BARE: &str = "thumbv6m-none-eabi";
+const LINUX_TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
 #[test]
 fn without_dependencies_an_xargo_toml_builds_core_only() {
@@ -434,4 +435,91 @@ fn immediate_abort_is_a_panic_strategy_of_the_whole_sysroot() {
         n.contains("lib/libpanic_abort.rlib"),
         "its runtime is panic_abort"
     );
+}
+
+#[test]
+fn the_configs_profile_is_used_unless_the_command_line_names_one() {
+    let p = project(&[(
+        "sysgen.toml",
+        "[dependencies]\ncore = {}\n\n[sysgen]\nprofile = \"dev\"\n",
+    )]);
+    let n = ninja_file(&p, &["--target", LINUX_TRIPLE]);
+    let core = command_of(&n, "core");
+    assert!(
+        core.contains("-C debuginfo=2") && !core.contains("opt-level=3"),
+        "dev profile: {core}"
+    );
+    assert!(n.contains("profile: dev"), "the header names it");
+    let n = ninja_file(&p, &["--target", LINUX_TRIPLE, "--profile", "release"]);
+    assert!(command_of(&n, "core").contains("opt-level=3"));
+    let p = project(&[(
+        "sysgen.toml",
+        "[dependencies]\ncore = {}\n\n[sysgen]\nprofile = \"turbo\"\n",
+    )]);
+    let e = error_of(&p, &["ninja", "--target", LINUX_TRIPLE, "-o", "out"]);
+    assert!(
+        e.contains("sysgen.toml") && e.contains("unknown profile `turbo`"),
+        "{e}"
+    );
+    assert!(!p.join("out").exists());
+}
+
+#[test]
+fn a_crate_given_a_stage_that_a_lower_stage_needs_is_an_error() {
+    let p = project(&[(
+        "sysgen.toml",
+        "[dependencies]\nstd = {}\nalloc = { stage = 1 }\n",
+    )]);
+    let e = error_of(&p, &["graph", "--target", LINUX_TRIPLE]);
+    assert!(
+        e.contains("`alloc` has stage = 1") && e.contains("stage 0 needs it"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_git_server_that_never_answers_stops_generation_with_an_error() {
+    // A server that accepts connections and says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    for url in [
+        format!("http://127.0.0.1:{port}/repo.git"),
+        format!("git://127.0.0.1:{port}/repo.git"),
+    ] {
+        let p = project(&[(
+            "sysgen.toml",
+            &format!("[dependencies]\ncore = {{}}\nx = {{ git = \"{url}\", stage = 1 }}\n"),
+        )]);
+        let m = mock_dir();
+        let start = std::time::Instant::now();
+        let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .current_dir(&p)
+            .env("SYSGEN_CACHE_DIR", p.join("cache"))
+            .env("SYSGEN_GIT_TIMEOUT", "2")
+            .args(["graph", "--target", BARE, "--rust-src"])
+            .arg(m.join("library"))
+            .arg("--vendor")
+            .arg(m.join("vendor"))
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{url}: {e}");
+        assert!(e.contains("did not finish within 2 s"), "{url}: {e}");
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{url}: took {:?}",
+            start.elapsed()
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(p.join("cache/git"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(leftovers.is_empty(), "no half clone is left: {leftovers:?}");
+    }
 }

@@ -186,11 +186,7 @@ fn generate(cwd: &Path, args: &[&str]) -> Output {
 }
 
 fn user_error_line(o: &Output) -> String {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
-    assert!(e.starts_with("sysgen: error: "), "{e}");
-    e
+    one_line_error(o)
 }
 
 #[test]
@@ -385,5 +381,113 @@ fn interrupting_a_build_stops_every_process_it_started() {
         sysroot_files(&t.join("out")),
         Vec::<String>::new(),
         "nothing is written into the sysroot after the build stopped"
+    );
+}
+
+#[test]
+fn an_unwritable_output_directory_is_a_one_line_error_naming_it() {
+    let ro = Mount::tmpfs("ro,size=1m");
+    let t = tempdir();
+    let out = ro.dir.join("out");
+    let e = user_error_line(&generate(
+        &t,
+        &["--crates", "core", "-o", out.to_str().unwrap()],
+    ));
+    assert!(
+        e.contains(out.to_str().unwrap()) && e.contains("Read-only"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_full_disk_leaves_no_half_written_build_file() {
+    let full = Mount::tmpfs("size=12k");
+    let t = tempdir();
+    let out = full.dir.join("out");
+    let e = user_error_line(&generate(
+        &t,
+        &["--crates", "std", "-o", out.to_str().unwrap()],
+    ));
+    assert!(
+        e.contains("No space left") && e.contains("free some disk space"),
+        "{e}"
+    );
+    let left: Vec<String> = tree(&out)
+        .into_iter()
+        .filter(|f| f.ends_with("build.ninja") || f.contains(".tmp."))
+        .collect();
+    assert!(left.is_empty(), "half-written files: {left:?}");
+}
+
+#[test]
+fn a_read_only_cache_is_a_one_line_error_naming_it() {
+    let ro = Mount::tmpfs("ro,size=1m");
+    let t = tempdir();
+    write(
+        &t.join("sysgen.toml"),
+        "[dependencies]\ncore = {}\nx = { git = \"file:///nonexistent\", stage = 1 }\n",
+    );
+    let m = mock_dir();
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .env("SYSGEN_CACHE_DIR", &ro.dir)
+        .args(["graph", "--rustc"])
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .output()
+        .unwrap();
+    let e = user_error_line(&o);
+    assert!(
+        e.contains(ro.dir.to_str().unwrap()) && e.contains("Read-only"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_relative_cargo_home_still_regenerates_from_inside_the_build() {
+    let t = tempdir();
+    // A Cargo home, named relative to the working directory, whose registry
+    // holds the mock library's registry crates.
+    let index = t.join("home/registry/src/index.crates.io-0000000000000000");
+    copy_dir(&mock_dir().join("vendor"), &index);
+    let lib = t.join("library");
+    copy_dir(&mock_dir().join("library"), &lib);
+    let generate_here = |cwd: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .current_dir(cwd)
+            .env("CARGO_HOME", "home")
+            .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+            .args(["ninja", "--crates", "core", "-o", "out", "--rustc"])
+            .arg(fake_rustc_path())
+            .arg("--rust-src")
+            .arg(&lib)
+            .output()
+            .unwrap()
+    };
+    let o = generate_here(&t);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Touch an input: ninja regenerates build.ninja from inside `out`.
+    let manifest = lib.join("core/Cargo.toml");
+    let f = std::fs::File::options()
+        .append(true)
+        .open(&manifest)
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    let o = Command::new("ninja")
+        .arg("-C")
+        .arg(t.join("out"))
+        .arg("build.ninja")
+        .env_remove("CARGO_HOME")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "regeneration failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
     );
 }

@@ -16,7 +16,7 @@ fn render() -> String {
     let opts = PlanOptions {
         out_dir: PathBuf::from("/out dir $x"),
         profile: "release".into(),
-        panic: "unwind".into(),
+        panic: sysgen::options::PanicStrategy::Unwind,
         rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
             .into_iter()
             .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))

@@ -49,6 +49,7 @@ pub fn fake_rustc() -> Rustc {
         sysroot: PathBuf::from("/opt/rust"),
         host: "x86_64-unknown-linux-gnu".into(),
         version: "rustc 1.95.0 (test)".into(),
+        release: "1.95.0".into(),
         commit_hash: None,
     }
 }
@@ -57,7 +58,7 @@ pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
     Request {
         crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
         features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
-        panic: "unwind".into(),
+        panic: sysgen::options::PanicStrategy::Unwind,
         config: None,
     }
 }
@@ -196,4 +197,63 @@ pub fn wait_until(what: &str, f: impl Fn() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
     panic!("timed out waiting until {what}");
+}
+
+/// The one line of a user error (exit status 2, `sysgen: error: …`, no
+/// panic): what every bad input must produce.
+pub fn one_line_error(o: &std::process::Output) -> String {
+    let e = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "exit status 2 expected: {e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("sysgen: error: "), "{e}");
+    assert!(
+        !e.contains("panicked") && !e.contains("internal error"),
+        "{e}"
+    );
+    e
+}
+
+/// A library directory laid out as a rustup toolchain's rust-src
+/// (`<toolchain>/lib/rustlib/src/rust/library`), from the mock library,
+/// with the toolchain's channel manifest saying `version`.
+pub fn toolchain_with_rust_src(version: &str) -> PathBuf {
+    let tc = tempdir();
+    let lib = tc.join("lib/rustlib/src/rust/library");
+    copy_dir(&mock_dir().join("library"), &lib);
+    std::fs::write(
+        tc.join("lib/rustlib/multirust-channel-manifest.toml"),
+        format!("[pkg.rust-src]\nversion = \"{version}\"\n"),
+    )
+    .unwrap();
+    lib
+}
+
+/// A tmpfs mounted for one test (tests run as root, where chmod cannot make
+/// a directory read-only, so a mount is the honest way to get a read-only
+/// or a full file system). Unmounted on drop.
+pub struct Mount {
+    pub dir: PathBuf,
+}
+
+impl Mount {
+    /// `options`: e.g. `ro,size=1m` or `size=16k`.
+    pub fn tmpfs(options: &str) -> Mount {
+        let dir = tempdir();
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("mount runs");
+        assert!(
+            st.success(),
+            "mounting a tmpfs needs root (CI runs as root)"
+        );
+        Mount { dir }
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
+    }
 }
