@@ -48,6 +48,9 @@ enum Command {
     /// Start a pipelined rustc call; exit once its .rmeta is written (called by build.ninja).
     #[command(hide = true)]
     PipeBegin {
+        /// A directory rustc writes into that must exist before it starts.
+        #[arg(long)]
+        mkdir: Vec<PathBuf>,
         state: PathBuf,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
@@ -267,7 +270,9 @@ fn run(cli: Cli) -> Result<()> {
             sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
-        Command::PipeBegin { state, cmd } => exit_with(sysgen::pipe::begin(&state, &cmd)?),
+        Command::PipeBegin { mkdir, state, cmd } => {
+            exit_with(sysgen::pipe::begin(&state, &mkdir, &cmd)?)
+        }
         Command::PipeSupervise { state, cmd } => exit_with(sysgen::pipe::supervise(&state, &cmd)?),
         Command::PipeEnd { state, rmeta, rlib } => {
             exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)

@@ -5,7 +5,8 @@
 //! A Ninja edge ends only when its process ends, so sysgen splits one rustc
 //! call over two edges that share a state directory:
 //!
-//! - `sysgen pipe-begin STATE -- rustc …` (outputs the `.rmeta`) starts a
+//! - `sysgen pipe-begin [--mkdir DIR]… STATE -- rustc …` (outputs the
+//!   `.rmeta`) creates the directories rustc will write into, then starts a
 //!   supervisor that runs rustc with JSON artifact notices, and exits as soon
 //!   as the supervisor reports that the metadata is written. Dependents'
 //!   metadata edges can start now.
@@ -23,6 +24,10 @@
 //! turns diagnostics back into the text rustc would have printed.
 //!
 //! Failure cases:
+//! - **Ordering under load**: rustc writes the rlib into its directory long
+//!   before Ninja may start the codegen edge, whose output directory it is
+//!   (many targets, a busy machine, `-j1`), so `pipe-begin` creates every
+//!   directory rustc writes into (`--mkdir`) before rustc starts.
 //! - **Recompiling in `pipe-end`** must run exactly what the edge ran:
 //!   `pipe-begin` records the command, its whole environment
 //!   (`RUSTC_BOOTSTRAP`, `CARGO_*`, `OUT_DIR`, …) and its working directory
@@ -69,8 +74,11 @@ fn record_file(state: &Path) -> PathBuf {
 }
 
 /// `sysgen pipe-begin`: returns the exit status for Ninja.
-pub fn begin(state: &Path, cmd: &[OsString]) -> Result<i32> {
+pub fn begin(state: &Path, mkdir: &[PathBuf], cmd: &[OsString]) -> Result<i32> {
     crate::fsx::create_dir_all(state)?;
+    for d in mkdir {
+        crate::fsx::create_dir_all(d)?;
+    }
     for f in ["status", "log"] {
         let _ = fs::remove_file(state.join(f));
     }

@@ -647,7 +647,17 @@ impl<'a> Ctx<'a> {
             }];
         };
         let state = self.rel(&self.unit_dir(n));
-        let mut begin_args = vec!["pipe-begin".to_string(), state.clone(), "--".into(), rustc];
+        // rustc writes the rlib while Ninja may not have started the codegen
+        // edge (whose output directory that is) for a long time.
+        let rlib_dir = self.rel(out.parent().expect("an output has a directory"));
+        let mut begin_args = vec![
+            "pipe-begin".to_string(),
+            "--mkdir".into(),
+            rlib_dir,
+            state.clone(),
+            "--".into(),
+            rustc,
+        ];
         begin_args.extend(args);
         // Not an input: a new sysgen regenerates build.ninja, and only a
         // changed command line rebuilds.

@@ -53,6 +53,8 @@ impl Pipe {
         Command::new(env!("CARGO_BIN_EXE_sysgen"))
             .envs(env.iter().copied())
             .arg("pipe-begin")
+            .arg("--mkdir")
+            .arg(self.p("out"))
             .arg(self.p("state"))
             .arg("--")
             .arg(self.p("fake-rustc"))
@@ -213,4 +215,44 @@ fn the_compiler_stops_when_the_build_that_began_it_is_gone() {
     let e = t.end();
     assert!(e.status.success(), "{}", stderr(&e));
     assert!(exists(&t.p("lib.rlib")));
+}
+
+/// The race of a pipelined build under load: rustc, started by the metadata
+/// edge, writes the rlib into the sysroot's lib directory long before Ninja
+/// runs the codegen edge, whose output that directory is. With one job slot
+/// and a compiler that finishes at once, the codegen edge always comes late.
+#[test]
+fn a_pipelined_compile_never_waits_for_its_second_edge_to_create_directories() {
+    for jobs in [&["-j1"][..], &[][..]] {
+        let t = common::tempdir();
+        let o = common::sysgen_fake(
+            &t,
+            &[
+                "ninja",
+                "--target",
+                "x86_64-unknown-linux-gnu",
+                "--target",
+                "thumbv6m-none-eabi",
+                "-o",
+                "out",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = Command::new("ninja")
+            .arg("-C")
+            .arg(t.join("out"))
+            .args(jobs)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "ninja {jobs:?}:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(&o)
+        );
+        assert!(
+            t.join("out/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcore.rlib")
+                .is_file()
+        );
+    }
 }
