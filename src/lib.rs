@@ -13,11 +13,12 @@ pub mod fetch;
 pub mod fsx;
 pub mod git;
 pub mod graph;
+pub mod lower;
 pub mod manifest;
+pub mod model;
 pub mod options;
 pub mod outdir;
 pub mod pipe;
-pub mod plan;
 pub mod profile;
 pub mod project;
 pub mod resolve;
@@ -298,19 +299,28 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         f.extend(build.rustflags.iter().cloned());
         target_rustflags.insert(t.name.clone(), f);
     }
-    let plan_opts = plan::PlanOptions {
-        out_dir: build.out_dir.clone(),
-        profile: loaded.profile.clone(),
-        panic: g.panic,
-        rustflags: target_rustflags,
-        check: build.check,
-        sysgen: sysgen.clone(),
-        pipeline: build.pipeline,
-        frontend_threads: build
-            .frontend_threads
-            .unwrap_or_else(default_frontend_threads),
-    };
-    let p = plan::plan(g, &rules, &plan_opts)?;
+    let model = model::build(
+        g,
+        &rules,
+        &model::ModelOptions {
+            profile: loaded.profile.clone(),
+            panic: g.panic,
+            rustflags: target_rustflags,
+            check: build.check,
+            frontend_threads: build
+                .frontend_threads
+                .unwrap_or_else(default_frontend_threads),
+        },
+    )?;
+    let p = lower::lower(
+        &model,
+        &lower::LowerOptions {
+            out_dir: build.out_dir.clone(),
+            check: build.check,
+            sysgen: sysgen.clone(),
+            pipeline: build.pipeline,
+        },
+    )?;
     let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
     inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
     inputs.push(sysgen.clone());

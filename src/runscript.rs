@@ -7,13 +7,33 @@
 //! paths. Files are written only when their contents change, so ninja's
 //! `restat` skips recompiling a crate whose script said the same again.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::fsx::write_atomic;
-use crate::plan::RunSpec;
+
+/// Written at generation time for each build-script run; read by
+/// `sysgen run-build-script`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSpec {
+    pub program: PathBuf,
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub out_dir: PathBuf,
+    /// rustc argument file the directives become.
+    pub args_file: PathBuf,
+    /// Raw stdout of the script.
+    pub output_file: PathBuf,
+    /// `cargo:KEY=VALUE` metadata for dependents' `DEP_<LINKS>_<KEY>`.
+    pub metadata_file: PathBuf,
+    /// Metadata files of `links` dependencies: (links name, file).
+    pub links_deps: Vec<(String, PathBuf)>,
+    pub package: String,
+}
 
 /// What a script's output means for the crate's rustc call.
 #[derive(Debug, Default, PartialEq)]

@@ -8,25 +8,37 @@ use std::path::PathBuf;
 
 use common::*;
 use sysgen::emit::ninja::{self, NinjaMeta};
-use sysgen::plan::{self, PlanOptions};
+use sysgen::lower::{self, LowerOptions};
+use sysgen::model::{self, ModelOptions};
 
 fn render() -> String {
     let g = graph(vec![linux(), bare()], &request(Some(&["std"]), None));
     let rules = sysgen::rules::Rules::load().unwrap();
-    let opts = PlanOptions {
-        out_dir: PathBuf::from("/out dir $x"),
-        profile: "release".into(),
-        panic: sysgen::options::PanicStrategy::Unwind,
-        rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
-            .into_iter()
-            .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))
-            .collect(),
-        check: false,
-        sysgen: PathBuf::from("/usr/bin/sysgen"),
-        pipeline: true,
-        frontend_threads: 2,
-    };
-    let p = plan::plan(&g, &rules, &opts).unwrap();
+    let m = model::build(
+        &g,
+        &rules,
+        &ModelOptions {
+            profile: "release".into(),
+            panic: sysgen::options::PanicStrategy::Unwind,
+            rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
+                .into_iter()
+                .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))
+                .collect(),
+            check: false,
+            frontend_threads: 2,
+        },
+    )
+    .unwrap();
+    let p = lower::lower(
+        &m,
+        &LowerOptions {
+            out_dir: PathBuf::from("/out dir $x"),
+            check: false,
+            sysgen: PathBuf::from("/usr/bin/sysgen"),
+            pipeline: true,
+        },
+    )
+    .unwrap();
     let meta = NinjaMeta {
         version: "test".into(),
         rust_src: g.ws.root.display().to_string(),

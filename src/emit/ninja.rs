@@ -7,7 +7,7 @@ use anyhow::Result;
 use minijinja::context;
 use serde::Serialize;
 
-use crate::plan::{ActionKind, Plan};
+use crate::lower::{ActionKind, Plan};
 
 const TEMPLATE: &str = include_str!("../../templates/build.ninja.j2");
 

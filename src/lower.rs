@@ -1,0 +1,447 @@
+//! Layout and lowering: from crate declarations ([`crate::model`]) to the
+//! actions of a file-based build (Ninja): where every output goes inside
+//! the output directory, and the command that makes it.
+//!
+//! Layout (paths relative to the output directory):
+//! - `sysroot/lib/rustlib/<target>/lib/lib<crate>.rlib`: one file per crate
+//!   name, so a rebuild replaces a crate and never leaves a second
+//!   candidate (`.rmeta` with `--check`);
+//! - `build/<target>/meta/lib<crate>.rmeta`: a pipelined crate's metadata,
+//!   what its dependents compile against, outside the sysroot;
+//! - `build/<platform>/<package>-<hash>/`: a unit's own directory (the
+//!   pipelining state, a build script's binary, a run's OUT_DIR and the
+//!   `@args` its directives become); `build/host/deps/`: host libraries.
+//!
+//! The only decisions made here are about the build itself: pipelining
+//! (one rustc over two edges, [`crate::pipe`]), depfiles, `@args` files,
+//! and the paths the layout implies. Every other argument comes from the
+//! model, unchanged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, Unit, UnitId};
+use crate::runscript::RunSpec;
+
+/// How the build runs.
+#[derive(Debug, Clone)]
+pub struct LowerOptions {
+    /// Absolute output directory (holds the build file and sysroot/).
+    pub out_dir: PathBuf,
+    /// Metadata-only sysroot: `.rmeta` files, no code generation.
+    pub check: bool,
+    /// The sysgen binary, which runs build scripts and pipelined compiles.
+    pub sysgen: PathBuf,
+    /// Split each target library's rustc call over a metadata edge and a
+    /// codegen edge, so dependents start once the `.rmeta` exists.
+    pub pipeline: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum ActionKind {
+    Rustc,
+    /// Starts a pipelined rustc call; done once its `.rmeta` is written.
+    RustcBegin,
+    /// Waits for a pipelined rustc call to finish its `.rlib`.
+    RustcEnd,
+    RunBuildScript,
+}
+
+/// A path as the build sees it: inside the output directory (relative), or
+/// outside it (absolute).
+pub type BuildPath = String;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub unit: UnitId,
+    pub kind: ActionKind,
+    pub outputs: Vec<BuildPath>,
+    pub inputs: Vec<BuildPath>,
+    pub implicit_inputs: Vec<BuildPath>,
+    pub program: BuildPath,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub depfile: Option<BuildPath>,
+    /// rustc writes `$` unescaped into dep-info, which Ninja reads as an
+    /// escape: double it after the call when a path of the build has one.
+    pub escape_depfile_dollars: bool,
+    pub description: String,
+}
+
+pub struct Plan {
+    pub actions: Vec<Action>,
+    /// Files to write before the build runs: (path inside the output
+    /// directory, contents).
+    pub files: Vec<(PathBuf, String)>,
+    /// Per target: the library outputs that make up its sysroot.
+    pub sysroot_libs: Vec<(String, Vec<BuildPath>)>,
+    /// Everything inside the output directory the build produces or uses
+    /// (files, and unit directories kept whole): the rest is stale.
+    pub keep: BTreeSet<PathBuf>,
+}
+
+struct Layout<'a> {
+    m: &'a Model,
+    opts: &'a LowerOptions,
+    /// `--remap-path-prefix` flags, the same for every call.
+    remaps: Vec<String>,
+    /// Whether a root path holds a `$` (see [`Action::escape_depfile_dollars`]).
+    escape_dollars: bool,
+}
+
+impl<'a> Layout<'a> {
+    fn new(m: &'a Model, opts: &'a LowerOptions) -> Layout<'a> {
+        let mut remaps: Vec<String> = m
+            .roots
+            .iter()
+            .filter_map(|r| {
+                let v = r.virtual_name.as_ref()?;
+                Some(format!("--remap-path-prefix={}={v}", r.path.display()))
+            })
+            .collect();
+        remaps.push(format!(
+            "--remap-path-prefix={}={OUT_VIRTUAL_NAME}",
+            opts.out_dir.display()
+        ));
+        let escape_dollars = m
+            .roots
+            .iter()
+            .filter(|r| r.virtual_name.is_some())
+            .map(|r| r.path.as_path())
+            .chain([opts.out_dir.as_path()])
+            .any(|p| p.to_string_lossy().contains('$'));
+        Layout {
+            m,
+            opts,
+            remaps,
+            escape_dollars,
+        }
+    }
+
+    fn rel(&self, p: &Path) -> BuildPath {
+        match p.strip_prefix(&self.opts.out_dir) {
+            Ok(r) => r.to_string_lossy().to_string(),
+            Err(_) => p.to_string_lossy().to_string(),
+        }
+    }
+
+    fn src(&self, p: &SrcPath) -> String {
+        self.m.real_path(p).display().to_string()
+    }
+
+    fn sysroot_lib_dir(&self, target: usize) -> PathBuf {
+        self.opts
+            .out_dir
+            .join("sysroot/lib/rustlib")
+            .join(&self.m.targets[target].name)
+            .join("lib")
+    }
+
+    fn lib_dir(&self, u: &Unit) -> PathBuf {
+        match u.target {
+            None => self.opts.out_dir.join("build/host/deps"),
+            Some(t) => self.sysroot_lib_dir(t),
+        }
+    }
+
+    fn slug(&self, u: &Unit) -> String {
+        format!("{}-{}", u.package, &u.hash[..12])
+    }
+
+    fn unit_dir(&self, u: &Unit) -> PathBuf {
+        let plat = match u.target {
+            None => "host",
+            Some(t) => &self.m.targets[t].name,
+        };
+        self.opts
+            .out_dir
+            .join("build")
+            .join(plat)
+            .join(self.slug(u))
+    }
+
+    fn crate_name(u: &Unit) -> &str {
+        &u.krate().expect("a crate unit").crate_name
+    }
+
+    /// The library file a lib unit produces.
+    fn lib_output(&self, u: &Unit) -> PathBuf {
+        let name = Self::crate_name(u);
+        match u.target {
+            Some(_) => self.lib_dir(u).join(format!(
+                "lib{name}.{}",
+                if self.opts.check { "rmeta" } else { "rlib" }
+            )),
+            None => self
+                .lib_dir(u)
+                .join(format!("lib{name}-{}.rlib", &u.hash[..12])),
+        }
+    }
+
+    /// Whether the unit's rustc call is pipelined: sysroot libraries,
+    /// whose dependents are libraries too (build scripts link host ones).
+    fn pipelined(&self, u: &Unit) -> bool {
+        self.opts.pipeline && !self.opts.check && u.krate().is_some_and(|c| c.in_sysroot)
+    }
+
+    fn meta_dir(&self, target: usize) -> PathBuf {
+        self.opts
+            .out_dir
+            .join("build")
+            .join(&self.m.targets[target].name)
+            .join("meta")
+    }
+
+    fn meta_output(&self, u: &Unit) -> PathBuf {
+        let t = u.target.expect("a pipelined unit is a target's");
+        self.meta_dir(t)
+            .join(format!("lib{}.rmeta", Self::crate_name(u)))
+    }
+
+    /// What dependents pass to `--extern`: the metadata when pipelined.
+    fn extern_output(&self, u: &Unit) -> PathBuf {
+        if self.pipelined(u) {
+            self.meta_output(u)
+        } else {
+            self.lib_output(u)
+        }
+    }
+
+    fn out_dir_of(&self, run: UnitId) -> PathBuf {
+        self.unit_dir(self.m.unit(run)).join("out")
+    }
+
+    fn env_value(&self, v: &EnvValue) -> String {
+        match v {
+            EnvValue::Text(s) => s.clone(),
+            EnvValue::Path(p) => self.src(p),
+            EnvValue::OutDir(run) => self.out_dir_of(*run).display().to_string(),
+            EnvValue::Rustc => self.m.rustc.display().to_string(),
+        }
+    }
+
+    /// The rustc call of a crate: one action, or two when pipelined.
+    fn rustc_actions(&self, u: &Unit) -> Vec<Action> {
+        let c = u.krate().expect("a crate unit");
+        let bin = c.crate_type == CrateType::Bin;
+        let (out, depfile) = if bin {
+            let dir = self.unit_dir(u);
+            (
+                dir.join("build-script-build"),
+                dir.join("build-script-build.d"),
+            )
+        } else {
+            (self.lib_output(u), self.unit_dir(u).with_extension("d"))
+        };
+        let pipelined = self.pipelined(u);
+        let meta = pipelined.then(|| self.meta_output(u));
+        let emit = match &meta {
+            Some(m) => format!(
+                "--emit=dep-info={},metadata={},link={}",
+                self.rel(&depfile),
+                self.rel(m),
+                self.rel(&out)
+            ),
+            None if self.opts.check && c.in_sysroot => format!(
+                "--emit=dep-info={},metadata={}",
+                self.rel(&depfile),
+                self.rel(&out)
+            ),
+            None => format!(
+                "--emit=dep-info={},link={}",
+                self.rel(&depfile),
+                self.rel(&out)
+            ),
+        };
+        let src = self.src(&c.root);
+        let mut args = vec![src.clone(), emit];
+        if pipelined {
+            args.extend(crate::pipe::RUSTC_FLAGS.iter().map(|f| f.to_string()));
+        }
+        args.extend(u.args());
+        if let Some(spec) = u.target.and_then(|t| self.m.targets[t].spec_file.as_ref()) {
+            args.extend(["--target".into(), spec.display().to_string()]);
+        }
+        let dep_dir = match (pipelined, u.target) {
+            (true, Some(t)) => self.meta_dir(t),
+            _ => self.lib_dir(u),
+        };
+        args.push("-L".into());
+        args.push(format!("dependency={}", self.rel(&dep_dir)));
+        let mut implicit = vec![self.rel(&self.m.rustc)];
+        for d in &c.deps {
+            let path = self.rel(&self.extern_output(self.m.unit(d.unit)));
+            let prefix = if d.private { "priv:" } else { "" };
+            args.push("--extern".into());
+            args.push(format!("{prefix}{}={path}", d.extern_name));
+            implicit.push(path);
+        }
+        for &l in &c.sysroot_deps {
+            implicit.push(self.rel(&self.lib_output(self.m.unit(l))));
+        }
+        if u.target.is_some() {
+            // A sysroot in which only what this build made is visible: the
+            // prebuilt std can never be picked up (no duplicate lang items).
+            args.push("--sysroot".into());
+            args.push(self.rel(&self.opts.out_dir.join("sysroot")));
+        }
+        args.extend(self.remaps.iter().cloned());
+        let env: Vec<(String, String)> = c
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), self.env_value(v)))
+            .collect();
+        if let Some(run) = c.build_script {
+            let args_file = self.unit_dir(self.m.unit(run)).join("args");
+            args.push(format!("@{}", self.rel(&args_file)));
+            implicit.push(self.rel(&args_file));
+        }
+        let rustc = self.m.rustc.display().to_string();
+        let Some(meta) = meta else {
+            return vec![Action {
+                unit: u.id,
+                kind: ActionKind::Rustc,
+                outputs: vec![self.rel(&out)],
+                inputs: vec![src],
+                implicit_inputs: implicit,
+                program: rustc,
+                args,
+                env,
+                depfile: Some(self.rel(&depfile)),
+                escape_depfile_dollars: self.escape_dollars,
+                description: u.description.clone(),
+            }];
+        };
+        let state = self.rel(&self.unit_dir(u));
+        // rustc writes the rlib while Ninja may not have started the codegen
+        // edge (whose output directory that is) for a long time.
+        let rlib_dir = self.rel(out.parent().expect("an output has a directory"));
+        let mut begin_args = vec![
+            "pipe-begin".to_string(),
+            "--mkdir".into(),
+            rlib_dir,
+            state.clone(),
+            "--".into(),
+            rustc,
+        ];
+        begin_args.extend(args);
+        // Not an input: a new sysgen regenerates the build file, and only a
+        // changed command line rebuilds.
+        let sysgen = self.opts.sysgen.display().to_string();
+        vec![
+            Action {
+                unit: u.id,
+                kind: ActionKind::RustcBegin,
+                outputs: vec![self.rel(&meta)],
+                inputs: vec![src],
+                implicit_inputs: implicit,
+                program: sysgen.clone(),
+                args: begin_args,
+                env,
+                depfile: Some(self.rel(&depfile)),
+                escape_depfile_dollars: self.escape_dollars,
+                description: u.description.clone(),
+            },
+            Action {
+                unit: u.id,
+                kind: ActionKind::RustcEnd,
+                outputs: vec![self.rel(&out)],
+                inputs: vec![self.rel(&meta)],
+                implicit_inputs: Vec::new(),
+                program: sysgen,
+                args: vec!["pipe-end".into(), state, self.rel(&meta), self.rel(&out)],
+                env: Vec::new(),
+                depfile: None,
+                escape_depfile_dollars: false,
+                description: u.description.clone(),
+            },
+        ]
+    }
+
+    fn run_action(&self, u: &Unit, files: &mut Vec<(PathBuf, String)>) -> Result<Action> {
+        let Body::Run(r) = &u.body else {
+            unreachable!("a run unit")
+        };
+        let dir = self.unit_dir(u);
+        let exe = self
+            .unit_dir(self.m.unit(r.script))
+            .join("build-script-build");
+        let mut implicit = vec![self.rel(&exe)];
+        let mut links_deps = Vec::new();
+        for (links, d) in &r.links_deps {
+            let f = self.unit_dir(self.m.unit(*d)).join("metadata");
+            implicit.push(self.rel(&f));
+            links_deps.push((links.clone(), f));
+        }
+        let spec = RunSpec {
+            program: exe,
+            cwd: self.m.real_path(&r.cwd),
+            env: r
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), self.env_value(v)))
+                .collect(),
+            out_dir: dir.join("out"),
+            args_file: dir.join("args"),
+            output_file: dir.join("output"),
+            metadata_file: dir.join("metadata"),
+            links_deps,
+            package: u.package.clone(),
+        };
+        let spec_path = dir.join("run.json");
+        files.push((
+            PathBuf::from(self.rel(&spec_path)),
+            serde_json::to_string_pretty(&spec)? + "\n",
+        ));
+        Ok(Action {
+            unit: u.id,
+            kind: ActionKind::RunBuildScript,
+            outputs: vec![self.rel(&spec.args_file), self.rel(&spec.metadata_file)],
+            inputs: vec![self.rel(&spec_path)],
+            implicit_inputs: implicit,
+            program: self.opts.sysgen.display().to_string(),
+            args: vec!["run-build-script".into(), self.rel(&spec_path)],
+            env: Vec::new(),
+            depfile: Some(self.rel(&dir.join("args.d"))),
+            escape_depfile_dollars: false,
+            description: u.description.clone(),
+        })
+    }
+}
+
+/// The actions of a file-based build of `m`.
+pub fn lower(m: &Model, opts: &LowerOptions) -> Result<Plan> {
+    let l = Layout::new(m, opts);
+    let mut actions = Vec::new();
+    let mut files = Vec::new();
+    for u in &m.units {
+        match &u.body {
+            Body::Crate(_) => actions.extend(l.rustc_actions(u)),
+            Body::Run(_) => actions.push(l.run_action(u, &mut files)?),
+        }
+    }
+    let mut keep: BTreeSet<PathBuf> = m
+        .units
+        .iter()
+        .map(|u| PathBuf::from(l.rel(&l.unit_dir(u))))
+        .collect();
+    for a in &actions {
+        keep.extend(a.outputs.iter().chain(&a.depfile).map(PathBuf::from));
+    }
+    keep.retain(|p| p.is_relative());
+    let mut sysroot_libs = Vec::new();
+    for (t, target) in m.targets.iter().enumerate() {
+        let mut libs: Vec<BuildPath> = m.sysroot_libs(t).map(|u| l.rel(&l.lib_output(u))).collect();
+        libs.sort();
+        sysroot_libs.push((target.name.clone(), libs));
+    }
+    Ok(Plan {
+        actions,
+        files,
+        sysroot_libs,
+        keep,
+    })
+}
