@@ -124,6 +124,9 @@ pub struct Config {
     /// `[patch.<source>]`: package name → replacement.
     pub patches: BTreeMap<String, CrateSource>,
     pub sysgen: RawSysgen,
+    /// Git sources checked out by [`Config::check_out_git_sources`]: where
+    /// each came from (provenance), and the directory it now names.
+    pub checkouts: Vec<(CrateSource, PathBuf)>,
 }
 
 impl Config {
@@ -213,7 +216,35 @@ impl Config {
             target_deps,
             patches,
             sysgen: raw.sysgen.unwrap_or_default(),
+            checkouts: Vec::new(),
         })
+    }
+
+    /// Check out every `git` source into the cache and make it a `Path`
+    /// source, so that resolving and building the graph never touches the
+    /// network (the git origins stay in [`Config::checkouts`]).
+    pub fn check_out_git_sources(&mut self) -> Result<()> {
+        let mut checkouts = Vec::new();
+        let specs = self
+            .deps
+            .iter_mut()
+            .chain(self.target_deps.iter_mut().flat_map(|(_, l)| l.iter_mut()));
+        for spec in specs {
+            if let CrateSource::Git { .. } = &spec.source {
+                let dir = crate::git::source_dir(&spec.source, &spec.name)?;
+                let git = std::mem::replace(&mut spec.source, CrateSource::Path(dir.clone()));
+                checkouts.push((git, dir));
+            }
+        }
+        for (name, source) in self.patches.iter_mut() {
+            if let CrateSource::Git { .. } = source {
+                let dir = crate::git::source_dir(source, name)?;
+                let git = std::mem::replace(source, CrateSource::Path(dir.clone()));
+                checkouts.push((git, dir));
+            }
+        }
+        self.checkouts.extend(checkouts);
+        Ok(())
     }
 
     /// `[sysgen] targets`, with JSON paths made absolute.

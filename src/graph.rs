@@ -381,9 +381,11 @@ impl BuildGraph {
                         library.push(spec.name.clone());
                         library_root(ws, &spec.name, &what)?
                     }
-                    src => {
-                        let dir = crate::git::source_dir(src, &spec.name)?;
-                        let id = ws.load_path(&dir)?;
+                    crate::config::CrateSource::Git { .. } => {
+                        unreachable!("the driver checks out git sources before the graph")
+                    }
+                    crate::config::CrateSource::Path(dir) => {
+                        let id = ws.load_path(dir)?;
                         if ws.packages[id].name != spec.name {
                             user_bail!(
                                 "{what}: `{}` points at package `{}` ({}); use the package's name as the key",

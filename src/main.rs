@@ -165,6 +165,11 @@ struct BuildArgs {
     /// Default: this machine's cores, at most 8; 1 turns it off.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     frontend_threads: Option<u16>,
+    /// Also give rustc's parallel front end to the crates whose output it
+    /// makes differ from run to run (std on this rustc): faster, but the
+    /// sysroot is no longer reproducible.
+    #[arg(long)]
+    nondeterministic_frontend: bool,
     /// Compile each crate in one build edge instead of starting its
     /// dependents once its metadata is written (for comparisons).
     #[arg(long, hide = true)]
@@ -197,6 +202,7 @@ impl BuildArgs {
             rustflags: flags,
             pipeline: !self.no_pipeline,
             frontend_threads: self.frontend_threads.map(usize::from),
+            nondeterministic_frontend: self.nondeterministic_frontend,
             check: self.check,
             env_rustflags_set: env_set,
         }

@@ -275,6 +275,8 @@ pub struct ModelOptions {
     /// `-Zthreads=N` for the crates rules/rustc.toml marks
     /// `parallel-frontend`; 1 leaves rustc's default.
     pub frontend_threads: usize,
+    /// Also for the crates whose output it makes nondeterministic.
+    pub nondeterministic_frontend: bool,
 }
 
 struct Builder<'a> {
@@ -397,7 +399,7 @@ impl Builder<'_> {
             host,
             &u.stage.to_string(),
             &u.features.join(","),
-            &format!("{profile:?}"),
+            &profile.identity(),
             &self.user_flags(u.platform).join("\u{1f}"),
             self.opts.panic.as_str(),
             if self.opts.check { "check" } else { "build" },
@@ -590,7 +592,13 @@ impl Builder<'_> {
                     key: key.clone(),
                 },
             });
-            if extra.parallel_frontend && self.opts.frontend_threads > 1 {
+            use crate::rules::ParallelFrontend;
+            let parallel = match extra.parallel_frontend {
+                ParallelFrontend::Off => false,
+                ParallelFrontend::On => true,
+                ParallelFrontend::Nondeterministic => self.opts.nondeterministic_frontend,
+            };
+            if parallel && self.opts.frontend_threads > 1 {
                 flags.push(Flag {
                     args: vec![format!("-Zthreads={}", self.opts.frontend_threads)],
                     origin: Origin::Rules {
@@ -714,9 +722,10 @@ impl Builder<'_> {
             },
         };
         let c = |s: String| vec!["-C".to_string(), s];
+        use crate::profile::{DebugInfo, Lto, OptLevel, Strip};
         let mut out = Vec::new();
-        if prof.opt_level != "0" {
-            out.push(profile(c(format!("opt-level={}", prof.opt_level))));
+        if prof.opt_level != OptLevel::O0 {
+            out.push(profile(c(format!("opt-level={}", prof.opt_level.as_str()))));
         }
         if self.in_sysroot(n) && self.opts.panic != PanicStrategy::Unwind {
             out.push(Flag {
@@ -725,16 +734,16 @@ impl Builder<'_> {
             });
         }
         let mut a = Vec::new();
-        if !prof.lto {
+        if prof.lto == Lto::Off {
             a.extend(c("embed-bitcode=no".into()));
         }
         if let Some(cgu) = prof.codegen_units {
             a.extend(c(format!("codegen-units={cgu}")));
         }
-        if prof.debuginfo != 0 {
-            a.extend(c(format!("debuginfo={}", prof.debuginfo)));
+        if prof.debuginfo != DebugInfo::None {
+            a.extend(c(format!("debuginfo={}", prof.debuginfo.as_str())));
         }
-        let opt_default_da = prof.opt_level == "0";
+        let opt_default_da = prof.opt_level == OptLevel::O0;
         if prof.debug_assertions != opt_default_da {
             let on = if prof.debug_assertions { "on" } else { "off" };
             a.extend(c(format!("debug-assertions={on}")));
@@ -743,11 +752,12 @@ impl Builder<'_> {
             let on = if prof.overflow_checks { "on" } else { "off" };
             a.extend(c(format!("overflow-checks={on}")));
         }
-        let strip = prof.strip.clone().or_else(|| {
-            (prof.debuginfo == 0 && self.profiles.is_release_like()).then(|| "debuginfo".into())
+        let strip = prof.strip.or_else(|| {
+            (prof.debuginfo == DebugInfo::None && self.profiles.is_release_like())
+                .then_some(Strip::Debuginfo)
         });
-        if let Some(s) = strip.filter(|s| s != "none") {
-            a.extend(c(format!("strip={s}")));
+        if let Some(s) = strip.filter(|s| *s != Strip::None) {
+            a.extend(c(format!("strip={}", s.as_str())));
         }
         out.push(profile(a));
         out
@@ -770,8 +780,9 @@ impl Builder<'_> {
         env.insert("TARGET".into(), text(&target.name));
         env.insert("HOST".into(), text(&self.g.host.name));
         env.insert("NUM_JOBS".into(), text("1"));
-        env.insert("OPT_LEVEL".into(), text(&prof.opt_level));
-        env.insert("DEBUG".into(), text(&(prof.debuginfo != 0).to_string()));
+        env.insert("OPT_LEVEL".into(), text(prof.opt_level.as_str()));
+        let debug = prof.debuginfo != crate::profile::DebugInfo::None;
+        env.insert("DEBUG".into(), text(&debug.to_string()));
         let release = if self.profiles.is_release_like() {
             "release"
         } else {

@@ -10,20 +10,108 @@ use cargo_util_schemas::manifest::{
     ProfilePackageSpec, StringOrBool, TomlDebugInfo, TomlProfile, TomlProfiles,
 };
 
-use crate::user_bail;
+use crate::{user_bail, user_err};
+
+/// `opt-level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    O0,
+    O1,
+    O2,
+    O3,
+    /// Optimise for size.
+    S,
+    /// Optimise for size, harder.
+    Z,
+}
+
+impl OptLevel {
+    fn parse(s: &str) -> Option<OptLevel> {
+        Some(match s {
+            "0" => OptLevel::O0,
+            "1" => OptLevel::O1,
+            "2" => OptLevel::O2,
+            "3" => OptLevel::O3,
+            "s" => OptLevel::S,
+            "z" => OptLevel::Z,
+            _ => return None,
+        })
+    }
+
+    /// What rustc's `-C opt-level` and build scripts' `OPT_LEVEL` take.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptLevel::O0 => "0",
+            OptLevel::O1 => "1",
+            OptLevel::O2 => "2",
+            OptLevel::O3 => "3",
+            OptLevel::S => "s",
+            OptLevel::Z => "z",
+        }
+    }
+}
+
+/// `debug`: how much debuginfo rustc emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DebugInfo {
+    None,
+    LineDirectivesOnly,
+    LineTablesOnly,
+    Limited,
+    Full,
+}
+
+impl DebugInfo {
+    /// What rustc's `-C debuginfo` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DebugInfo::None => "0",
+            DebugInfo::LineDirectivesOnly => "line-directives-only",
+            DebugInfo::LineTablesOnly => "line-tables-only",
+            DebugInfo::Limited => "1",
+            DebugInfo::Full => "2",
+        }
+    }
+}
+
+/// `strip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strip {
+    None,
+    Debuginfo,
+    Symbols,
+}
+
+impl Strip {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strip::None => "none",
+            Strip::Debuginfo => "debuginfo",
+            Strip::Symbols => "symbols",
+        }
+    }
+}
+
+/// `lto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lto {
+    Off,
+    Thin,
+    Fat,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Profile {
     /// `dev`, `release`, `dist`, …
     pub name: String,
-    pub opt_level: String,
+    pub opt_level: OptLevel,
     /// Only passed when the profile sets it.
     pub codegen_units: Option<u32>,
-    pub debuginfo: u32,
+    pub debuginfo: DebugInfo,
     pub debug_assertions: bool,
     pub overflow_checks: bool,
-    pub lto: bool,
-    pub strip: Option<String>,
+    pub lto: Lto,
+    pub strip: Option<Strip>,
     pub rustflags: Vec<String>,
 }
 
@@ -31,12 +119,12 @@ impl Profile {
     fn builtin(name: &str) -> Option<Profile> {
         let release = Profile {
             name: "release".into(),
-            opt_level: "3".into(),
+            opt_level: OptLevel::O3,
             codegen_units: None,
-            debuginfo: 0,
+            debuginfo: DebugInfo::None,
             debug_assertions: false,
             overflow_checks: false,
-            lto: false,
+            lto: Lto::Off,
             strip: None,
             rustflags: Vec::new(),
         };
@@ -44,8 +132,8 @@ impl Profile {
             "release" => Some(release),
             "dev" => Some(Profile {
                 name: "dev".into(),
-                opt_level: "0".into(),
-                debuginfo: 2,
+                opt_level: OptLevel::O0,
+                debuginfo: DebugInfo::Full,
                 debug_assertions: true,
                 overflow_checks: true,
                 ..release
@@ -54,19 +142,48 @@ impl Profile {
         }
     }
 
-    fn merge(&mut self, t: &TomlProfile) {
+    /// Everything that changes what the profile compiles, as one stable
+    /// string (part of every unit's identity).
+    pub fn identity(&self) -> String {
+        format!(
+            "opt={} cgu={:?} debug={} da={} oc={} lto={:?} strip={:?} flags={}",
+            self.opt_level.as_str(),
+            self.codegen_units,
+            self.debuginfo.as_str(),
+            self.debug_assertions,
+            self.overflow_checks,
+            self.lto,
+            self.strip.map(Strip::as_str),
+            self.rustflags.join("\u{1f}")
+        )
+    }
+
+    /// Apply one `[profile.*]` table; `which` names it in errors.
+    fn merge(&mut self, t: &TomlProfile, which: &str) -> Result<()> {
+        let bad = |key: &str, value: &str, want: &str| {
+            user_err!(
+                "{which}: `{key} = {value}` is not valid (use {want}); fix the profile in the project's or the library's Cargo.toml"
+            )
+        };
         if let Some(o) = &t.opt_level {
-            self.opt_level = o.0.clone();
+            self.opt_level = OptLevel::parse(&o.0).ok_or_else(|| {
+                bad(
+                    "opt-level",
+                    &format!("{:?}", o.0),
+                    "0, 1, 2, 3, \"s\" or \"z\"",
+                )
+            })?;
         }
         if let Some(c) = t.codegen_units {
             self.codegen_units = Some(c);
         }
         if let Some(d) = &t.debug {
             self.debuginfo = match d {
-                TomlDebugInfo::None => 0,
-                TomlDebugInfo::LineDirectivesOnly | TomlDebugInfo::LineTablesOnly => 1,
-                TomlDebugInfo::Limited => 1,
-                TomlDebugInfo::Full => 2,
+                TomlDebugInfo::None => DebugInfo::None,
+                TomlDebugInfo::LineDirectivesOnly => DebugInfo::LineDirectivesOnly,
+                TomlDebugInfo::LineTablesOnly => DebugInfo::LineTablesOnly,
+                TomlDebugInfo::Limited => DebugInfo::Limited,
+                TomlDebugInfo::Full => DebugInfo::Full,
             };
         }
         if let Some(d) = t.debug_assertions {
@@ -76,19 +193,45 @@ impl Profile {
             self.overflow_checks = o;
         }
         if let Some(l) = &t.lto {
-            self.lto = !matches!(l, StringOrBool::Bool(false))
-                && !matches!(l, StringOrBool::String(s) if s == "off");
+            self.lto = match l {
+                StringOrBool::Bool(false) => Lto::Off,
+                StringOrBool::Bool(true) => Lto::Fat,
+                StringOrBool::String(s) => match s.as_str() {
+                    "off" => Lto::Off,
+                    "thin" => Lto::Thin,
+                    "fat" => Lto::Fat,
+                    _ => {
+                        return Err(bad(
+                            "lto",
+                            &format!("{s:?}"),
+                            "true, false, \"thin\", \"fat\" or \"off\"",
+                        ));
+                    }
+                },
+            };
         }
         if let Some(s) = &t.strip {
             self.strip = Some(match s {
-                StringOrBool::Bool(true) => "symbols".into(),
-                StringOrBool::Bool(false) => "none".into(),
-                StringOrBool::String(s) => s.clone(),
+                StringOrBool::Bool(true) => Strip::Symbols,
+                StringOrBool::Bool(false) => Strip::None,
+                StringOrBool::String(s) => match s.as_str() {
+                    "none" => Strip::None,
+                    "debuginfo" => Strip::Debuginfo,
+                    "symbols" => Strip::Symbols,
+                    _ => {
+                        return Err(bad(
+                            "strip",
+                            &format!("{s:?}"),
+                            "true, false, \"none\", \"debuginfo\" or \"symbols\"",
+                        ));
+                    }
+                },
             });
         }
         if let Some(r) = &t.rustflags {
             self.rustflags = r.clone();
         }
+        Ok(())
     }
 }
 
@@ -135,10 +278,28 @@ impl Profiles {
         let mut p = base;
         for n in chain.iter().rev() {
             if let Some(t) = table.0.get(n.as_str()) {
-                p.merge(t);
+                p.merge(t, &format!("[profile.{n}]"))?;
             }
         }
         p.name = name.to_string();
+        // Per-package and build overrides are applied later, per unit:
+        // check them now, so that applying them cannot fail.
+        for n in &chain {
+            let Some(t) = table.0.get(n.as_str()) else {
+                continue;
+            };
+            let mut scratch = p.clone();
+            for (spec, o) in t.package.iter().flatten() {
+                let which = match spec {
+                    ProfilePackageSpec::All => format!("[profile.{n}.package.\"*\"]"),
+                    ProfilePackageSpec::Spec(s) => format!("[profile.{n}.package.{}]", s.name()),
+                };
+                scratch.merge(o, &which)?;
+            }
+            if let Some(b) = &t.build_override {
+                scratch.merge(b, &format!("[profile.{n}.build-override]"))?;
+            }
+        }
         Ok(Profiles {
             base: p,
             root,
@@ -155,9 +316,9 @@ impl Profiles {
         let mut p = self.base.clone();
         if for_ == ProfileFor::Host {
             // cargo's default `build-override`: no optimisation, no debuginfo.
-            p.opt_level = "0".into();
+            p.opt_level = OptLevel::O0;
             p.codegen_units = None;
-            p.debuginfo = 0;
+            p.debuginfo = DebugInfo::None;
             p.rustflags.clear();
         }
         // Per-package overrides, from the root profile up to the named one.
@@ -186,7 +347,8 @@ impl Profiles {
                     .collect()
             };
             for o in overrides {
-                p.merge(o);
+                p.merge(o, "an override")
+                    .expect("overrides are checked in Profiles::new");
             }
         }
         p

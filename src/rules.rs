@@ -44,7 +44,20 @@ pub struct UnitFlags {
     /// Give this crate rustc's parallel front end (`-Zthreads=N`): for the
     /// long crates that have the machine to themselves on the critical path.
     #[serde(default)]
-    pub parallel_frontend: bool,
+    pub parallel_frontend: ParallelFrontend,
+}
+
+/// Whether a crate gets rustc's parallel front end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParallelFrontend {
+    #[default]
+    Off,
+    /// On by default: the output is the same as without it.
+    On,
+    /// Only with `--nondeterministic-frontend`: faster, but this compiler
+    /// makes the crate's output differ from run to run.
+    Nondeterministic,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 /// (crate or `*`, flag) that only sysgen passes, and why.
 const SYSGEN_ONLY: &[(&str, &str, &str)] = &[
     (
@@ -45,11 +47,6 @@ const SYSGEN_ONLY: &[(&str, &str, &str)] = &[
         "core",
         "-Zthreads=2",
         "rules/rustc.toml parallel-frontend: core runs alone on the critical path (the test pins --frontend-threads 2)",
-    ),
-    (
-        "std",
-        "-Zthreads=2",
-        "rules/rustc.toml parallel-frontend: std runs alone on the critical path",
     ),
     (
         "panic_abort",
@@ -244,26 +241,8 @@ fn cargo_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
 }
 
 fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("flags-sysgen");
-    let _ = std::fs::remove_dir_all(&out);
-    let st = Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args([
-            "ninja",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--crates",
-            "std,panic_abort",
-            "--frontend-threads=2",
-            "-o",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let st = Command::new("ninja").arg("-C").arg(&out).status().unwrap();
-    assert!(st.success());
+    // The shared host std build (tests/common): --frontend-threads=2 pinned.
+    let out = common::shared_build("host-std", common::HOST_STD);
     // Read the calls back from build.ninja, as a user would see them.
     let text = std::fs::read_to_string(out.join("build.ninja")).unwrap();
     let mut calls = BTreeMap::new();

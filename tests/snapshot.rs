@@ -26,6 +26,7 @@ fn render() -> String {
                 .collect(),
             check: false,
             frontend_threads: 2,
+            nondeterministic_frontend: false,
         },
     )
     .unwrap();

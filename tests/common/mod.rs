@@ -257,3 +257,93 @@ impl Drop for Mount {
         let _ = std::process::Command::new("umount").arg(&self.dir).status();
     }
 }
+
+/// The host std sysroot most real-build tests read: std and panic_abort,
+/// release, `-Zthreads=2` pinned so every machine builds the same thing.
+pub const HOST_STD: &[&str] = &[
+    "--target",
+    "x86_64-unknown-linux-gnu",
+    "--crates",
+    "std,panic_abort",
+    "--frontend-threads=2",
+];
+
+/// A sysroot built by `sysgen ninja ARGS && ninja`, once per sysgen binary
+/// and shared by every test (in any test binary) that only reads it: full
+/// std builds take most of the suite's time. Returns the output directory.
+pub fn shared_build(name: &str, args: &[&str]) -> PathBuf {
+    let exe = Path::new(env!("CARGO_BIN_EXE_sysgen"));
+    let m = std::fs::metadata(exe).unwrap();
+    let stamp = format!("{:?} {} {:?}", args, m.len(), m.modified().unwrap());
+    let key = sysgen::util::stable_hash(&[&stamp]);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("shared")
+        .join(format!("{name}-{}", &key[..12]));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.join("lock")).unwrap();
+    lock.lock().unwrap();
+    let out = dir.join("out");
+    if dir.join("done").exists() {
+        return out;
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let o = std::process::Command::new(exe)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .arg("ninja")
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = std::process::Command::new("ninja")
+        .arg("-C")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(dir.join("done"), "").unwrap();
+    out
+}
+
+/// Every file below `dir` (relative paths), sorted.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+/// The files that differ between two sysroots (or exist in one only).
+pub fn sysroot_differences(a: &Path, b: &Path) -> Vec<String> {
+    let (fa, fb) = (files_below(a), files_below(b));
+    let mut diffs = Vec::new();
+    for f in fa.iter().filter(|f| !fb.contains(f)) {
+        diffs.push(format!("only in {}: {}", a.display(), f.display()));
+    }
+    for f in fb.iter().filter(|f| !fa.contains(f)) {
+        diffs.push(format!("only in {}: {}", b.display(), f.display()));
+    }
+    for f in fa.iter().filter(|f| fb.contains(f)) {
+        if std::fs::read(a.join(f)).unwrap() != std::fs::read(b.join(f)).unwrap() {
+            diffs.push(format!("differs: {}", f.display()));
+        }
+    }
+    diffs
+}

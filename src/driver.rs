@@ -1,0 +1,353 @@
+//! The driver: from the command line's options to a written build file.
+//!
+//! [`load`] finds the config and the project, the compiler and rust-src,
+//! probes the targets, reads the workspace and builds the graph; then
+//! [`generate_ninja`] turns the graph into crate declarations
+//! ([`crate::model`]), lowers them for Ninja ([`crate::lower`]), renders the
+//! file and commits it to the output directory ([`crate::outdir`]).
+//! Nothing is written until everything has been computed.
+
+use anyhow::Result;
+
+use crate::rules::Rules;
+use crate::{
+    config, emit, fsx, graph, lower, model, options, outdir, profile, project, rules, source,
+    target, user_bail, user_err, workspace,
+};
+
+/// Everything needed to compute a graph: the command line's choices.
+/// `None` means "not given": the config, the project, or the default decides.
+#[derive(Debug, Clone, Default)]
+pub struct GraphOptions {
+    pub sources: source::SourceOptions,
+    /// Triples or spec files; empty means the config's, else the host.
+    pub targets: Vec<String>,
+    /// `--crates`: replaces the config's `[dependencies]`.
+    pub crates: Option<Vec<String>>,
+    /// `--features`.
+    pub features: Option<Vec<String>>,
+    /// `--panic`; else the config's, the project's profile's, or unwind.
+    pub panic: Option<options::PanicStrategy>,
+    /// `--config FILE`; otherwise sysgen.toml / Xargo.toml is searched from
+    /// the working directory up.
+    pub config: Option<std::path::PathBuf>,
+    /// `--no-config`: ignore any sysgen.toml / Xargo.toml.
+    pub no_config: bool,
+    /// `--profile`; else the config's `[sysgen] profile`, else release.
+    pub profile: Option<String>,
+}
+
+/// A graph and the user configuration it was made from.
+pub struct Loaded {
+    pub graph: graph::BuildGraph,
+    pub config: Option<config::Config>,
+    pub project: project::Project,
+    /// The profile, resolved (command line, config, release) and valid.
+    pub profile: String,
+}
+
+/// Find the inputs, probe the targets, read the workspace, resolve, build the graph.
+pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
+    Ok(load(opts, &rules::Rules::load()?)?.graph)
+}
+
+/// Find the inputs, probe the targets, read the workspace and the user's
+/// configuration, resolve, build the graph.
+pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
+    let mut config = if opts.no_config {
+        None
+    } else {
+        config::Config::find(opts.config.as_deref(), &fsx::current_dir()?)?
+    };
+    if let Some(c) = &mut config {
+        c.check_out_git_sources()?;
+    }
+    let project = match &config {
+        Some(c) => project::Project::load(c.project_dir())?,
+        None => project::Project::default(),
+    };
+    let rustc = source::find_rustc(&opts.sources)?;
+    let library = source::find_library(&opts.sources, &rustc)?;
+    let mut targets = Vec::new();
+    let host_only = vec![rustc.host.clone()];
+    let from_config = config.as_ref().map(|c| c.targets()).unwrap_or_default();
+    let wanted: &[String] = if !opts.targets.is_empty() {
+        &opts.targets
+    } else if !from_config.is_empty() {
+        &from_config
+    } else {
+        &host_only
+    };
+    for t in wanted {
+        let probed = target::Target::probe(&rustc, t)?;
+        if targets
+            .iter()
+            .any(|x: &target::Target| x.name == probed.name)
+        {
+            user_bail!(
+                "target `{}` is given twice; give each --target once",
+                probed.name
+            );
+        }
+        targets.push(probed);
+    }
+    let host = match targets
+        .iter()
+        .find(|t| t.name == rustc.host && t.spec_file.is_none())
+    {
+        Some(t) => t.clone(),
+        None => target::Target::probe(&rustc, &rustc.host.clone())?,
+    };
+    let mut ws = workspace::Workspace::load(&library, source::registry_sources(&opts.sources)?)?;
+    let mut request = graph::Request {
+        crates: opts.crates.clone(),
+        features: opts.features.clone(),
+        panic: options::PanicStrategy::Unwind,
+        config: None,
+    };
+    if let Some(c) = &config {
+        for (name, src) in &c.patches {
+            if let config::CrateSource::Path(dir) = src {
+                ws.patch_with(name, dir);
+            }
+        }
+        ws.inputs.insert(c.path.clone());
+        request.config = Some(c.clone());
+    }
+    if let Some(p) = &project.profiles {
+        // The project's profiles over the library's, as Xargo passed them
+        // to every stage's cargo build.
+        for (name, prof) in &p.0 {
+            ws.profiles.0.entry(name.clone()).or_default().merge(prof);
+        }
+    }
+    ws.inputs.extend(project.inputs.iter().cloned());
+    let profile = match (
+        &opts.profile,
+        config.as_ref().and_then(|c| c.sysgen.profile.as_ref()),
+    ) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => {
+            // Checked here, where the file can be named.
+            if let Err(e) = profile::Profiles::new(&ws.profiles, p) {
+                let path = config.as_ref().map(|c| c.path.display().to_string());
+                user_bail!("{}: [sysgen] profile: {e}", path.unwrap_or_default());
+            }
+            p.clone()
+        }
+        (None, None) => "release".to_string(),
+    };
+    profile::Profiles::new(&ws.profiles, &profile)?;
+    request.panic = match (opts.panic, config.as_ref().and_then(|c| c.sysgen.panic)) {
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => project
+            .panic(&profile)?
+            .unwrap_or(options::PanicStrategy::Unwind),
+    };
+    let graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
+    Ok(Loaded {
+        graph,
+        config,
+        project,
+        profile,
+    })
+}
+
+/// How to build: where, with which profile and extra flags.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub out_dir: std::path::PathBuf,
+    pub rustflags: Vec<String>,
+    /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
+    pub pipeline: bool,
+    /// `-Zthreads` for the crates that rules/rustc.toml marks; `None` means
+    /// this machine's available parallelism.
+    pub frontend_threads: Option<usize>,
+    /// `--nondeterministic-frontend`: the parallel front end also for the
+    /// crates whose output it makes differ from run to run.
+    pub nondeterministic_frontend: bool,
+    /// `--check`: metadata-only sysroot (what xargo-check gave Miri).
+    pub check: bool,
+    /// Whether RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS were set (they replace
+    /// the project's .cargo/config.toml rustflags, as in cargo).
+    pub env_rustflags_set: bool,
+}
+
+/// The default `-Zthreads`: one per core, at most 8 (past that, rustc's
+/// parallel front end stops paying).
+pub fn default_frontend_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+}
+
+/// Flags from the environment, as cargo reads them: CARGO_ENCODED_RUSTFLAGS
+/// (0x1f-separated) wins over RUSTFLAGS (space-separated).
+pub fn env_rustflags() -> Vec<String> {
+    if let Ok(enc) = std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        return enc
+            .split('\u{1f}')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    std::env::var("RUSTFLAGS")
+        .map(|f| f.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The command line that regenerates the same build.ninja.
+fn regen_command(
+    opts: &GraphOptions,
+    build: &BuildOptions,
+    loaded: &Loaded,
+    sysgen: &std::path::Path,
+) -> String {
+    let g = &loaded.graph;
+    let mut args: Vec<String> = vec!["ninja".into()];
+    args.extend(["--rust-src".into(), g.ws.root.display().to_string()]);
+    args.extend(["--rustc".into(), g.rustc.path.display().to_string()]);
+    if let workspace::RegistrySources::Vendor(v) = &g.ws.registry {
+        args.extend(["--vendor".into(), v.display().to_string()]);
+    }
+    // Targets from the command line are pinned; the config's are read again.
+    if !opts.targets.is_empty() {
+        for t in &g.targets {
+            args.extend(["--target".into(), t.arg.clone()]);
+        }
+    }
+    if let Some(c) = &opts.crates {
+        args.push(format!("--crates={}", c.join(",")));
+    }
+    if let Some(f) = &opts.features {
+        args.push(format!("--features={}", f.join(",")));
+    }
+    // Only what the command line chose is pinned: the config and the
+    // project's files are read again, so editing them takes effect.
+    if let Some(p) = opts.panic {
+        args.push(format!("--panic={p}"));
+    }
+    if let Some(p) = &opts.profile {
+        args.push(format!("--profile={p}"));
+    }
+    match &loaded.config {
+        Some(c) => args.extend(["--config".into(), c.path.display().to_string()]),
+        None => args.push("--no-config".into()),
+    }
+    if build.check {
+        args.push("--check".into());
+    }
+    if build.env_rustflags_set {
+        args.push("--ignore-config-rustflags".into());
+    }
+    args.extend(["--out-dir".into(), build.out_dir.display().to_string()]);
+    args.push(format!(
+        "--frontend-threads={}",
+        build
+            .frontend_threads
+            .unwrap_or_else(default_frontend_threads)
+    ));
+    if !build.pipeline {
+        args.push("--no-pipeline".into());
+    }
+    if build.nondeterministic_frontend {
+        args.push("--nondeterministic-frontend".into());
+    }
+    args.push("--no-env-rustflags".into());
+    for f in &build.rustflags {
+        args.push(format!("--rustflag={f}"));
+    }
+    // The Cargo home as this run resolved it (a relative CARGO_HOME means
+    // another directory inside ninja's working directory); it also locates
+    // the Cargo home's config.toml.
+    let mut env = Vec::new();
+    if let workspace::RegistrySources::CargoHome(h) = &g.ws.registry {
+        env.push(("CARGO_HOME".to_string(), h.display().to_string()));
+    }
+    emit::ninja::command_line(&env, &sysgen.display().to_string(), &args)
+}
+
+/// Generate DIR/build.ninja (and the build-script specs it reads). Nothing
+/// is written unless everything was computed.
+pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
+    let mut build = build.clone();
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
+    build.out_dir = dir.path.clone();
+    let rules = rules::Rules::load()?;
+    let loaded = load(opts, &rules)?;
+    let g = &loaded.graph;
+    let sysgen = fsx::current_exe()?;
+    // Per target, as cargo orders them: the project's config rustflags
+    // (unless RUSTFLAGS is set), sysgen.toml's, then RUSTFLAGS/--rustflags.
+    let mut target_rustflags = std::collections::BTreeMap::new();
+    for t in &g.targets {
+        let mut f = if build.env_rustflags_set {
+            Vec::new()
+        } else {
+            loaded.project.rustflags_for(t)
+        };
+        if let Some(c) = &loaded.config {
+            f.extend(c.sysgen.rustflags.clone().unwrap_or_default());
+        }
+        f.extend(build.rustflags.iter().cloned());
+        target_rustflags.insert(t.name.clone(), f);
+    }
+    let model = model::build(
+        g,
+        &rules,
+        &model::ModelOptions {
+            profile: loaded.profile.clone(),
+            panic: g.panic,
+            rustflags: target_rustflags,
+            check: build.check,
+            frontend_threads: build
+                .frontend_threads
+                .unwrap_or_else(default_frontend_threads),
+            nondeterministic_frontend: build.nondeterministic_frontend,
+        },
+    )?;
+    let p = lower::lower(
+        &model,
+        &lower::LowerOptions {
+            out_dir: build.out_dir.clone(),
+            check: build.check,
+            sysgen: sysgen.clone(),
+            pipeline: build.pipeline,
+        },
+    )?;
+    let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
+    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
+    inputs.push(sysgen.clone());
+    let regen_inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    let meta = emit::ninja::NinjaMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rust_src: g.ws.root.display().to_string(),
+        profile: loaded.profile.clone(),
+        regen_cmd: regen_command(opts, &build, &loaded, &sysgen),
+        regen_inputs,
+    };
+    let text = emit::ninja::to_string(&p, &meta)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
+        .files
+        .iter()
+        .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
+        .collect();
+    files.push(("build.ninja".into(), text.into_bytes()));
+    dir.commit(&files, &p.keep)?;
+    let out = dir.join("build.ninja");
+    fsx::touch_after(&out, &inputs)?;
+    Ok(out)
+}
+
+/// Run ninja in `dir`, showing its progress.
+pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
+    let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
+    let status = std::process::Command::new(&ninja).arg("-C").arg(dir).status().map_err(|e| {
+        user_err!("cannot run ninja ({e}); install it (`apt-get install ninja-build` or `pip install ninja`) or set NINJA")
+    })?;
+    if !status.success() {
+        user_bail!("the build failed (ninja exited with {status}); see the output above");
+    }
+    Ok(())
+}
