@@ -153,13 +153,11 @@ pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
     })
 }
 
-/// How to build: where, with which profile and extra flags.
-#[derive(Debug, Clone)]
-pub struct BuildOptions {
-    pub out_dir: std::path::PathBuf,
+/// What shapes the crates' rustc calls beyond the selection.
+#[derive(Debug, Clone, Default)]
+pub struct ModelFlags {
+    /// From the environment and the command line, for every sysroot crate.
     pub rustflags: Vec<String>,
-    /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
-    pub pipeline: bool,
     /// `-Zthreads` for the crates that rules/rustc.toml marks; `None` means
     /// this machine's available parallelism.
     pub frontend_threads: Option<usize>,
@@ -171,6 +169,17 @@ pub struct BuildOptions {
     /// Whether RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS were set (they replace
     /// the project's .cargo/config.toml rustflags, as in cargo).
     pub env_rustflags_set: bool,
+    /// List every crate's source files (for emitters that need them).
+    pub sources: bool,
+}
+
+/// How to build: where, and with which crate model.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub out_dir: std::path::PathBuf,
+    /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
+    pub pipeline: bool,
+    pub model: ModelFlags,
 }
 
 /// The default `-Zthreads`: one per core, at most 8 (past that, rustc's
@@ -235,27 +244,28 @@ fn regen_command(
         Some(c) => args.extend(["--config".into(), c.path.display().to_string()]),
         None => args.push("--no-config".into()),
     }
-    if build.check {
+    if build.model.check {
         args.push("--check".into());
     }
-    if build.env_rustflags_set {
+    if build.model.env_rustflags_set {
         args.push("--ignore-config-rustflags".into());
     }
     args.extend(["--out-dir".into(), build.out_dir.display().to_string()]);
     args.push(format!(
         "--frontend-threads={}",
         build
+            .model
             .frontend_threads
             .unwrap_or_else(default_frontend_threads)
     ));
     if !build.pipeline {
         args.push("--no-pipeline".into());
     }
-    if build.nondeterministic_frontend {
+    if build.model.nondeterministic_frontend {
         args.push("--nondeterministic-frontend".into());
     }
     args.push("--no-env-rustflags".into());
-    for f in &build.rustflags {
+    for f in &build.model.rustflags {
         args.push(format!("--rustflag={f}"));
     }
     // The Cargo home as this run resolved it (a relative CARGO_HOME means
@@ -268,6 +278,41 @@ fn regen_command(
     emit::ninja::command_line(&env, &sysgen.display().to_string(), &args)
 }
 
+/// The crate declarations of a loaded graph.
+pub fn declare(loaded: &Loaded, rules: &Rules, flags: &ModelFlags) -> Result<model::Model> {
+    let g = &loaded.graph;
+    // Per target, as cargo orders them: the project's config rustflags
+    // (unless RUSTFLAGS is set), sysgen.toml's, then RUSTFLAGS/--rustflags.
+    let mut target_rustflags = std::collections::BTreeMap::new();
+    for t in &g.targets {
+        let mut f = if flags.env_rustflags_set {
+            Vec::new()
+        } else {
+            loaded.project.rustflags_for(t)
+        };
+        if let Some(c) = &loaded.config {
+            f.extend(c.sysgen.rustflags.clone().unwrap_or_default());
+        }
+        f.extend(flags.rustflags.iter().cloned());
+        target_rustflags.insert(t.name.clone(), f);
+    }
+    model::build(
+        g,
+        rules,
+        &model::ModelOptions {
+            profile: loaded.profile.clone(),
+            panic: g.panic,
+            rustflags: target_rustflags,
+            check: flags.check,
+            frontend_threads: flags
+                .frontend_threads
+                .unwrap_or_else(default_frontend_threads),
+            nondeterministic_frontend: flags.nondeterministic_frontend,
+            sources: flags.sources,
+        },
+    )
+}
+
 /// Generate DIR/build.ninja (and the build-script specs it reads). Nothing
 /// is written unless everything was computed.
 pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
@@ -278,40 +323,12 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     let loaded = load(opts, &rules)?;
     let g = &loaded.graph;
     let sysgen = fsx::current_exe()?;
-    // Per target, as cargo orders them: the project's config rustflags
-    // (unless RUSTFLAGS is set), sysgen.toml's, then RUSTFLAGS/--rustflags.
-    let mut target_rustflags = std::collections::BTreeMap::new();
-    for t in &g.targets {
-        let mut f = if build.env_rustflags_set {
-            Vec::new()
-        } else {
-            loaded.project.rustflags_for(t)
-        };
-        if let Some(c) = &loaded.config {
-            f.extend(c.sysgen.rustflags.clone().unwrap_or_default());
-        }
-        f.extend(build.rustflags.iter().cloned());
-        target_rustflags.insert(t.name.clone(), f);
-    }
-    let model = model::build(
-        g,
-        &rules,
-        &model::ModelOptions {
-            profile: loaded.profile.clone(),
-            panic: g.panic,
-            rustflags: target_rustflags,
-            check: build.check,
-            frontend_threads: build
-                .frontend_threads
-                .unwrap_or_else(default_frontend_threads),
-            nondeterministic_frontend: build.nondeterministic_frontend,
-        },
-    )?;
+    let model = declare(&loaded, &rules, &build.model)?;
     let p = lower::lower(
         &model,
         &lower::LowerOptions {
             out_dir: build.out_dir.clone(),
-            check: build.check,
+            check: build.model.check,
             sysgen: sysgen.clone(),
             pipeline: build.pipeline,
         },

@@ -27,12 +27,13 @@ pub mod resolve;
 pub mod rules;
 pub mod runscript;
 pub mod source;
+pub mod sources;
 pub mod target;
 pub mod util;
 pub mod workspace;
 
 pub use driver::{
-    BuildOptions, GraphOptions, Loaded, default_frontend_threads, env_rustflags, generate_ninja,
-    load, load_graph, run_ninja,
+    BuildOptions, GraphOptions, Loaded, ModelFlags, declare, default_frontend_threads,
+    env_rustflags, generate_ninja, load, load_graph, run_ninja,
 };
 pub use error::UserError;

@@ -21,12 +21,15 @@ enum Command {
     Graph {
         #[command(flatten)]
         sel: Selection,
-        /// Output format.
+        /// Output format: the unit graph (json, dot), or every crate's
+        /// declaration (crates; schema in README.md).
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Write DIR/build.ninja, which builds a sysroot by calling rustc directly.
     Ninja {
@@ -80,6 +83,7 @@ enum Command {
 enum Format {
     Json,
     Dot,
+    Crates,
 }
 
 #[derive(Args, Clone)]
@@ -141,6 +145,18 @@ struct BuildArgs {
     /// Output directory for build.ninja and sysroot/.
     #[arg(short = 'o', long = "out-dir", value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
+    /// Compile each crate in one build edge instead of starting its
+    /// dependents once its metadata is written (for comparisons).
+    #[arg(long, hide = true)]
+    no_pipeline: bool,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+/// What shapes the crates' rustc calls (the crate model), beyond the
+/// selection.
+#[derive(Args, Clone)]
+struct ModelArgs {
     /// dev, release, or a profile of the library's Cargo.toml (dist: the
     /// settings of the std rustup ships). Default: the config's, else release.
     #[arg(long)]
@@ -161,8 +177,9 @@ struct BuildArgs {
     /// passes the flags it captured explicitly).
     #[arg(long, hide = true)]
     no_env_rustflags: bool,
-    /// Threads of rustc's parallel front end for core and std (-Zthreads).
-    /// Default: this machine's cores, at most 8; 1 turns it off.
+    /// Threads of rustc's parallel front end for the crates whose output
+    /// stays the same with it (core; -Zthreads). Default: this machine's
+    /// cores, at most 8; 1 turns it off.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     frontend_threads: Option<u16>,
     /// Also give rustc's parallel front end to the crates whose output it
@@ -170,10 +187,6 @@ struct BuildArgs {
     /// sysroot is no longer reproducible.
     #[arg(long)]
     nondeterministic_frontend: bool,
-    /// Compile each crate in one build edge instead of starting its
-    /// dependents once its metadata is written (for comparisons).
-    #[arg(long, hide = true)]
-    no_pipeline: bool,
     /// A metadata-only sysroot (.rmeta, no code generation), as xargo-check
     /// gave Miri.
     #[arg(long)]
@@ -184,8 +197,8 @@ struct BuildArgs {
     ignore_config_rustflags: bool,
 }
 
-impl BuildArgs {
-    fn options(&self) -> sysgen::BuildOptions {
+impl ModelArgs {
+    fn options(&self) -> sysgen::ModelFlags {
         let mut flags = Vec::new();
         let mut env_set = self.ignore_config_rustflags;
         if !self.no_env_rustflags {
@@ -197,14 +210,23 @@ impl BuildArgs {
             flags.extend(f.split_whitespace().map(str::to_string));
         }
         flags.extend(self.rustflag.iter().cloned());
-        sysgen::BuildOptions {
-            out_dir: self.out_dir.clone(),
+        sysgen::ModelFlags {
             rustflags: flags,
-            pipeline: !self.no_pipeline,
             frontend_threads: self.frontend_threads.map(usize::from),
             nondeterministic_frontend: self.nondeterministic_frontend,
             check: self.check,
             env_rustflags_set: env_set,
+            sources: false,
+        }
+    }
+}
+
+impl BuildArgs {
+    fn options(&self) -> sysgen::BuildOptions {
+        sysgen::BuildOptions {
+            out_dir: self.out_dir.clone(),
+            pipeline: !self.no_pipeline,
+            model: self.model.options(),
         }
     }
 }
@@ -252,27 +274,41 @@ fn run(cli: Cli) -> Result<()> {
             sel,
             format,
             output,
+            model,
         } => {
             if let Some(o) = &output {
                 sysgen::outdir::check_output_file(o)?;
             }
-            let g = sysgen::load_graph(&sel.options(None)?)?;
+            let rules = sysgen::rules::Rules::load()?;
+            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
             let text = match format {
-                Format::Json => sysgen::emit::json::to_string(&g),
-                Format::Dot => sysgen::emit::dot::to_string(&g)?,
+                Format::Json => sysgen::emit::json::to_string(&loaded.graph),
+                Format::Dot => sysgen::emit::dot::to_string(&loaded.graph)?,
+                Format::Crates => {
+                    let flags = sysgen::ModelFlags {
+                        sources: true,
+                        ..model.options()
+                    };
+                    let m = sysgen::declare(&loaded, &rules, &flags)?;
+                    sysgen::emit::crates::to_string(&m)
+                }
             };
             write_output(output.as_ref(), &text)
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
         Command::Ninja { sel, build } => {
-            let path =
-                sysgen::generate_ninja(&sel.options(build.profile.as_deref())?, &build.options())?;
+            let path = sysgen::generate_ninja(
+                &sel.options(build.model.profile.as_deref())?,
+                &build.options(),
+            )?;
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path =
-                sysgen::generate_ninja(&sel.options(build.profile.as_deref())?, &build.options())?;
+            let path = sysgen::generate_ninja(
+                &sel.options(build.model.profile.as_deref())?,
+                &build.options(),
+            )?;
             sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),

@@ -46,7 +46,7 @@ pub enum RootId {
     /// The registry sources: a vendor directory or the Cargo home's index dir.
     Registry,
     /// Anything else a crate is read from: a custom path or git crate, a
-    /// `[patch]` (absolute paths; no virtual name).
+    /// `[patch]`. `rel` is then the whole absolute path; no virtual name.
     Absolute,
 }
 
@@ -160,6 +160,22 @@ pub struct CrateDecl {
     pub sysroot_deps: Vec<UnitId>,
     /// Compiled for a target and put into its sysroot (not a host tool).
     pub in_sysroot: bool,
+    /// The files rustc reads, when the model was built with sources
+    /// ([`ModelOptions::sources`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Sources>,
+}
+
+/// The files a crate's compile reads ([`crate::sources`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sources {
+    /// `.rs` files: the root, its modules, `include!`d files.
+    pub srcs: Vec<SrcPath>,
+    /// Everything else (`include_str!`, `include_bytes!`: the `*.md` docs).
+    pub compile_data: Vec<SrcPath>,
+    /// Those of `srcs` and `compile_data` that are read only if a cfg set by
+    /// the crate's build script says so (unknown before it runs).
+    pub maybe: Vec<SrcPath>,
 }
 
 /// Run one build script.
@@ -243,14 +259,11 @@ impl Model {
 
     /// This machine's path of `p`.
     pub fn real_path(&self, p: &SrcPath) -> PathBuf {
-        let root = self
-            .root(p.root)
-            .map(|r| r.path.clone())
-            .unwrap_or_default();
-        if p.rel.is_empty() {
-            root
-        } else {
-            root.join(&p.rel)
+        match self.root(p.root) {
+            Some(r) if p.rel.is_empty() => r.path.clone(),
+            Some(r) => r.path.join(&p.rel),
+            // `Absolute`: the path is the whole of `rel`.
+            None => PathBuf::from(&p.rel),
         }
     }
 
@@ -277,6 +290,9 @@ pub struct ModelOptions {
     pub frontend_threads: usize,
     /// Also for the crates whose output it makes nondeterministic.
     pub nondeterministic_frontend: bool,
+    /// List every crate's source files (reads every one of them: only for
+    /// the emitters that need the lists up front).
+    pub sources: bool,
 }
 
 struct Builder<'a> {
@@ -287,6 +303,7 @@ struct Builder<'a> {
     ids: HashMap<NodeIndex, UnitId>,
     hashes: HashMap<NodeIndex, String>,
     roots: Vec<Root>,
+    scanner: std::cell::RefCell<crate::sources::Scanner>,
 }
 
 /// Build the declarations of every unit of `g`.
@@ -305,11 +322,6 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             virtual_name: Some("/rust/deps".into()),
         });
     }
-    roots.push(Root {
-        id: RootId::Absolute,
-        path: PathBuf::new(),
-        virtual_name: None,
-    });
     let mut b = Builder {
         g,
         rules,
@@ -322,6 +334,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             .collect(),
         hashes: HashMap::new(),
         roots,
+        scanner: Default::default(),
     };
     b.hashes = g.graph.node_indices().map(|n| (n, b.hash(n))).collect();
     let units = order.iter().map(|&n| b.unit(n)).collect();
@@ -642,6 +655,22 @@ impl Builder<'_> {
                 }
             }
         }
+        let sources = self.opts.sources.then(|| {
+            let env = self.cfg_env(n, &flags, build_script.is_some());
+            let files = self.scanner.borrow_mut().crate_files(&root, &env);
+            let path = |p: &PathBuf| self.src_path(p);
+            Sources {
+                srcs: files.srcs.keys().map(path).collect(),
+                compile_data: files.data.keys().map(path).collect(),
+                maybe: files
+                    .srcs
+                    .iter()
+                    .chain(&files.data)
+                    .filter(|(_, c)| **c == crate::sources::Certainty::Maybe)
+                    .map(|(p, _)| path(p))
+                    .collect(),
+            }
+        });
         CrateDecl {
             crate_name,
             edition,
@@ -653,7 +682,64 @@ impl Builder<'_> {
             build_script,
             sysroot_deps,
             in_sysroot: self.in_sysroot(n),
+            sources,
         }
+    }
+
+    /// The cfgs rustc will see compiling `n` with `flags`, as far as they
+    /// are known before its build script (if any) has run.
+    fn cfg_env(&self, n: NodeIndex, flags: &[Flag], build_script: bool) -> crate::sources::CfgEnv {
+        let u = &self.g.graph[n];
+        let p = &self.g.ws.packages[u.pkg];
+        let prof = self.profiles.get(&p.name, self.for_(n));
+        let mut env = crate::sources::CfgEnv {
+            build_script,
+            ..Default::default()
+        };
+        for c in &self.g.target_of(u.platform).cfg {
+            match c {
+                cargo_platform::Cfg::Name(name) => {
+                    env.names.insert(name.as_str().to_string());
+                }
+                cargo_platform::Cfg::KeyPair(k, v) => {
+                    env.pairs.insert((k.as_str().to_string(), v.clone()));
+                }
+            }
+        }
+        // The probe ran without -O: the profile decides these.
+        env.names.remove("debug_assertions");
+        env.names.remove("overflow_checks");
+        if prof.debug_assertions {
+            env.names.insert("debug_assertions".into());
+        }
+        if prof.overflow_checks {
+            env.names.insert("overflow_checks".into());
+        }
+        if self.in_sysroot(n) && self.opts.panic != PanicStrategy::Unwind {
+            env.pairs.retain(|(k, _)| k != "panic");
+            env.pairs
+                .insert(("panic".into(), self.opts.panic.as_str().to_string()));
+        }
+        // `--cfg` flags (features, RUSTFLAGS, profile rustflags).
+        let args: Vec<&String> = flags.iter().flat_map(|f| &f.args).collect();
+        for (i, a) in args.iter().enumerate() {
+            let spec = if *a == "--cfg" {
+                args.get(i + 1).map(|s| s.as_str())
+            } else {
+                a.strip_prefix("--cfg=")
+            };
+            let Some(spec) = spec else { continue };
+            match spec.split_once('=') {
+                Some((k, v)) => {
+                    env.pairs
+                        .insert((k.to_string(), v.trim_matches('"').to_string()));
+                }
+                None => {
+                    env.names.insert(spec.to_string());
+                }
+            }
+        }
+        env
     }
 
     fn run_of(&self, n: NodeIndex) -> Option<UnitId> {

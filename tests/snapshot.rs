@@ -27,6 +27,7 @@ fn render() -> String {
             check: false,
             frontend_threads: 2,
             nondeterministic_frontend: false,
+            sources: false,
         },
     )
     .unwrap();

@@ -347,3 +347,7 @@ pub fn sysroot_differences(a: &Path, b: &Path) -> Vec<String> {
     }
     diffs
 }
+
+/// core and alloc for a bare-metal Cortex-M0 target.
+pub const THUMBV6M_CORE_ALLOC: &[&str] =
+    &["--target", "thumbv6m-none-eabi", "--crates", "core,alloc"];
