@@ -250,7 +250,8 @@ fn regen_command(
     if build.model.env_rustflags_set {
         args.push("--ignore-config-rustflags".into());
     }
-    args.extend(["--out-dir".into(), build.out_dir.display().to_string()]);
+    // ninja regenerates from inside the output directory, wherever it is.
+    args.extend(["--out-dir".into(), ".".into()]);
     args.push(format!(
         "--frontend-threads={}",
         build
@@ -275,6 +276,8 @@ fn regen_command(
     if let workspace::RegistrySources::CargoHome(h) = &g.ws.registry {
         env.push(("CARGO_HOME".to_string(), h.display().to_string()));
     }
+    let env: Vec<(String, lower::Word)> = env.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let args: Vec<lower::Word> = args.into_iter().map(Into::into).collect();
     emit::ninja::command_line(&env, &sysgen.display().to_string(), &args)
 }
 

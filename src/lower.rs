@@ -16,6 +16,13 @@
 //! (one rustc over two edges, [`crate::pipe`]), depfiles, `@args` files,
 //! and the paths the layout implies. Every other argument comes from the
 //! model, unchanged.
+//!
+//! The build is relocatable: every path inside the output directory is
+//! relative to it (the build runs there), and where rustc needs it
+//! absolute (a build script's `OUT_DIR`, the remap prefix of the working
+//! directory) a command names [`Part::OutDir`], which the emitter renders
+//! as the directory the build runs in (`$PWD` for Ninja). A moved or
+//! copied output directory builds in place.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,7 +36,8 @@ use crate::runscript::RunSpec;
 /// How the build runs.
 #[derive(Debug, Clone)]
 pub struct LowerOptions {
-    /// Absolute output directory (holds the build file and sysroot/).
+    /// Where the output directory is now (only to know whether dep-info
+    /// will hold a `$`): nothing in the build depends on it.
     pub out_dir: PathBuf,
     /// Metadata-only sysroot: `.rmeta` files, no code generation.
     pub check: bool,
@@ -54,6 +62,41 @@ pub enum ActionKind {
 /// outside it (absolute).
 pub type BuildPath = String;
 
+/// A piece of a command word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Part {
+    Text(String),
+    /// The output directory's absolute path where the build runs.
+    OutDir,
+}
+
+/// One argument or environment value of a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Word(pub Vec<Part>);
+
+impl Word {
+    /// `<the output directory>/rel`.
+    fn in_out_dir(rel: &str) -> Word {
+        Word(vec![Part::OutDir, Part::Text(format!("/{rel}"))])
+    }
+}
+
+impl From<String> for Word {
+    fn from(s: String) -> Word {
+        Word(vec![Part::Text(s)])
+    }
+}
+
+impl From<&str> for Word {
+    fn from(s: &str) -> Word {
+        Word(vec![Part::Text(s.to_string())])
+    }
+}
+
+fn words(v: Vec<String>) -> Vec<Word> {
+    v.into_iter().map(Word::from).collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
     pub unit: UnitId,
@@ -62,8 +105,8 @@ pub struct Action {
     pub inputs: Vec<BuildPath>,
     pub implicit_inputs: Vec<BuildPath>,
     pub program: BuildPath,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
+    pub args: Vec<Word>,
+    pub env: Vec<(String, Word)>,
     pub depfile: Option<BuildPath>,
     /// rustc writes `$` unescaped into dep-info, which Ninja reads as an
     /// escape: double it after the call when a path of the build has one.
@@ -87,25 +130,26 @@ struct Layout<'a> {
     m: &'a Model,
     opts: &'a LowerOptions,
     /// `--remap-path-prefix` flags, the same for every call.
-    remaps: Vec<String>,
+    remaps: Vec<Word>,
     /// Whether a root path holds a `$` (see [`Action::escape_depfile_dollars`]).
     escape_dollars: bool,
 }
 
 impl<'a> Layout<'a> {
     fn new(m: &'a Model, opts: &'a LowerOptions) -> Layout<'a> {
-        let mut remaps: Vec<String> = m
+        let mut remaps: Vec<Word> = m
             .roots
             .iter()
             .filter_map(|r| {
                 let v = r.virtual_name.as_ref()?;
-                Some(format!("--remap-path-prefix={}={v}", r.path.display()))
+                Some(format!("--remap-path-prefix={}={v}", r.path.display()).into())
             })
             .collect();
-        remaps.push(format!(
-            "--remap-path-prefix={}={OUT_VIRTUAL_NAME}",
-            opts.out_dir.display()
-        ));
+        remaps.push(Word(vec![
+            Part::Text("--remap-path-prefix=".into()),
+            Part::OutDir,
+            Part::Text(format!("={OUT_VIRTUAL_NAME}")),
+        ]));
         let escape_dollars = m
             .roots
             .iter()
@@ -121,11 +165,10 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// A layout path (relative to the output directory) or an input's
+    /// absolute path, as the build names it.
     fn rel(&self, p: &Path) -> BuildPath {
-        match p.strip_prefix(&self.opts.out_dir) {
-            Ok(r) => r.to_string_lossy().to_string(),
-            Err(_) => p.to_string_lossy().to_string(),
-        }
+        p.to_string_lossy().to_string()
     }
 
     fn src(&self, p: &SrcPath) -> String {
@@ -133,16 +176,14 @@ impl<'a> Layout<'a> {
     }
 
     fn sysroot_lib_dir(&self, target: usize) -> PathBuf {
-        self.opts
-            .out_dir
-            .join("sysroot/lib/rustlib")
+        Path::new("sysroot/lib/rustlib")
             .join(&self.m.targets[target].name)
             .join("lib")
     }
 
     fn lib_dir(&self, u: &Unit) -> PathBuf {
         match u.target {
-            None => self.opts.out_dir.join("build/host/deps"),
+            None => PathBuf::from("build/host/deps"),
             Some(t) => self.sysroot_lib_dir(t),
         }
     }
@@ -156,11 +197,7 @@ impl<'a> Layout<'a> {
             None => "host",
             Some(t) => &self.m.targets[t].name,
         };
-        self.opts
-            .out_dir
-            .join("build")
-            .join(plat)
-            .join(self.slug(u))
+        Path::new("build").join(plat).join(self.slug(u))
     }
 
     fn crate_name(u: &Unit) -> &str {
@@ -188,9 +225,7 @@ impl<'a> Layout<'a> {
     }
 
     fn meta_dir(&self, target: usize) -> PathBuf {
-        self.opts
-            .out_dir
-            .join("build")
+        Path::new("build")
             .join(&self.m.targets[target].name)
             .join("meta")
     }
@@ -214,12 +249,14 @@ impl<'a> Layout<'a> {
         self.unit_dir(self.m.unit(run)).join("out")
     }
 
-    fn env_value(&self, v: &EnvValue) -> String {
+    fn env_value(&self, v: &EnvValue) -> Word {
         match v {
-            EnvValue::Text(s) => s.clone(),
-            EnvValue::Path(p) => self.src(p),
-            EnvValue::OutDir(run) => self.out_dir_of(*run).display().to_string(),
-            EnvValue::Rustc => self.m.rustc.display().to_string(),
+            EnvValue::Text(s) => s.clone().into(),
+            EnvValue::Path(p) => self.src(p).into(),
+            // An absolute path: include!(concat!(env!("OUT_DIR"), …)) is
+            // resolved relative to the including file otherwise.
+            EnvValue::OutDir(run) => Word::in_out_dir(&self.rel(&self.out_dir_of(*run))),
+            EnvValue::Rustc => self.m.rustc.display().to_string().into(),
         }
     }
 
@@ -262,21 +299,22 @@ impl<'a> Layout<'a> {
             args.extend(crate::pipe::RUSTC_FLAGS.iter().map(|f| f.to_string()));
         }
         args.extend(u.args());
+        let mut args = words(args);
         if let Some(spec) = u.target.and_then(|t| self.m.targets[t].spec_file.as_ref()) {
-            args.extend(["--target".into(), spec.display().to_string()]);
+            args.extend(["--target".into(), spec.display().to_string().into()]);
         }
         let dep_dir = match (pipelined, u.target) {
             (true, Some(t)) => self.meta_dir(t),
             _ => self.lib_dir(u),
         };
         args.push("-L".into());
-        args.push(format!("dependency={}", self.rel(&dep_dir)));
+        args.push(format!("dependency={}", self.rel(&dep_dir)).into());
         let mut implicit = vec![self.rel(&self.m.rustc)];
         for d in &c.deps {
             let path = self.rel(&self.extern_output(self.m.unit(d.unit)));
             let prefix = if d.private { "priv:" } else { "" };
             args.push("--extern".into());
-            args.push(format!("{prefix}{}={path}", d.extern_name));
+            args.push(format!("{prefix}{}={path}", d.extern_name).into());
             implicit.push(path);
         }
         for &l in &c.sysroot_deps {
@@ -286,17 +324,17 @@ impl<'a> Layout<'a> {
             // A sysroot in which only what this build made is visible: the
             // prebuilt std can never be picked up (no duplicate lang items).
             args.push("--sysroot".into());
-            args.push(self.rel(&self.opts.out_dir.join("sysroot")));
+            args.push("sysroot".into());
         }
         args.extend(self.remaps.iter().cloned());
-        let env: Vec<(String, String)> = c
+        let env: Vec<(String, Word)> = c
             .env
             .iter()
             .map(|(k, v)| (k.clone(), self.env_value(v)))
             .collect();
         if let Some(run) = c.build_script {
             let args_file = self.unit_dir(self.m.unit(run)).join("args");
-            args.push(format!("@{}", self.rel(&args_file)));
+            args.push(format!("@{}", self.rel(&args_file)).into());
             implicit.push(self.rel(&args_file));
         }
         let rustc = self.m.rustc.display().to_string();
@@ -319,14 +357,14 @@ impl<'a> Layout<'a> {
         // rustc writes the rlib while Ninja may not have started the codegen
         // edge (whose output directory that is) for a long time.
         let rlib_dir = self.rel(out.parent().expect("an output has a directory"));
-        let mut begin_args = vec![
+        let mut begin_args: Vec<Word> = words(vec![
             "pipe-begin".to_string(),
             "--mkdir".into(),
             rlib_dir,
             state.clone(),
             "--".into(),
             rustc,
-        ];
+        ]);
         begin_args.extend(args);
         // Not an input: a new sysgen regenerates the build file, and only a
         // changed command line rebuilds.
@@ -352,7 +390,12 @@ impl<'a> Layout<'a> {
                 inputs: vec![self.rel(&meta)],
                 implicit_inputs: Vec::new(),
                 program: sysgen,
-                args: vec!["pipe-end".into(), state, self.rel(&meta), self.rel(&out)],
+                args: words(vec![
+                    "pipe-end".into(),
+                    state,
+                    self.rel(&meta),
+                    self.rel(&out),
+                ]),
                 env: Vec::new(),
                 depfile: None,
                 escape_depfile_dollars: false,
@@ -379,10 +422,16 @@ impl<'a> Layout<'a> {
         let spec = RunSpec {
             program: exe,
             cwd: self.m.real_path(&r.cwd),
+            // OUT_DIR is the runner's to make absolute where it runs.
             env: r
                 .env
                 .iter()
-                .map(|(k, v)| (k.clone(), self.env_value(v)))
+                .filter_map(|(k, v)| match v {
+                    EnvValue::OutDir(_) => None,
+                    EnvValue::Text(s) => Some((k.clone(), s.clone())),
+                    EnvValue::Path(p) => Some((k.clone(), self.src(p))),
+                    EnvValue::Rustc => Some((k.clone(), self.m.rustc.display().to_string())),
+                })
                 .collect(),
             out_dir: dir.join("out"),
             args_file: dir.join("args"),
@@ -403,7 +452,7 @@ impl<'a> Layout<'a> {
             inputs: vec![self.rel(&spec_path)],
             implicit_inputs: implicit,
             program: self.opts.sysgen.display().to_string(),
-            args: vec!["run-build-script".into(), self.rel(&spec_path)],
+            args: words(vec!["run-build-script".into(), self.rel(&spec_path)]),
             env: Vec::new(),
             depfile: Some(self.rel(&dir.join("args.d"))),
             escape_depfile_dollars: false,

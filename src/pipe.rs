@@ -31,8 +31,10 @@
 //! - **Recompiling in `pipe-end`** must run exactly what the edge ran:
 //!   `pipe-begin` records the command, its whole environment
 //!   (`RUSTC_BOOTSTRAP`, `CARGO_*`, `OUT_DIR`, …) and its working directory
-//!   in STATE/command.json, and `pipe-end` replays all three. A record made
-//!   in another directory (the output directory was moved) is not replayed.
+//!   in STATE/command.json, and `pipe-end` replays all three. The build is
+//!   relocatable, so the only absolute paths into the output directory in
+//!   a record are the edge's `$PWD`: a record made before the directory
+//!   moved is replayed with the old directory replaced by the new one.
 //! - **Interrupting the build** (Ctrl-C, or ninja killed): once `pipe-begin`
 //!   has exited, Ninja no longer knows the supervisor, so it would go on
 //!   writing into the sysroot after the build stopped. The build rule passes
@@ -299,16 +301,31 @@ fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>
         return Ok(Err("has no record of how it was compiled".into()));
     };
     let cwd = crate::fsx::current_dir()?;
-    if r.cwd != cwd {
-        return Ok(Err(format!(
-            "was begun in {}, not here (the directory moved)",
-            r.cwd.display()
-        )));
-    }
+    let (old, new) = (r.cwd.display().to_string(), cwd.display().to_string());
+    let moved = |s: &String| relocate(s, &old, &new);
     let mut c = Command::new(&r.argv[0]);
-    c.args(&r.argv[1..])
+    c.args(r.argv[1..].iter().map(moved))
         .env_clear()
-        .envs(r.env)
-        .current_dir(r.cwd);
+        .envs(r.env.iter().map(|(k, v)| (k, moved(v))))
+        .current_dir(cwd);
     Ok(Ok(c))
+}
+
+/// `s` with the directory `old` (followed by `/`, `=` or nothing) replaced
+/// by `new`.
+fn relocate(s: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(old) {
+        let after = &rest[i + old.len()..];
+        let whole = after.is_empty() || after.starts_with('/') || after.starts_with('=');
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { new } else { old });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }

@@ -17,11 +17,15 @@ use serde::{Deserialize, Serialize};
 use crate::fsx::write_atomic;
 
 /// Written at generation time for each build-script run; read by
-/// `sysgen run-build-script`.
+/// `sysgen run-build-script`. Paths inside the output directory are
+/// relative to it (the runner runs there, wherever it has moved); the
+/// runner makes them absolute where the script needs them (`OUT_DIR`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunSpec {
     pub program: PathBuf,
+    /// The package directory: the script's working directory.
     pub cwd: PathBuf,
+    /// The script's environment, but `OUT_DIR`.
     pub env: BTreeMap<String, String>,
     pub out_dir: PathBuf,
     /// rustc argument file the directives become.
@@ -119,8 +123,11 @@ pub fn run(spec_path: &Path) -> Result<()> {
     let spec: RunSpec =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
     crate::fsx::create_dir_all(&spec.out_dir)?;
-    let mut cmd = Command::new(&spec.program);
-    cmd.current_dir(&spec.cwd).envs(&spec.env);
+    let here = crate::fsx::current_dir()?;
+    let mut cmd = Command::new(here.join(&spec.program));
+    cmd.current_dir(&spec.cwd)
+        .envs(&spec.env)
+        .env("OUT_DIR", here.join(&spec.out_dir));
     for (links, file) in &spec.links_deps {
         let meta = std::fs::read_to_string(file).unwrap_or_default();
         for line in meta.lines() {

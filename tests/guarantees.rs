@@ -491,3 +491,78 @@ fn a_relative_cargo_home_still_regenerates_from_inside_the_build() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_moved_output_directory_builds_in_place() {
+    let t = tempdir();
+    let lib = t.join("library");
+    copy_dir(&mock_dir().join("library"), &lib);
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+        .args([
+            "ninja",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "-o",
+            "first",
+            "--rustc",
+        ])
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(&lib)
+        .arg("--vendor")
+        .arg(mock_dir().join("vendor"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ninja = |dir: &Path, args: &[&str]| {
+        let o = Command::new("ninja")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+        assert!(o.status.success(), "{text}");
+        text
+    };
+    ninja(&t.join("first"), &[]);
+    let moved = t.join("moved here");
+    std::fs::rename(t.join("first"), &moved).unwrap();
+    assert!(
+        ninja(&moved, &[]).contains("no work to do"),
+        "nothing rebuilds after a move"
+    );
+    // A deleted library is compiled again, in the new place.
+    let lib_dir = moved.join("sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib");
+    std::fs::remove_file(lib_dir.join("libstd.rlib")).unwrap();
+    ninja(&moved, &[]);
+    assert!(lib_dir.join("libstd.rlib").is_file());
+    // An edited input regenerates the build file here, not where it was
+    // generated, and build scripts run from here.
+    let f = std::fs::File::options()
+        .append(true)
+        .open(lib.join("std/Cargo.toml"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(2))
+        .unwrap();
+    let log = ninja(&moved, &[]);
+    assert!(log.contains("REGENERATE"), "{log}");
+    assert!(
+        !t.join("first").exists(),
+        "nothing is written where it was generated"
+    );
+    let spec = std::fs::read_to_string(
+        std::fs::read_dir(moved.join("build/x86_64-unknown-linux-gnu"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("run.json"))
+            .find(|p| p.is_file())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !spec.contains("first"),
+        "run.json names the old place: {spec}"
+    );
+}

@@ -1,13 +1,15 @@
 //! `sysgen ninja`: the plan as a Ninja file (from `templates/build.ninja.j2`).
 //!
 //! Every path is escaped twice over: for the shell (the command line) and
-//! for Ninja (`$`, and in build lines also spaces and colons).
+//! for Ninja (`$`, and in build lines also spaces and colons). The output
+//! directory in a command is `"$PWD"`: ninja runs every command there, so
+//! the build works wherever the directory is moved.
 
 use anyhow::Result;
 use minijinja::context;
 use serde::Serialize;
 
-use crate::lower::{ActionKind, Plan};
+use crate::lower::{ActionKind, Part, Plan, Word};
 
 const TEMPLATE: &str = include_str!("../../templates/build.ninja.j2");
 
@@ -43,17 +45,33 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// One command word for a POSIX shell; the output directory becomes
+/// `"$PWD"`. An empty word stays a word (`''`).
+pub fn shell_word(w: &Word) -> String {
+    let s: String =
+        w.0.iter()
+            .map(|p| match p {
+                Part::Text(t) if t.is_empty() => String::new(),
+                Part::Text(t) => shell_quote(t),
+                Part::OutDir => "\"$PWD\"".to_string(),
+            })
+            .collect();
+    if s.is_empty() { "''".to_string() } else { s }
+}
+
 /// `env K=V … program args…` as one shell command line.
-pub fn command_line(env: &[(String, String)], program: &str, args: &[String]) -> String {
+pub fn command_line(env: &[(String, Word)], program: &str, args: &[Word]) -> String {
     let mut words = Vec::new();
     if !env.is_empty() {
         words.push("env".to_string());
         for (k, v) in env {
-            words.push(shell_quote(&format!("{k}={v}")));
+            let mut w = vec![Part::Text(format!("{k}="))];
+            w.extend(v.0.iter().cloned());
+            words.push(shell_word(&Word(w)));
         }
     }
     words.push(shell_quote(program));
-    words.extend(args.iter().map(|a| shell_quote(a)));
+    words.extend(args.iter().map(shell_word));
     words.join(" ")
 }
 
