@@ -33,6 +33,15 @@ macro_rules! user_bail {
     };
 }
 
+/// Another library's message (it may span lines) as part of one line.
+pub fn one_line(msg: &str) -> String {
+    msg.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// One line for a TOML parse error: the message and the line it points at.
 pub fn toml_error_line(err: &toml::de::Error, text: &str) -> String {
     let msg = err

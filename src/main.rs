@@ -368,11 +368,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // One line, whatever another library's message holds.
             if let Some(u) = e.downcast_ref::<UserError>() {
-                eprintln!("sysgen: error: {u}");
+                eprintln!("sysgen: error: {}", sysgen::error::one_line(&u.0));
                 ExitCode::from(2)
             } else {
-                eprintln!("sysgen: internal error: {e:#}");
+                let msg = sysgen::error::one_line(&format!("{e:#}"));
+                eprintln!("sysgen: internal error: {msg}");
                 ExitCode::from(1)
             }
         }

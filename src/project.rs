@@ -67,10 +67,13 @@ impl Project {
         if let Some(t) = read_toml(&manifest)? {
             p.inputs.push(manifest.clone());
             if let Some(prof) = t.get("profile") {
-                let profiles: TomlProfiles = prof
-                    .clone()
-                    .try_into()
-                    .map_err(|e| user_err!("{}: bad [profile] table: {e}", manifest.display()))?;
+                let profiles: TomlProfiles = prof.clone().try_into().map_err(|e| {
+                    user_err!(
+                        "{}: bad [profile] table: {}",
+                        manifest.display(),
+                        crate::error::one_line(&e.to_string())
+                    )
+                })?;
                 p.profiles = Some(profiles);
             }
         }

@@ -342,8 +342,8 @@ impl Target {
         Ok(t)
     }
 
-    /// Parse `--print cfg --print target-spec-json` output.
-    fn from_probe_output(
+    /// Parse rustc's answer to `--print cfg --print target-spec-json`.
+    pub fn from_probe_output(
         name: &str,
         arg: &str,
         spec_file: Option<PathBuf>,

@@ -566,3 +566,49 @@ fn a_moved_output_directory_builds_in_place() {
         "run.json names the old place: {spec}"
     );
 }
+
+#[test]
+fn over_long_and_non_utf8_output_paths_are_one_line_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempdir();
+    let long = "d".repeat(300);
+    let e = user_error_line(&generate(&t, &["--crates", "core", "-o", &long]));
+    assert!(
+        e.contains("File name too long") || e.contains("name too long"),
+        "{e}"
+    );
+    let m = mock_dir();
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .args(["ninja", "--crates", "core", "--rust-src"])
+        .arg(m.join("library"))
+        .arg("--vendor")
+        .arg(m.join("vendor"))
+        .arg("-o")
+        .arg(std::ffi::OsStr::from_bytes(b"out\xff"))
+        .output()
+        .unwrap();
+    let e = user_error_line(&o);
+    assert!(e.contains("not valid UTF-8"), "{e}");
+    assert_eq!(tree(&t), Vec::<String>::new(), "nothing was created");
+}
+
+#[test]
+fn without_home_sysgen_finds_the_cargo_home_as_cargo_does() {
+    let t = tempdir();
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .env_remove("HOME")
+        .env_remove("CARGO_HOME")
+        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+        .args(["ninja", "--crates", "core", "-o", "out", "--rustc"])
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(mock_dir().join("library"))
+        .arg("--vendor")
+        .arg(mock_dir().join("vendor"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(t.join("out/build.ninja").is_file());
+}
