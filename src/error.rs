@@ -17,11 +17,32 @@ impl fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
+impl UserError {
+    /// A message on one line: control characters a path or a file brought
+    /// in (a newline in a manifest's `path`) are shown escaped.
+    pub fn new(msg: String) -> UserError {
+        if !msg.contains(|c: char| c.is_control()) {
+            return UserError(msg);
+        }
+        UserError(
+            msg.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Build an `anyhow::Error` carrying a [`UserError`].
 #[macro_export]
 macro_rules! user_err {
     ($($arg:tt)*) => {
-        ::anyhow::Error::new($crate::error::UserError(format!($($arg)*)))
+        ::anyhow::Error::new($crate::error::UserError::new(format!($($arg)*)))
     };
 }
 

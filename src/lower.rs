@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, Unit, UnitId};
+use crate::model::{
+    Body, CrateType, Emit, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, Unit, UnitId,
+};
 use crate::runscript::RunSpec;
 
 /// How the build runs.
@@ -274,30 +276,29 @@ impl<'a> Layout<'a> {
             (self.lib_output(u), self.unit_dir(u).with_extension("d"))
         };
         let pipelined = self.pipelined(u);
-        let meta = pipelined.then(|| self.meta_output(u));
-        let emit = match &meta {
-            Some(m) => format!(
-                "--emit=dep-info={},metadata={},link={}",
-                self.rel(&depfile),
-                self.rel(m),
-                self.rel(&out)
-            ),
-            None if self.opts.check && c.in_sysroot => format!(
-                "--emit=dep-info={},metadata={}",
-                self.rel(&depfile),
-                self.rel(&out)
-            ),
-            None => format!(
-                "--emit=dep-info={},link={}",
-                self.rel(&depfile),
-                self.rel(&out)
-            ),
+        // The model says what rustc writes; the layout says where. A check
+        // sysroot's metadata is its library; otherwise metadata goes beside
+        // the sysroot, where pipelined dependents read it.
+        let meta = if !c.emit.contains(&Emit::Metadata) || !c.emit.contains(&Emit::Link) {
+            out.clone()
+        } else {
+            self.meta_output(u)
         };
+        let emit: Vec<String> = c
+            .emit
+            .iter()
+            .map(|e| {
+                let path = match e {
+                    Emit::DepInfo => &depfile,
+                    Emit::Metadata => &meta,
+                    Emit::Link => &out,
+                };
+                format!("{}={}", e.as_str(), self.rel(path))
+            })
+            .collect();
+        let emit = format!("--emit={}", emit.join(","));
         let src = self.src(&c.root);
         let mut args = vec![src.clone(), emit];
-        if pipelined {
-            args.extend(crate::pipe::RUSTC_FLAGS.iter().map(|f| f.to_string()));
-        }
         args.extend(u.args());
         let mut args = words(args);
         if let Some(spec) = u.target.and_then(|t| self.m.targets[t].spec_file.as_ref()) {
@@ -338,21 +339,34 @@ impl<'a> Layout<'a> {
             implicit.push(self.rel(&args_file));
         }
         let rustc = self.m.rustc.display().to_string();
-        let Some(meta) = meta else {
+        if !pipelined {
+            let mut outputs = vec![self.rel(&out)];
+            let (program, args) = if c.in_sysroot {
+                // rustc speaks JSON (the model says so): show its
+                // diagnostics as text.
+                if meta != out {
+                    outputs.push(self.rel(&meta));
+                }
+                let mut a: Vec<Word> = words(vec!["run-rustc".into(), "--".into(), rustc]);
+                a.extend(args);
+                (self.opts.sysgen.display().to_string(), a)
+            } else {
+                (rustc, args)
+            };
             return vec![Action {
                 unit: u.id,
                 kind: ActionKind::Rustc,
-                outputs: vec![self.rel(&out)],
+                outputs,
                 inputs: vec![src],
                 implicit_inputs: implicit,
-                program: rustc,
+                program,
                 args,
                 env,
                 depfile: Some(self.rel(&depfile)),
                 escape_depfile_dollars: self.escape_dollars,
                 description: u.description.clone(),
             }];
-        };
+        }
         let state = self.rel(&self.unit_dir(u));
         // rustc writes the rlib while Ninja may not have started the codegen
         // edge (whose output directory that is) for a long time.

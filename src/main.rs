@@ -65,6 +65,12 @@ enum Command {
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },
+    /// Run rustc and print its JSON diagnostics as text (called by build files).
+    #[command(hide = true)]
+    RunRustc {
+        #[arg(last = true, required = true)]
+        cmd: Vec<std::ffi::OsString>,
+    },
     /// Wait for a pipelined rustc call to finish its .rlib (called by build.ninja).
     #[command(hide = true)]
     PipeEnd {
@@ -316,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
             exit_with(sysgen::pipe::begin(&state, &mkdir, &cmd)?)
         }
         Command::PipeSupervise { state, cmd } => exit_with(sysgen::pipe::supervise(&state, &cmd)?),
+        Command::RunRustc { cmd } => exit_with(sysgen::pipe::run_rendered(&cmd)?),
         Command::PipeEnd { state, rmeta, rlib } => {
             exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)
         }

@@ -142,6 +142,27 @@ pub struct Dep {
     pub renamed_from: Option<String>,
 }
 
+/// What rustc writes (`--emit`): part of *what* is compiled, because the set
+/// of kinds changes the rlib's bytes (so does `--json=artifacts`): every
+/// emitter asks for the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Emit {
+    DepInfo,
+    Metadata,
+    Link,
+}
+
+impl Emit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Emit::DepInfo => "dep-info",
+            Emit::Metadata => "metadata",
+            Emit::Link => "link",
+        }
+    }
+}
+
 /// Compile one crate.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrateDecl {
@@ -149,7 +170,12 @@ pub struct CrateDecl {
     pub edition: String,
     pub crate_type: CrateType,
     pub root: SrcPath,
-    /// Every argument but the root file and the layout's paths, in order.
+    /// Enabled features (`--cfg feature="…"`).
+    pub features: Vec<String>,
+    /// What rustc writes; an emitter chooses only where.
+    pub emit: Vec<Emit>,
+    /// Every other argument but the root file and the layout's paths, in
+    /// order (after the identity and features, see [`CrateDecl::args`]).
     pub flags: Vec<Flag>,
     pub env: Vec<(String, EnvValue)>,
     pub deps: Vec<Dep>,
@@ -193,7 +219,7 @@ pub struct RunDecl {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Body {
-    Crate(CrateDecl),
+    Crate(Box<CrateDecl>),
     Run(RunDecl),
 }
 
@@ -221,13 +247,35 @@ impl Unit {
         }
     }
 
-    /// All arguments of the crate's flags, in order.
+    /// All path-free arguments of the crate's rustc call, in order.
     pub fn args(&self) -> Vec<String> {
-        self.krate()
-            .map(|c| c.flags.iter().flat_map(|f| f.args.clone()).collect())
-            .unwrap_or_default()
+        self.krate().map(CrateDecl::args).unwrap_or_default()
     }
 }
+
+impl CrateDecl {
+    /// All path-free arguments, in the one order every emitter uses:
+    /// crate name, edition, crate type, features, then `flags`.
+    pub fn args(&self) -> Vec<String> {
+        let mut a = vec![
+            "--crate-name".to_string(),
+            self.crate_name.clone(),
+            format!("--edition={}", self.edition),
+            "--crate-type".into(),
+            self.crate_type.as_str().into(),
+        ];
+        for f in &self.features {
+            a.extend(["--cfg".into(), format!("feature=\"{f}\"")]);
+        }
+        a.extend(self.flags.iter().flat_map(|f| f.args.clone()));
+        a
+    }
+}
+
+/// rustc's machine-readable diagnostics with artifact notices: pipelining
+/// needs them, and they change the rlib's bytes, so every sysroot crate
+/// gets them in every emitter (which render the diagnostics back to text).
+pub const JSON_DIAGNOSTICS: [&str; 2] = ["--error-format=json", "--json=artifacts"];
 
 /// A target of the model.
 #[derive(Debug, Clone, Serialize)]
@@ -437,7 +485,9 @@ impl Builder<'_> {
             }
         };
         let body = match u.kind {
-            UnitKind::Lib | UnitKind::BuildScriptCompile => Body::Crate(self.crate_decl(n)),
+            UnitKind::Lib | UnitKind::BuildScriptCompile => {
+                Body::Crate(Box::new(self.crate_decl(n)))
+            }
             UnitKind::BuildScriptRun => Body::Run(self.run_decl(n)),
         };
         Unit {
@@ -535,20 +585,23 @@ impl Builder<'_> {
                 CrateType::Bin,
             )
         };
-        let manifest = |args: Vec<String>| Flag {
-            args,
-            origin: Origin::Manifest,
+        let in_sysroot = self.in_sysroot(n);
+        let mut flags = Vec::new();
+        let emit = if !in_sysroot {
+            vec![Emit::DepInfo, Emit::Link]
+        } else if self.opts.check {
+            vec![Emit::DepInfo, Emit::Metadata]
+        } else {
+            vec![Emit::DepInfo, Emit::Metadata, Emit::Link]
         };
-        let mut flags = vec![
-            manifest(vec!["--crate-name".into(), crate_name.clone()]),
-            manifest(vec![format!("--edition={edition}")]),
-            Flag {
-                args: vec!["--crate-type".into(), crate_type.as_str().into()],
+        if in_sysroot {
+            flags.push(Flag {
+                args: JSON_DIAGNOSTICS.iter().map(|s| s.to_string()).collect(),
                 origin: Origin::Sysgen {
-                    why: "a sysroot holds rlibs; build scripts are binaries",
+                    why: "pipelining reads rustc's artifact notices, and the flag changes the rlib's bytes, so every emitter passes it",
                 },
-            },
-        ];
+            });
+        }
         flags.extend(self.profile_flags(n));
         flags.extend(self.feature_flags(n));
         flags.push(Flag {
@@ -676,6 +729,8 @@ impl Builder<'_> {
             edition,
             crate_type,
             root: self.src_path(&root),
+            features: u.features.clone(),
+            emit,
             flags,
             env,
             deps,
@@ -720,7 +775,10 @@ impl Builder<'_> {
             env.pairs
                 .insert(("panic".into(), self.opts.panic.as_str().to_string()));
         }
-        // `--cfg` flags (features, RUSTFLAGS, profile rustflags).
+        for f in &u.features {
+            env.pairs.insert(("feature".into(), f.clone()));
+        }
+        // `--cfg` flags (RUSTFLAGS, profile rustflags, rules).
         let args: Vec<&String> = flags.iter().flat_map(|f| &f.args).collect();
         for (i, a) in args.iter().enumerate() {
             let spec = if *a == "--cfg" {
@@ -757,9 +815,6 @@ impl Builder<'_> {
         let mut manifest = p.lint_flags.clone();
         for c in &p.check_cfg {
             manifest.extend(["--check-cfg".into(), c.clone()]);
-        }
-        for f in &u.features {
-            manifest.extend(["--cfg".into(), format!("feature=\"{f}\"")]);
         }
         let mut always = Vec::new();
         for c in &self.rules.rustc.check_cfg.always {

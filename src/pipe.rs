@@ -54,9 +54,6 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-/// The flags the supervisor needs from rustc (added by the plan).
-pub const RUSTC_FLAGS: [&str; 2] = ["--error-format=json", "--json=artifacts"];
-
 const NOTICE: &str = "metadata";
 
 /// The variable through which the build rule names the build's process.
@@ -224,18 +221,9 @@ fn run_rustc(
         if stderr.read_until(b'\n', &mut buf)? == 0 {
             break;
         }
-        let line = String::from_utf8_lossy(&buf);
-        match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(v) if v.get("$message_type").and_then(|t| t.as_str()) == Some("artifact") => {
-                if v.get("emit").and_then(|e| e.as_str()) == Some("metadata") {
-                    // A closed pipe only means nobody waits any more.
-                    let _ = writeln!(notify, "{NOTICE}").and_then(|_| notify.flush());
-                }
-            }
-            Ok(v) if v.get("rendered").is_some() => {
-                log.write_all(v["rendered"].as_str().unwrap_or_default().as_bytes())?;
-            }
-            _ => log.write_all(&buf)?,
+        if render(&buf, &mut log)? {
+            // A closed pipe only means nobody waits any more.
+            let _ = writeln!(notify, "{NOTICE}").and_then(|_| notify.flush());
         }
     }
     let status = child.lock().expect("no panics hold it").wait()?;
@@ -245,6 +233,53 @@ fn run_rustc(
 
 fn create(path: &Path) -> Result<File> {
     File::create(path).map_err(|e| crate::fsx::io_error("write", path, &e))
+}
+
+/// `sysgen run-rustc -- rustc …`: run a compile whose diagnostics are JSON
+/// (the model asks for them: they change the rlib's bytes) and print them
+/// as rustc would have; exit with rustc's status. For compiles that are not
+/// pipelined.
+pub fn run_rendered(cmd: &[OsString]) -> Result<i32> {
+    let (program, args) = cmd.split_first().context("run-rustc: no command")?;
+    let mut child = match Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sysgen: cannot run {}: {e}", program.to_string_lossy());
+            return Ok(127);
+        }
+    };
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut out = std::io::stderr();
+    let mut buf = Vec::new();
+    while stderr.read_until(b'\n', &mut buf)? != 0 {
+        render(&buf, &mut out)?;
+        buf.clear();
+    }
+    Ok(child.wait()?.code().unwrap_or(1))
+}
+
+/// One line of rustc's stderr as a person reads it: a diagnostic's rendered
+/// text, nothing for an artifact notice, anything else as it is.
+fn render(line: &[u8], out: &mut dyn Write) -> Result<bool> {
+    let text = String::from_utf8_lossy(line);
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if v.get("$message_type").and_then(|t| t.as_str()) == Some("artifact") => {
+            Ok(v.get("emit").and_then(|e| e.as_str()) == Some("metadata"))
+        }
+        Ok(v) if v.get("rendered").is_some() => {
+            out.write_all(v["rendered"].as_str().unwrap_or_default().as_bytes())?;
+            Ok(false)
+        }
+        _ => {
+            out.write_all(line)?;
+            Ok(false)
+        }
+    }
 }
 
 /// The recorded exit status, if the run finished.

@@ -289,3 +289,16 @@ fn corrupted_cache_entries_are_ignored_and_replaced() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn a_control_character_in_a_path_from_a_file_stays_on_one_line() {
+    // Found by tests/fuzz.rs: a manifest's `path` with a newline in it.
+    let lib = edited_library(|l| {
+        let p = l.join("std/Cargo.toml");
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, text.replace("../panic_unwind", "../pan\\nic_unwind")).unwrap();
+    });
+    let t = tempdir();
+    let e = one_line_error(&sysgen_in(&t, &lib, &["graph"]));
+    assert!(e.contains("pan\\nic_unwind"), "escaped: {e}");
+}

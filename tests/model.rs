@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use sysgen::model::{
-    self, Body, CrateDecl, CrateType, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl, Unit,
+    self, Body, CrateDecl, CrateType, Emit, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl,
+    Unit,
 };
 use sysgen::options::PanicStrategy;
 
@@ -120,9 +121,27 @@ fn a_renamed_dependency_keeps_its_extern_name_and_says_what_it_renames() {
 fn every_flag_says_where_it_comes_from() {
     let m = std_model();
     let (_, std) = lib(&m, "std");
+    assert!(std.features.contains(&"panic-unwind".to_string()));
+    let args = std.args();
+    assert_eq!(
+        args[..5],
+        [
+            "--crate-name",
+            "std",
+            "--edition=2024",
+            "--crate-type",
+            "rlib"
+        ]
+    );
+    assert!(
+        args.contains(&"feature=\"panic-unwind\"".to_string()),
+        "{args:?}"
+    );
     let manifest = args_with_origin(std, |o| *o == Origin::Manifest);
     assert!(
-        manifest.contains(&"feature=\"panic-unwind\"".to_string()),
+        manifest
+            .iter()
+            .any(|a| a.starts_with("cfg(feature, values(")),
         "{manifest:?}"
     );
     let profile = args_with_origin(
@@ -198,6 +217,26 @@ fn a_build_script_is_declared_with_cargos_environment() {
     let sc = script.krate().unwrap();
     assert_eq!(sc.crate_type, CrateType::Bin);
     assert_eq!(sc.root.rel, "std/build.rs");
+}
+
+#[test]
+fn every_emitter_asks_rustc_for_the_same_outputs_and_diagnostics() {
+    // Both change an rlib's bytes (an experiment with rustc 1.95: adding
+    // `metadata` to `--emit`, or `--json=artifacts`, changes lib.rmeta).
+    let m = std_model();
+    let (_, std) = lib(&m, "std");
+    assert_eq!(std.emit, [Emit::DepInfo, Emit::Metadata, Emit::Link]);
+    assert!(std.args().contains(&"--json=artifacts".to_string()));
+    let script = m
+        .units
+        .iter()
+        .find_map(|u| u.krate().filter(|c| c.crate_type == CrateType::Bin))
+        .unwrap();
+    assert_eq!(
+        script.emit,
+        [Emit::DepInfo, Emit::Link],
+        "host tools are not in a sysroot"
+    );
 }
 
 #[test]
