@@ -360,6 +360,26 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     Ok(out)
 }
 
+/// Generate a Bazel repository in DIR (see [`emit::bazel`]).
+pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
+    let rules = Rules::load()?;
+    let loaded = load(opts, &rules)?;
+    let flags = ModelFlags {
+        sources: true,
+        ..build.model.clone()
+    };
+    let model = declare(&loaded, &rules, &flags)?;
+    let out = emit::bazel::generate(&model, &loaded.graph.rustc.sysroot, &fsx::current_exe()?)?;
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = out
+        .files
+        .into_iter()
+        .map(|(p, s)| (p, s.into_bytes()))
+        .collect();
+    dir.commit(&files, &Default::default())?;
+    Ok(dir.path.clone())
+}
+
 /// Run ninja in `dir`, showing its progress.
 pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());

@@ -38,6 +38,14 @@ enum Command {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Write a Bazel repository (WORKSPACE, BUILD.bazel, defs.bzl) whose rules
+    /// build the sysroot by calling rustc directly.
+    Bazel {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
     /// Generate build.ninja and run ninja on it (Xargo's one-step experience).
     Build {
         #[command(flatten)]
@@ -68,6 +76,9 @@ enum Command {
     /// Run rustc and print its JSON diagnostics as text (called by build files).
     #[command(hide = true)]
     RunRustc {
+        /// An environment variable for the compiler (NAME=VALUE).
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },
@@ -310,6 +321,17 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
+        Command::Bazel { sel, build } => {
+            let dir = sysgen::generate_bazel(
+                &sel.options(build.model.profile.as_deref())?,
+                &build.options(),
+            )?;
+            eprintln!(
+                "sysgen: wrote a Bazel repository in {}; build it with `bazel build //:all`",
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Build { sel, build } => {
             let path = sysgen::generate_ninja(
                 &sel.options(build.model.profile.as_deref())?,
@@ -322,7 +344,7 @@ fn run(cli: Cli) -> Result<()> {
             exit_with(sysgen::pipe::begin(&state, &mkdir, &cmd)?)
         }
         Command::PipeSupervise { state, cmd } => exit_with(sysgen::pipe::supervise(&state, &cmd)?),
-        Command::RunRustc { cmd } => exit_with(sysgen::pipe::run_rendered(&cmd)?),
+        Command::RunRustc { env, cmd } => exit_with(sysgen::pipe::run_rendered(&env, &cmd)?),
         Command::PipeEnd { state, rmeta, rlib } => {
             exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)
         }

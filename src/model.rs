@@ -45,8 +45,10 @@ pub enum RootId {
     Library,
     /// The registry sources: a vendor directory or the Cargo home's index dir.
     Registry,
-    /// Anything else a crate is read from: a custom path or git crate, a
-    /// `[patch]`. `rel` is then the whole absolute path; no virtual name.
+    /// The directory of a package outside both: a custom path or git crate,
+    /// a `[patch]` (numbered in the units' stable order).
+    Crate(u32),
+    /// A file outside every root (`rel` is then its absolute path).
     Absolute,
 }
 
@@ -369,6 +371,21 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             path: reg,
             virtual_name: Some("/rust/deps".into()),
         });
+    }
+    // Custom crates and patches, in the stable order of their first unit.
+    let mut n = 0;
+    for &u in &order {
+        let p = &g.ws.packages[g.graph[u].pkg];
+        let dir = p.dir();
+        if roots.iter().any(|r| dir.starts_with(&r.path)) {
+            continue;
+        }
+        roots.push(Root {
+            id: RootId::Crate(n),
+            path: dir.to_path_buf(),
+            virtual_name: Some(format!("/rust/crates/{}-{}", p.name, p.version)),
+        });
+        n += 1;
     }
     let mut b = Builder {
         g,

@@ -235,18 +235,33 @@ fn create(path: &Path) -> Result<File> {
     File::create(path).map_err(|e| crate::fsx::io_error("write", path, &e))
 }
 
-/// `sysgen run-rustc -- rustc …`: run a compile whose diagnostics are JSON
-/// (the model asks for them: they change the rlib's bytes) and print them
-/// as rustc would have; exit with rustc's status. For compiles that are not
-/// pipelined.
-pub fn run_rendered(cmd: &[OsString]) -> Result<i32> {
+/// What a build file writes for the directory a command runs in, where
+/// that is only known then (a Bazel action's sandbox): `sysgen run-rustc`
+/// and `sysgen run-build-script` replace it.
+pub const PWD: &str = "${pwd}";
+
+/// `sysgen run-rustc [--env K=V]… -- rustc …`: run a compile whose
+/// diagnostics are JSON (the model asks for them: they change the rlib's
+/// bytes) and print them as rustc would have; exit with rustc's status.
+/// `${pwd}` in the arguments and values becomes the working directory.
+pub fn run_rendered(env: &[String], cmd: &[OsString]) -> Result<i32> {
+    let pwd = crate::fsx::current_dir()?.display().to_string();
+    let here = |s: &str| s.replace(PWD, &pwd);
     let (program, args) = cmd.split_first().context("run-rustc: no command")?;
-    let mut child = match Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+    let mut command = Command::new(program);
+    for a in args {
+        match a.to_str() {
+            Some(s) => command.arg(here(s)),
+            None => command.arg(a),
+        };
+    }
+    for kv in env {
+        let (k, v) = kv
+            .split_once('=')
+            .context("run-rustc: --env takes NAME=VALUE")?;
+        command.env(k, here(v));
+    }
+    let mut child = match command.stdin(Stdio::null()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("sysgen: cannot run {}: {e}", program.to_string_lossy());

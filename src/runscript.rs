@@ -25,7 +25,8 @@ pub struct RunSpec {
     pub program: PathBuf,
     /// The package directory: the script's working directory.
     pub cwd: PathBuf,
-    /// The script's environment, but `OUT_DIR`.
+    /// The script's environment, but `OUT_DIR`; `${pwd}` in a value is
+    /// the directory the runner runs in (a Bazel action's execroot).
     pub env: BTreeMap<String, String>,
     pub out_dir: PathBuf,
     /// rustc argument file the directives become.
@@ -124,9 +125,14 @@ pub fn run(spec_path: &Path) -> Result<()> {
         serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
     crate::fsx::create_dir_all(&spec.out_dir)?;
     let here = crate::fsx::current_dir()?;
+    let pwd = here.display().to_string();
     let mut cmd = Command::new(here.join(&spec.program));
     cmd.current_dir(&spec.cwd)
-        .envs(&spec.env)
+        .envs(
+            spec.env
+                .iter()
+                .map(|(k, v)| (k, v.replace(crate::pipe::PWD, &pwd))),
+        )
         .env("OUT_DIR", here.join(&spec.out_dir));
     for (links, file) in &spec.links_deps {
         let meta = std::fs::read_to_string(file).unwrap_or_default();

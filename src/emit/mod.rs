@@ -2,6 +2,7 @@
 //! Text formats are minijinja templates from `templates/`, compiled into the
 //! binary; each emitter only prepares plain data for its template.
 
+pub mod bazel;
 pub mod crates;
 pub mod dot;
 pub mod json;

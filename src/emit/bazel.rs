@@ -1,0 +1,529 @@
+//! `sysgen bazel`: the crate model as a Bazel repository.
+//!
+//! Every unit becomes one rule instance (`rust_library`,
+//! `rust_build_script`, `cargo_build_script`), a typed [`Rule`] serialized
+//! to Starlark, so the BUILD file is deterministic by construction. The
+//! rules themselves (`templates/defs.bzl.j2`) add only the paths Bazel
+//! knows; every flag comes from the model. Sources are reached through
+//! local repositories (`@sysgen_library`, `@sysgen_registry`, one per custom
+//! crate or target spec), each with a BUILD file that exports exactly the
+//! files the model lists: never copied, never downloaded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, Unit};
+use crate::user_bail;
+
+const BUILD: &str = include_str!("../../templates/BUILD.bazel.j2");
+const DEFS: &str = include_str!("../../templates/defs.bzl.j2");
+const WORKSPACE: &str = include_str!("../../templates/WORKSPACE.j2");
+const REPOSITORY: &str = include_str!("../../templates/repository.bzl");
+
+/// A Starlark value of a rule attribute.
+#[derive(Debug, Clone)]
+enum Value {
+    Str(String),
+    List(Vec<String>),
+    Dict(Vec<(String, String)>),
+}
+
+/// One rule instance of BUILD.bazel.
+#[derive(Debug, Clone)]
+struct Rule {
+    kind: &'static str,
+    name: String,
+    attrs: Vec<(&'static str, Value)>,
+}
+
+fn quote(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            '\t' => o.push_str("\\t"),
+            '\r' => o.push_str("\\r"),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+impl Rule {
+    fn new(kind: &'static str, name: String) -> Rule {
+        Rule {
+            kind,
+            name,
+            attrs: Vec::new(),
+        }
+    }
+
+    fn s(mut self, k: &'static str, v: impl Into<String>) -> Rule {
+        let v = v.into();
+        if !v.is_empty() {
+            self.attrs.push((k, Value::Str(v)));
+        }
+        self
+    }
+
+    fn list(mut self, k: &'static str, v: Vec<String>) -> Rule {
+        if !v.is_empty() {
+            self.attrs.push((k, Value::List(v)));
+        }
+        self
+    }
+
+    fn dict(mut self, k: &'static str, v: Vec<(String, String)>) -> Rule {
+        if !v.is_empty() {
+            self.attrs.push((k, Value::Dict(v)));
+        }
+        self
+    }
+
+    fn render(&self) -> String {
+        let mut o = format!("{}(\n    name = {},\n", self.kind, quote(&self.name));
+        for (k, v) in &self.attrs {
+            match v {
+                Value::Str(s) => o.push_str(&format!("    {k} = {},\n", quote(s))),
+                Value::List(l) if l.len() == 1 => {
+                    o.push_str(&format!("    {k} = [{}],\n", quote(&l[0])));
+                }
+                Value::List(l) => {
+                    o.push_str(&format!("    {k} = [\n"));
+                    for x in l {
+                        o.push_str(&format!("        {},\n", quote(x)));
+                    }
+                    o.push_str("    ],\n");
+                }
+                Value::Dict(d) => {
+                    o.push_str(&format!("    {k} = {{\n"));
+                    for (a, b) in d {
+                        o.push_str(&format!("        {}: {},\n", quote(a), quote(b)));
+                    }
+                    o.push_str("    },\n");
+                }
+            }
+        }
+        o.push_str(")\n");
+        o
+    }
+}
+
+/// A local repository the rules read files from.
+#[derive(Debug, Clone, Serialize)]
+struct Repo {
+    /// `sysgen_library`, `sysgen_registry`, `sysgen_crate_0`, …
+    name: String,
+    path: PathBuf,
+    virtual_name: Option<String>,
+}
+
+/// The generated repository: (file name, contents).
+pub struct Output {
+    pub files: Vec<(PathBuf, String)>,
+}
+
+struct Gen<'a> {
+    m: &'a Model,
+    /// Repo name per root.
+    repos: BTreeMap<RootId, Repo>,
+    /// Target spec files: (repo, file name) per target index.
+    specs: BTreeMap<usize, (Repo, String)>,
+    /// Files each repository must export.
+    exports: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Gen<'_> {
+    fn label(&mut self, p: &SrcPath) -> Result<String> {
+        let Some(repo) = self.repos.get(&p.root) else {
+            user_bail!(
+                "{} lies outside rust-src, the registry sources and every crate's directory, so no Bazel repository can reach it; move it into its crate",
+                p.rel
+            );
+        };
+        self.exports
+            .entry(repo.name.clone())
+            .or_default()
+            .insert(p.rel.clone());
+        Ok(format!("@{}//:{}", repo.name, p.rel))
+    }
+
+    fn labels(&mut self, ps: &[SrcPath]) -> Result<Vec<String>> {
+        let mut v: Vec<String> = ps.iter().map(|p| self.label(p)).collect::<Result<_>>()?;
+        v.sort();
+        v.dedup();
+        Ok(v)
+    }
+
+    /// A path as an action sees it: `external/<repo>/<rel>`.
+    fn exec_path(&self, p: &SrcPath) -> String {
+        match self.repos.get(&p.root) {
+            Some(r) if p.rel.is_empty() => format!("external/{}", r.name),
+            Some(r) => format!("external/{}/{}", r.name, p.rel),
+            None => p.rel.clone(),
+        }
+    }
+
+    fn env(&self, vars: &[(String, EnvValue)]) -> Vec<(String, String)> {
+        vars.iter()
+            .filter_map(|(k, v)| {
+                let v = match v {
+                    EnvValue::Text(s) => s.clone(),
+                    EnvValue::Path(p) => format!("${{pwd}}/{}", self.exec_path(p)),
+                    // The rules add these where the action runs.
+                    EnvValue::OutDir(_) | EnvValue::Rustc => return None,
+                };
+                Some((k.clone(), v))
+            })
+            .collect()
+    }
+
+    fn target_name(&self, u: &Unit) -> &str {
+        match u.target {
+            Some(t) => &self.m.targets[t].name,
+            None => "host",
+        }
+    }
+
+    /// The Bazel target of a unit.
+    fn name(&self, u: &Unit) -> String {
+        let plat = self.target_name(u);
+        match &u.body {
+            Body::Crate(c) if c.crate_type == CrateType::Bin => {
+                format!("host/{}-{}-build-script", u.package, &u.hash[..12])
+            }
+            Body::Crate(c) if c.in_sysroot => format!("{plat}/{}", c.crate_name),
+            Body::Crate(c) => format!("host/{}-{}", c.crate_name, &u.hash[..12]),
+            Body::Run(_) => format!("{plat}/{}-build-script-run", u.package),
+        }
+    }
+
+    fn below_stage(&self, t: usize, stage: u32) -> String {
+        format!("sysroot-{}-below-stage{stage}", self.m.targets[t].name)
+    }
+
+    fn crate_rule(&mut self, u: &Unit) -> Result<Rule> {
+        let Body::Crate(c) = &u.body else {
+            unreachable!("a crate unit")
+        };
+        let kind = if c.crate_type == CrateType::Bin {
+            "rust_build_script"
+        } else {
+            "rust_library"
+        };
+        let output_name = match (c.crate_type, c.in_sysroot) {
+            (CrateType::Bin, _) => format!("{}-{}", u.package, &u.hash[..12]),
+            (_, true) => format!("lib{}", c.crate_name),
+            (_, false) => format!("lib{}-{}", c.crate_name, &u.hash[..12]),
+        };
+        let root = self.label(&c.root)?;
+        let sources = c.sources.clone().unwrap_or_default();
+        let srcs = self.labels(&sources.srcs)?;
+        let data = self.labels(&sources.compile_data)?;
+        let deps: Vec<String> = c
+            .deps
+            .iter()
+            .map(|d| format!(":{}", self.name(self.m.unit(d.unit))))
+            .collect();
+        let aliases: Vec<(String, String)> = c
+            .deps
+            .iter()
+            .filter(|d| d.renamed_from.is_some())
+            .map(|d| {
+                (
+                    format!(":{}", self.name(self.m.unit(d.unit))),
+                    d.extern_name.clone(),
+                )
+            })
+            .collect();
+        let private: Vec<String> = c
+            .deps
+            .iter()
+            .filter(|d| d.private)
+            .map(|d| format!(":{}", self.name(self.m.unit(d.unit))))
+            .collect();
+        let sysroot = match u.target {
+            Some(t) if u.stage > 0 => format!(":{}", self.below_stage(t, u.stage)),
+            Some(_) => ":empty-sysroot".into(),
+            None => String::new(),
+        };
+        let spec = match u.target.and_then(|t| self.specs.get(&t)) {
+            Some((repo, file)) => {
+                let (repo, file) = (repo.name.clone(), file.clone());
+                self.exports
+                    .entry(repo.clone())
+                    .or_default()
+                    .insert(file.clone());
+                format!("@{repo}//:{file}")
+            }
+            None => String::new(),
+        };
+        let build_script = c
+            .build_script
+            .map(|r| format!(":{}", self.name(self.m.unit(r))))
+            .unwrap_or_default();
+        let flags: Vec<String> = c.flags.iter().flat_map(|f| f.args.clone()).collect();
+        Ok(Rule::new(kind, self.name(u))
+            .s("crate_name", c.crate_name.clone())
+            .s("crate_root", root)
+            .list("srcs", srcs)
+            .list("compile_data", data)
+            .s("edition", c.edition.clone())
+            .s("crate_type", c.crate_type.as_str())
+            .list("crate_features", c.features.clone())
+            .list("rustc_flags", flags)
+            .dict("rustc_env", self.env(&c.env))
+            .list("deps", deps)
+            .dict("aliases", aliases)
+            .list("private_deps", private)
+            .s("build_script", build_script)
+            .list(
+                "emit",
+                c.emit.iter().map(|e| e.as_str().to_string()).collect(),
+            )
+            .s("version", u.version.clone())
+            .s("description", u.description.clone())
+            .s(
+                "target",
+                u.target
+                    .map(|t| self.m.targets[t].name.clone())
+                    .unwrap_or_default(),
+            )
+            .s("target_spec", spec)
+            .s("sysroot", sysroot)
+            .s("output_name", output_name))
+    }
+
+    fn run_rule(&mut self, u: &Unit) -> Result<Rule> {
+        let Body::Run(r) = &u.body else {
+            unreachable!("a run unit")
+        };
+        // The package's files, which the script may read.
+        let mut data = Vec::new();
+        for other in &self.m.units {
+            if let Body::Crate(c) = &other.body
+                && c.build_script == Some(u.id)
+                && let Some(s) = &c.sources
+            {
+                data.extend(s.srcs.iter().chain(&s.compile_data).cloned());
+            }
+        }
+        let data = self.labels(&data)?;
+        let links: Vec<(String, String)> = r
+            .links_deps
+            .iter()
+            .map(|(l, d)| (format!(":{}", self.name(self.m.unit(*d))), l.clone()))
+            .collect();
+        let links_name = r
+            .env
+            .iter()
+            .find(|(k, _)| k == "CARGO_MANIFEST_LINKS")
+            .and_then(|(_, v)| match v {
+                EnvValue::Text(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        Ok(Rule::new("cargo_build_script", self.name(u))
+            .s("script", format!(":{}", self.name(self.m.unit(r.script))))
+            .dict("build_script_env", self.env(&r.env))
+            .s("links", links_name)
+            .dict("links_deps", links)
+            .s("manifest_dir", self.exec_path(&r.cwd))
+            .s("package", u.package.clone())
+            .list("data", data)
+            .s("description", u.description.clone()))
+    }
+}
+
+/// Files of the Bazel repository for `m` (which must list sources).
+pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output> {
+    let mut repos = BTreeMap::new();
+    for r in &m.roots {
+        let name = match r.id {
+            RootId::Library => "sysgen_library".to_string(),
+            RootId::Registry => "sysgen_registry".to_string(),
+            RootId::Crate(n) => format!("sysgen_crate_{n}"),
+            RootId::Absolute => continue,
+        };
+        repos.insert(
+            r.id,
+            Repo {
+                name,
+                path: r.path.clone(),
+                virtual_name: r.virtual_name.clone(),
+            },
+        );
+    }
+    let mut specs = BTreeMap::new();
+    for (i, t) in m.targets.iter().enumerate() {
+        if let Some(f) = &t.spec_file {
+            let dir = f.parent().unwrap_or(Path::new("/")).to_path_buf();
+            let file = f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            specs.insert(
+                i,
+                (
+                    Repo {
+                        name: format!("sysgen_spec_{i}"),
+                        path: dir,
+                        virtual_name: None,
+                    },
+                    file,
+                ),
+            );
+        }
+    }
+    let mut g = Gen {
+        m,
+        repos,
+        specs,
+        exports: BTreeMap::new(),
+    };
+    let mut rules = Vec::new();
+    for u in &m.units {
+        rules.push(match &u.body {
+            Body::Crate(_) => g.crate_rule(u)?,
+            Body::Run(_) => g.run_rule(u)?,
+        });
+    }
+    // Sysroots: empty (stage 0), below each higher stage, and each target's.
+    rules.push(Rule::new("rust_sysroot", "empty-sysroot".into()));
+    let mut below: BTreeSet<(usize, u32)> = BTreeSet::new();
+    for u in &m.units {
+        if let (Some(t), true) = (u.target, u.stage > 0) {
+            below.insert((t, u.stage));
+        }
+    }
+    for (t, stage) in below {
+        let libs: Vec<String> = m
+            .sysroot_libs(t)
+            .filter(|l| l.stage < stage)
+            .map(|l| format!(":{}", g.name(l)))
+            .collect();
+        rules.push(
+            Rule::new("rust_sysroot", g.below_stage(t, stage))
+                .s("target", m.targets[t].name.clone())
+                .list("libs", libs),
+        );
+    }
+    let mut sysroots = Vec::new();
+    for (t, target) in m.targets.iter().enumerate() {
+        let libs: Vec<String> = m
+            .sysroot_libs(t)
+            .map(|l| format!(":{}", g.name(l)))
+            .collect();
+        rules.push(
+            Rule::new("rust_sysroot", format!("sysroot-{}", target.name))
+                .s("target", target.name.clone())
+                .list("libs", libs.clone()),
+        );
+        // What rules_rust's rust_stdlib_filegroup takes as `srcs`.
+        rules.push(Rule::new("filegroup", format!("rust_std-{}", target.name)).list("srcs", libs));
+        sysroots.push(target.name.clone());
+    }
+    let rules: Vec<String> = rules.iter().map(Rule::render).collect();
+    let mut files = Vec::new();
+    let version = env!("CARGO_PKG_VERSION");
+    files.push((
+        PathBuf::from("BUILD.bazel"),
+        super::render(
+            "BUILD.bazel",
+            BUILD,
+            context! { version, rules, sysroots => sysroots.clone() },
+        )?,
+    ));
+    let mut all_repos: Vec<Repo> = g.repos.values().cloned().collect();
+    all_repos.extend(g.specs.values().map(|(r, _)| r.clone()));
+    let roots: Vec<BTreeMap<&str, String>> = all_repos
+        .iter()
+        .filter_map(|r| {
+            Some(BTreeMap::from([
+                ("repo", r.name.clone()),
+                ("virtual_name", r.virtual_name.clone()?),
+            ]))
+        })
+        .collect();
+    let library = g.repos[&RootId::Library].path.display().to_string();
+    let registry = match g.repos.get(&RootId::Registry) {
+        Some(r) => quote(&r.path.display().to_string()),
+        None => "None".into(),
+    };
+    let extra: Vec<String> = all_repos
+        .iter()
+        .filter(|r| r.name.starts_with("sysgen_crate_") || r.name.starts_with("sysgen_spec_"))
+        .map(|r| {
+            format!(
+                "{}: {}",
+                quote(&r.name),
+                quote(&r.path.display().to_string())
+            )
+        })
+        .collect();
+    let sysgen_name = sysgen
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    files.push((
+        PathBuf::from("defs.bzl"),
+        super::render(
+            "defs.bzl",
+            DEFS,
+            context! {
+                version,
+                roots,
+                out_virtual_name => OUT_VIRTUAL_NAME,
+                sysgen_name,
+                library,
+                registry,
+                rustc_sysroot => rustc_sysroot.display().to_string(),
+                sysgen_dir => sysgen.parent().unwrap_or(Path::new("/")).display().to_string(),
+                crates => format!("{{{}}}", extra.join(", ")),
+            },
+        )?,
+    ));
+    files.push((
+        PathBuf::from("WORKSPACE"),
+        super::render("WORKSPACE", WORKSPACE, context! { version })?,
+    ));
+    files.push((PathBuf::from("repository.bzl"), REPOSITORY.to_string()));
+    // Each repository exports exactly the files the rules name.
+    for r in &all_repos {
+        let exported: Vec<String> = g
+            .exports
+            .get(&r.name)
+            .map(|s| s.iter().map(|f| format!("    {},\n", quote(f))).collect())
+            .unwrap_or_default();
+        let file = match r.name.as_str() {
+            "sysgen_library" => "library.BUILD".to_string(),
+            "sysgen_registry" => "registry.BUILD".to_string(),
+            n => format!("{n}.BUILD"),
+        };
+        files.push((
+            PathBuf::from(file),
+            format!(
+                "# Generated by sysgen {version}: the files of {} that the sysroot's rules read.\nexports_files([\n{}])\n",
+                r.path.display(),
+                exported.concat()
+            ),
+        ));
+    }
+    files.push((
+        PathBuf::from("rustc.BUILD"),
+        format!(
+            "# Generated by sysgen {version}: the compiler, a declared input of every action.\nexports_files([\"bin/rustc\"])\n\nfilegroup(\n    name = \"rustc_lib\",\n    srcs = glob([\"lib/*.so\"]),\n    visibility = [\"//visibility:public\"],\n)\n\n# The prebuilt host std that build scripts link.\nfilegroup(\n    name = \"host_std\",\n    srcs = glob([\"lib/rustlib/{}/lib/*\"]),\n    visibility = [\"//visibility:public\"],\n)\n",
+            m.host
+        ),
+    ));
+    Ok(Output { files })
+}
