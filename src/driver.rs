@@ -171,6 +171,8 @@ pub struct ModelFlags {
     pub env_rustflags_set: bool,
     /// List every crate's source files (for emitters that need them).
     pub sources: bool,
+    /// `--objects`: each sysroot crate also as one object file.
+    pub objects: bool,
 }
 
 /// How to build: where, and with which crate model.
@@ -207,14 +209,16 @@ pub fn env_rustflags() -> Vec<String> {
 }
 
 /// The command line that regenerates the same build.ninja.
+/// The command that regenerates the same build file, as the environment
+/// and arguments of `sysgen <subcommand>`; the emitter adds `--out-dir`.
 fn regen_command(
+    subcommand: &str,
     opts: &GraphOptions,
     build: &BuildOptions,
     loaded: &Loaded,
-    sysgen: &std::path::Path,
-) -> String {
+) -> (Vec<(String, lower::Word)>, Vec<lower::Word>) {
     let g = &loaded.graph;
-    let mut args: Vec<String> = vec!["ninja".into()];
+    let mut args: Vec<String> = vec![subcommand.into()];
     args.extend(["--rust-src".into(), g.ws.root.display().to_string()]);
     args.extend(["--rustc".into(), g.rustc.path.display().to_string()]);
     if let workspace::RegistrySources::Vendor(v) = &g.ws.registry {
@@ -250,8 +254,9 @@ fn regen_command(
     if build.model.env_rustflags_set {
         args.push("--ignore-config-rustflags".into());
     }
-    // ninja regenerates from inside the output directory, wherever it is.
-    args.extend(["--out-dir".into(), ".".into()]);
+    if build.model.objects {
+        args.push("--objects".into());
+    }
     args.push(format!(
         "--frontend-threads={}",
         build
@@ -278,7 +283,17 @@ fn regen_command(
     }
     let env: Vec<(String, lower::Word)> = env.into_iter().map(|(k, v)| (k, v.into())).collect();
     let args: Vec<lower::Word> = args.into_iter().map(Into::into).collect();
-    emit::ninja::command_line(&env, &sysgen.display().to_string(), &args)
+    (env, args)
+}
+
+/// Every file generation read, and sysgen itself: a change to any
+/// regenerates the build file.
+fn regen_inputs(loaded: &Loaded, sysgen: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let g = &loaded.graph;
+    let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
+    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
+    inputs.push(sysgen.to_path_buf());
+    inputs
 }
 
 /// The crate declarations of a loaded graph.
@@ -312,6 +327,7 @@ pub fn declare(loaded: &Loaded, rules: &Rules, flags: &ModelFlags) -> Result<mod
                 .unwrap_or_else(default_frontend_threads),
             nondeterministic_frontend: flags.nondeterministic_frontend,
             sources: flags.sources,
+            objects: flags.objects,
         },
     )
 }
@@ -334,17 +350,19 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
             check: build.model.check,
             sysgen: sysgen.clone(),
             pipeline: build.pipeline,
+            runs_in_out_dir: true,
         },
     )?;
-    let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
-    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
-    inputs.push(sysgen.clone());
+    let inputs = regen_inputs(&loaded, &sysgen);
     let regen_inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    // ninja regenerates from inside the output directory, wherever it is.
+    let (env, mut args) = regen_command("ninja", opts, &build, &loaded);
+    args.extend(["--out-dir".into(), ".".into()]);
     let meta = emit::ninja::NinjaMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: g.ws.root.display().to_string(),
         profile: loaded.profile.clone(),
-        regen_cmd: regen_command(opts, &build, &loaded, &sysgen),
+        regen_cmd: emit::ninja::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs,
     };
     let text = emit::ninja::to_string(&p, &meta)?;
@@ -377,6 +395,58 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         .map(|(p, s)| (p, s.into_bytes()))
         .collect();
     dir.commit(&files, &Default::default())?;
+    Ok(dir.path.clone())
+}
+
+/// Generate DIR/sysgen.mk and DIR/Makefile (see [`emit::make`]).
+pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::MAKE)?;
+    emit::make::check_path("the output directory", &dir.path)?;
+    let rules = Rules::load()?;
+    let loaded = load(opts, &rules)?;
+    let model = declare(&loaded, &rules, &build.model)?;
+    for r in &model.roots {
+        emit::make::check_path("the source directory", &r.path)?;
+    }
+    for t in &model.targets {
+        if let Some(f) = &t.spec_file {
+            emit::make::check_path("the target spec", f)?;
+        }
+    }
+    let sysgen = fsx::current_exe()?;
+    let p = lower::lower(
+        &model,
+        &lower::LowerOptions {
+            out_dir: dir.path.clone(),
+            check: build.model.check,
+            sysgen: sysgen.clone(),
+            pipeline: false,
+            runs_in_out_dir: false,
+        },
+    )?;
+    let inputs = regen_inputs(&loaded, &sysgen);
+    let (env, args) = regen_command("make", opts, build, &loaded);
+    let meta = emit::make::MakeMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rust_src: loaded.graph.ws.root.display().to_string(),
+        rustc: model.rustc.clone(),
+        sysgen: sysgen.clone(),
+        regen_cmd: emit::ninja::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+    };
+    let (fragment, makefile) = emit::make::to_strings(&model, &p, &meta)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
+        .files
+        .iter()
+        .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
+        .collect();
+    files.push(("sysgen.mk".into(), fragment.into_bytes()));
+    files.push(("Makefile".into(), makefile.into_bytes()));
+    let mut keep = p.keep.clone();
+    keep.insert(emit::make::CMD_DIR.into());
+    dir.commit(&files, &keep)?;
+    let out = dir.join("sysgen.mk");
+    fsx::touch_after(&out, &inputs)?;
     Ok(dir.path.clone())
 }
 

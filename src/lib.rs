@@ -34,6 +34,6 @@ pub mod workspace;
 
 pub use driver::{
     BuildOptions, GraphOptions, Loaded, ModelFlags, declare, default_frontend_threads,
-    env_rustflags, generate_bazel, generate_ninja, load, load_graph, run_ninja,
+    env_rustflags, generate_bazel, generate_make, generate_ninja, load, load_graph, run_ninja,
 };
 pub use error::UserError;

@@ -48,6 +48,9 @@ pub struct LowerOptions {
     /// Split each target library's rustc call over a metadata edge and a
     /// codegen edge, so dependents start once the `.rmeta` exists.
     pub pipeline: bool,
+    /// Commands run in the output directory (Ninja). Otherwise (Make) they
+    /// run elsewhere, and that directory is remapped too.
+    pub runs_in_out_dir: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,12 +67,17 @@ pub enum ActionKind {
 /// outside it (absolute).
 pub type BuildPath = String;
 
-/// A piece of a command word.
+/// A piece of a command word. Each emitter renders the parts that depend
+/// on where its build runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Part {
     Text(String),
-    /// The output directory's absolute path where the build runs.
+    /// A path inside the output directory, relative to it.
+    Out(String),
+    /// The output directory's absolute path, where the build runs.
     OutDir,
+    /// The directory the command runs in (rustc records it in debuginfo).
+    Cwd,
 }
 
 /// One argument or environment value of a command.
@@ -77,9 +85,19 @@ pub enum Part {
 pub struct Word(pub Vec<Part>);
 
 impl Word {
-    /// `<the output directory>/rel`.
+    /// `<the output directory>/rel`, absolute.
     fn in_out_dir(rel: &str) -> Word {
         Word(vec![Part::OutDir, Part::Text(format!("/{rel}"))])
+    }
+
+    /// A path inside the output directory.
+    fn out(rel: impl Into<String>) -> Word {
+        Word(vec![Part::Out(rel.into())])
+    }
+
+    /// `prefix<path inside the output directory>`.
+    fn prefixed(prefix: impl Into<String>, rel: impl Into<String>) -> Word {
+        Word(vec![Part::Text(prefix.into()), Part::Out(rel.into())])
     }
 }
 
@@ -147,11 +165,19 @@ impl<'a> Layout<'a> {
                 Some(format!("--remap-path-prefix={}={v}", r.path.display()).into())
             })
             .collect();
-        remaps.push(Word(vec![
-            Part::Text("--remap-path-prefix=".into()),
-            Part::OutDir,
-            Part::Text(format!("={OUT_VIRTUAL_NAME}")),
-        ]));
+        let remap = |p: Part| {
+            Word(vec![
+                Part::Text("--remap-path-prefix=".into()),
+                p,
+                Part::Text(format!("={OUT_VIRTUAL_NAME}")),
+            ])
+        };
+        // rustc uses the last remapping that matches: the output directory
+        // wins over a working directory that contains it.
+        if !opts.runs_in_out_dir {
+            remaps.push(remap(Part::Cwd));
+        }
+        remaps.push(remap(Part::OutDir));
         let escape_dollars = m
             .roots
             .iter()
@@ -190,16 +216,8 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn slug(&self, u: &Unit) -> String {
-        format!("{}-{}", u.package, &u.hash[..12])
-    }
-
     fn unit_dir(&self, u: &Unit) -> PathBuf {
-        let plat = match u.target {
-            None => "host",
-            Some(t) => &self.m.targets[t].name,
-        };
-        Path::new("build").join(plat).join(self.slug(u))
+        unit_dir(self.m, u)
     }
 
     fn crate_name(u: &Unit) -> &str {
@@ -284,23 +302,30 @@ impl<'a> Layout<'a> {
         } else {
             self.meta_output(u)
         };
-        let emit: Vec<String> = c
-            .emit
-            .iter()
-            .map(|e| {
-                let path = match e {
-                    Emit::DepInfo => &depfile,
-                    Emit::Metadata => &meta,
-                    Emit::Link => &out,
-                };
-                format!("{}={}", e.as_str(), self.rel(path))
-            })
-            .collect();
-        let emit = format!("--emit={}", emit.join(","));
+        // `--objects`: one object per crate, beside the build (kernels link
+        // `core.o`).
+        let object = match u.target {
+            Some(t) => Path::new("build")
+                .join(&self.m.targets[t].name)
+                .join("obj")
+                .join(format!("{}.o", c.crate_name)),
+            None => out.with_extension("o"),
+        };
+        let mut emit = vec![Part::Text("--emit=".into())];
+        for (i, e) in c.emit.iter().enumerate() {
+            let path = match e {
+                Emit::DepInfo => &depfile,
+                Emit::Metadata => &meta,
+                Emit::Link => &out,
+                Emit::Obj => &object,
+            };
+            let sep = if i == 0 { "" } else { "," };
+            emit.push(Part::Text(format!("{sep}{}=", e.as_str())));
+            emit.push(Part::Out(self.rel(path)));
+        }
         let src = self.src(&c.root);
-        let mut args = vec![src.clone(), emit];
-        args.extend(u.args());
-        let mut args = words(args);
+        let mut args = vec![Word::from(src.clone()), Word(emit)];
+        args.extend(words(u.args()));
         if let Some(spec) = u.target.and_then(|t| self.m.targets[t].spec_file.as_ref()) {
             args.extend(["--target".into(), spec.display().to_string().into()]);
         }
@@ -309,13 +334,13 @@ impl<'a> Layout<'a> {
             _ => self.lib_dir(u),
         };
         args.push("-L".into());
-        args.push(format!("dependency={}", self.rel(&dep_dir)).into());
+        args.push(Word::prefixed("dependency=", self.rel(&dep_dir)));
         let mut implicit = vec![self.rel(&self.m.rustc)];
         for d in &c.deps {
             let path = self.rel(&self.extern_output(self.m.unit(d.unit)));
             let prefix = if d.private { "priv:" } else { "" };
             args.push("--extern".into());
-            args.push(format!("{prefix}{}={path}", d.extern_name).into());
+            args.push(Word::prefixed(format!("{prefix}{}=", d.extern_name), &path));
             implicit.push(path);
         }
         for &l in &c.sysroot_deps {
@@ -325,7 +350,7 @@ impl<'a> Layout<'a> {
             // A sysroot in which only what this build made is visible: the
             // prebuilt std can never be picked up (no duplicate lang items).
             args.push("--sysroot".into());
-            args.push("sysroot".into());
+            args.push(Word::out("sysroot"));
         }
         args.extend(self.remaps.iter().cloned());
         let env: Vec<(String, Word)> = c
@@ -335,12 +360,15 @@ impl<'a> Layout<'a> {
             .collect();
         if let Some(run) = c.build_script {
             let args_file = self.unit_dir(self.m.unit(run)).join("args");
-            args.push(format!("@{}", self.rel(&args_file)).into());
+            args.push(Word::prefixed("@", self.rel(&args_file)));
             implicit.push(self.rel(&args_file));
         }
         let rustc = self.m.rustc.display().to_string();
         if !pipelined {
             let mut outputs = vec![self.rel(&out)];
+            if c.emit.contains(&Emit::Obj) {
+                outputs.push(self.rel(&object));
+            }
             let (program, args) = if c.in_sysroot {
                 // rustc speaks JSON (the model says so): show its
                 // diagnostics as text.
@@ -371,14 +399,15 @@ impl<'a> Layout<'a> {
         // rustc writes the rlib while Ninja may not have started the codegen
         // edge (whose output directory that is) for a long time.
         let rlib_dir = self.rel(out.parent().expect("an output has a directory"));
-        let mut begin_args: Vec<Word> = words(vec![
-            "pipe-begin".to_string(),
-            "--mkdir".into(),
-            rlib_dir,
-            state.clone(),
-            "--".into(),
-            rustc,
-        ]);
+        let mut begin_args: Vec<Word> =
+            vec!["pipe-begin".into(), "--mkdir".into(), Word::out(rlib_dir)];
+        let mut end_outputs = vec![self.rel(&out)];
+        if c.emit.contains(&Emit::Obj) {
+            let obj_dir = self.rel(object.parent().expect("an output has a directory"));
+            begin_args.extend(["--mkdir".into(), Word::out(obj_dir)]);
+            end_outputs.push(self.rel(&object));
+        }
+        begin_args.extend([Word::out(&state), "--".into(), rustc.into()]);
         begin_args.extend(args);
         // Not an input: a new sysgen regenerates the build file, and only a
         // changed command line rebuilds.
@@ -400,16 +429,16 @@ impl<'a> Layout<'a> {
             Action {
                 unit: u.id,
                 kind: ActionKind::RustcEnd,
-                outputs: vec![self.rel(&out)],
+                outputs: end_outputs,
                 inputs: vec![self.rel(&meta)],
                 implicit_inputs: Vec::new(),
                 program: sysgen,
-                args: words(vec![
+                args: vec![
                     "pipe-end".into(),
-                    state,
-                    self.rel(&meta),
-                    self.rel(&out),
-                ]),
+                    Word::out(state),
+                    Word::out(self.rel(&meta)),
+                    Word::out(self.rel(&out)),
+                ],
                 env: Vec::new(),
                 depfile: None,
                 escape_depfile_dollars: false,
@@ -466,13 +495,25 @@ impl<'a> Layout<'a> {
             inputs: vec![self.rel(&spec_path)],
             implicit_inputs: implicit,
             program: self.opts.sysgen.display().to_string(),
-            args: words(vec!["run-build-script".into(), self.rel(&spec_path)]),
+            args: vec!["run-build-script".into(), Word::out(self.rel(&spec_path))],
             env: Vec::new(),
             depfile: Some(self.rel(&dir.join("args.d"))),
             escape_depfile_dollars: false,
             description: u.description.clone(),
         })
     }
+}
+
+/// A unit's own directory in the layout (relative to the output
+/// directory): `build/<platform>/<package>-<hash>`.
+pub fn unit_dir(m: &Model, u: &Unit) -> PathBuf {
+    let plat = match u.target {
+        None => "host",
+        Some(t) => &m.targets[t].name,
+    };
+    Path::new("build")
+        .join(plat)
+        .join(format!("{}-{}", u.package, &u.hash[..12]))
 }
 
 /// The actions of a file-based build of `m`.

@@ -38,6 +38,34 @@ enum Command {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Write DIR/sysgen.mk, a GNU Make fragment in Kbuild's style (include it
+    /// from your Makefile), and DIR/Makefile for `make -C DIR`.
+    Make {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Write a rust-project.json for rust-analyzer: every sysroot crate, with
+    /// its cfgs, env and deps.
+    RustProject {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The file to write.
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            default_value = "rust-project.json"
+        )]
+        output: PathBuf,
+        /// A finished sysgen build (an output directory) whose build-script
+        /// cfgs and OUT_DIRs to include.
+        #[arg(long, value_name = "DIR")]
+        build_dir: Option<PathBuf>,
+    },
     /// Write a Bazel repository (WORKSPACE, BUILD.bazel, defs.bzl) whose rules
     /// build the sysroot by calling rustc directly.
     Bazel {
@@ -208,6 +236,11 @@ struct ModelArgs {
     /// gave Miri.
     #[arg(long)]
     check: bool,
+    /// Also emit each sysroot crate as one object file (--emit=obj), for
+    /// build systems that link objects, as the kernel links core. Forces
+    /// one codegen unit per crate.
+    #[arg(long)]
+    objects: bool,
     /// Leave out the project's .cargo/config.toml rustflags (the
     /// regeneration rule's way of keeping RUSTFLAGS' precedence).
     #[arg(long, hide = true)]
@@ -234,6 +267,7 @@ impl ModelArgs {
             check: self.check,
             env_rustflags_set: env_set,
             sources: false,
+            objects: self.objects,
         }
     }
 }
@@ -319,6 +353,51 @@ fn run(cli: Cli) -> Result<()> {
                 &build.options(),
             )?;
             eprintln!("sysgen: wrote {}", path.display());
+            Ok(())
+        }
+        Command::RustProject {
+            sel,
+            model,
+            output,
+            build_dir,
+        } => {
+            sysgen::emit::rust_project::check_output(&output)?;
+            let rules = sysgen::rules::Rules::load()?;
+            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
+            let flags = sysgen::ModelFlags {
+                sources: true,
+                ..model.options()
+            };
+            let m = sysgen::declare(&loaded, &rules, &flags)?;
+            let build_dir = match &build_dir {
+                Some(d) if !d.join("build").is_dir() => sysgen::user_bail!(
+                    "--build-dir {} is not a sysgen output directory (no build/); pass the -o DIR of a finished build",
+                    d.display()
+                ),
+                Some(d) => Some(std::path::absolute(d)?),
+                None => None,
+            };
+            let (text, missing) = sysgen::emit::rust_project::to_string(&m, build_dir.as_deref())?;
+            sysgen::fsx::write_atomic(&output, text.as_bytes())?;
+            eprintln!("sysgen: wrote {}", output.display());
+            if !missing.is_empty() {
+                eprintln!(
+                    "sysgen: note: the cfgs that the build scripts of {} print are not included; pass --build-dir DIR of a finished build",
+                    missing.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Command::Make { sel, build } => {
+            let dir = sysgen::generate_make(
+                &sel.options(build.model.profile.as_deref())?,
+                &build.options(),
+            )?;
+            eprintln!(
+                "sysgen: wrote {}/sysgen.mk and a Makefile; build with `make -C {} -j`",
+                dir.display(),
+                dir.display()
+            );
             Ok(())
         }
         Command::Bazel { sel, build } => {

@@ -153,6 +153,9 @@ pub enum Emit {
     DepInfo,
     Metadata,
     Link,
+    /// An object file of the whole crate (`--objects`, for kernels that
+    /// link objects rather than rlibs).
+    Obj,
 }
 
 impl Emit {
@@ -161,6 +164,7 @@ impl Emit {
             Emit::DepInfo => "dep-info",
             Emit::Metadata => "metadata",
             Emit::Link => "link",
+            Emit::Obj => "obj",
         }
     }
 }
@@ -204,6 +208,10 @@ pub struct Sources {
     /// Those of `srcs` and `compile_data` that are read only if a cfg set by
     /// the crate's build script says so (unknown before it runs).
     pub maybe: Vec<SrcPath>,
+    /// The cfgs rustc will see, as far as they are known before the build
+    /// script runs: the target's, features, the profile's, `--cfg` flags
+    /// (`unix`, `feature="std"`), sorted.
+    pub cfg: Vec<String>,
 }
 
 /// Run one build script.
@@ -343,6 +351,8 @@ pub struct ModelOptions {
     /// List every crate's source files (reads every one of them: only for
     /// the emitters that need the lists up front).
     pub sources: bool,
+    /// Also emit each sysroot crate as one object file (`--emit=obj`).
+    pub objects: bool,
 }
 
 struct Builder<'a> {
@@ -608,6 +618,8 @@ impl Builder<'_> {
             vec![Emit::DepInfo, Emit::Link]
         } else if self.opts.check {
             vec![Emit::DepInfo, Emit::Metadata]
+        } else if self.opts.objects {
+            vec![Emit::DepInfo, Emit::Metadata, Emit::Link, Emit::Obj]
         } else {
             vec![Emit::DepInfo, Emit::Metadata, Emit::Link]
         };
@@ -691,6 +703,14 @@ impl Builder<'_> {
                 });
             }
         }
+        if emit.contains(&Emit::Obj) {
+            flags.push(Flag {
+                args: vec!["-C".into(), "codegen-units=1".into()],
+                origin: Origin::Sysgen {
+                    why: "--objects: one object file per crate needs one codegen unit",
+                },
+            });
+        }
         flags.retain(|f| !f.args.is_empty());
         let mut env: Vec<(String, EnvValue)> = unit_rules
             .env
@@ -728,6 +748,9 @@ impl Builder<'_> {
         let sources = self.opts.sources.then(|| {
             let env = self.cfg_env(n, &flags, build_script.is_some());
             let files = self.scanner.borrow_mut().crate_files(&root, &env);
+            let mut cfg: Vec<String> = env.names.iter().cloned().collect();
+            cfg.extend(env.pairs.iter().map(|(k, v)| format!("{k}=\"{v}\"")));
+            cfg.sort();
             let path = |p: &PathBuf| self.src_path(p);
             Sources {
                 srcs: files.srcs.keys().map(path).collect(),
@@ -739,6 +762,7 @@ impl Builder<'_> {
                     .filter(|(_, c)| **c == crate::sources::Certainty::Maybe)
                     .map(|(p, _)| path(p))
                     .collect(),
+                cfg,
             }
         });
         CrateDecl {

@@ -331,6 +331,7 @@ fn library_workspaces() {
                     frontend_threads: 2,
                     nondeterministic_frontend: false,
                     sources: false,
+                    objects: false,
                 },
             )?;
             Ok(())

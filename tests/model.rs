@@ -32,6 +32,7 @@ fn model_of(targets: Vec<sysgen::target::Target>, crates: &[&str], panic: PanicS
             frontend_threads: 2,
             nondeterministic_frontend: false,
             sources: true,
+            objects: false,
         },
     )
     .unwrap()

@@ -1,6 +1,7 @@
-//! Snapshot of the Ninja file for the mock workspace: any change to what
-//! sysgen emits shows up as a diff here. Rewrite the snapshot after an
-//! intended change with `UPDATE_SNAPSHOTS=1 cargo test --test snapshot`.
+//! Snapshots of every emitted build file for the mock workspace (Ninja,
+//! GNU Make, Bazel): any change to what sysgen emits shows up as a diff
+//! here. Rewrite the snapshots after an intended change with
+//! `UPDATE_SNAPSHOTS=1 cargo test --test snapshot`.
 
 mod common;
 
@@ -11,7 +12,7 @@ use sysgen::emit::ninja::{self, NinjaMeta};
 use sysgen::lower::{self, LowerOptions};
 use sysgen::model::{self, ModelOptions};
 
-fn render() -> String {
+fn mock_model() -> (sysgen::graph::BuildGraph, model::Model) {
     let g = graph(vec![linux(), bare()], &request(Some(&["std"]), None));
     let rules = sysgen::rules::Rules::load().unwrap();
     let m = model::build(
@@ -28,9 +29,22 @@ fn render() -> String {
             frontend_threads: 2,
             nondeterministic_frontend: false,
             sources: false,
+            objects: false,
         },
     )
     .unwrap();
+    (g, m)
+}
+
+fn regen_inputs(g: &sysgen::graph::BuildGraph) -> Vec<String> {
+    g.ws.inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+fn render() -> String {
+    let (g, m) = mock_model();
     let p = lower::lower(
         &m,
         &LowerOptions {
@@ -38,6 +52,7 @@ fn render() -> String {
             check: false,
             sysgen: PathBuf::from("/usr/bin/sysgen"),
             pipeline: true,
+            runs_in_out_dir: true,
         },
     )
     .unwrap();
@@ -46,26 +61,62 @@ fn render() -> String {
         rust_src: g.ws.root.display().to_string(),
         profile: "release".into(),
         regen_cmd: "sysgen ninja".into(),
-        regen_inputs: g
-            .ws
-            .inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        regen_inputs: regen_inputs(&g),
     };
     let text = ninja::to_string(&p, &meta).unwrap();
     text.replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")
 }
 
-#[test]
-fn mock_workspace_ninja_file_matches_the_snapshot() {
+fn render_make() -> String {
+    let (g, m) = mock_model();
+    let p = lower::lower(
+        &m,
+        &LowerOptions {
+            out_dir: PathBuf::from("/out"),
+            check: false,
+            sysgen: PathBuf::from("/usr/bin/sysgen"),
+            pipeline: false,
+            runs_in_out_dir: false,
+        },
+    )
+    .unwrap();
+    let meta = sysgen::emit::make::MakeMeta {
+        version: "test".into(),
+        rust_src: g.ws.root.display().to_string(),
+        rustc: m.rustc.clone(),
+        sysgen: PathBuf::from("/usr/bin/sysgen"),
+        regen_cmd: "sysgen make".into(),
+        regen_inputs: regen_inputs(&g),
+    };
+    let (fragment, makefile) = sysgen::emit::make::to_strings(&m, &p, &meta).unwrap();
+    format!("# ==> sysgen.mk\n{fragment}# ==> Makefile\n{makefile}")
+        .replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")
+}
+
+fn render_bazel() -> String {
+    let (_, m) = mock_model();
+    let out = sysgen::emit::bazel::generate(
+        &m,
+        std::path::Path::new("/opt/rust"),
+        std::path::Path::new("/usr/bin/sysgen"),
+    )
+    .unwrap();
+    out.files
+        .iter()
+        .map(|(name, text)| format!("# ==> {}\n{text}", name.display()))
+        .collect::<String>()
+        .replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")
+}
+
+/// Compare with `tests/snapshots/NAME` (rendered twice: byte-identical).
+fn check_snapshot(name: &str, render: fn() -> String) {
     let got = render();
     assert_eq!(
         got,
         render(),
         "two renders of the same inputs must be byte-identical"
     );
-    let path = mock_dir().parent().unwrap().join("snapshots/mock.ninja");
+    let path = mock_dir().parent().unwrap().join("snapshots").join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &got).unwrap();
     }
@@ -73,9 +124,33 @@ fn mock_workspace_ninja_file_matches_the_snapshot() {
         std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
     assert!(
         got == want,
-        "build.ninja differs from {}; diff it, and rewrite with UPDATE_SNAPSHOTS=1 if intended",
+        "the output differs from {}; diff it, and rewrite with UPDATE_SNAPSHOTS=1 if intended",
         path.display()
     );
+}
+
+#[test]
+fn mock_workspace_ninja_file_matches_the_snapshot() {
+    check_snapshot("mock.ninja", render);
+}
+
+#[test]
+fn mock_workspace_make_fragment_matches_the_snapshot() {
+    check_snapshot("mock.mk", render_make);
+}
+
+#[test]
+fn mock_workspace_bazel_repository_matches_the_snapshot() {
+    check_snapshot("mock.bazel", render_bazel);
+}
+
+#[test]
+fn the_make_fragment_names_its_output_directory_only_through_sysgen_out() {
+    let text = render_make();
+    assert!(!text.contains("/out/"), "the output directory is named");
+    assert!(text.contains("$(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcore.rlib"));
+    // Per-crate flags come last, so the includer's win.
+    assert!(text.contains("$(SYSGEN_RUSTFLAGS) $(SYSGEN_RUSTFLAGS_core)\n"));
 }
 
 #[test]

@@ -6,7 +6,9 @@ pub mod bazel;
 pub mod crates;
 pub mod dot;
 pub mod json;
+pub mod make;
 pub mod ninja;
+pub mod rust_project;
 
 use anyhow::{Context, Result};
 

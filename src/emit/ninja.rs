@@ -52,8 +52,9 @@ pub fn shell_word(w: &Word) -> String {
         w.0.iter()
             .map(|p| match p {
                 Part::Text(t) if t.is_empty() => String::new(),
-                Part::Text(t) => shell_quote(t),
-                Part::OutDir => "\"$PWD\"".to_string(),
+                // Commands run in the output directory.
+                Part::Text(t) | Part::Out(t) => shell_quote(t),
+                Part::OutDir | Part::Cwd => "\"$PWD\"".to_string(),
             })
             .collect();
     if s.is_empty() { "''".to_string() } else { s }

@@ -1,0 +1,258 @@
+//! `sysgen make`: the lowered actions as a GNU Make fragment in Kbuild's
+//! style, meant to be `include`d by a larger Makefile (and a tiny Makefile
+//! that includes it, for `make -C DIR`).
+//!
+//! - Everything is namespaced `SYSGEN_…` / `sysgen-…`, so the fragment
+//!   coexists with the includer's variables and targets.
+//! - The includer may set `SYSGEN_OUT` (where outputs go), `SYSGEN_RUSTC`
+//!   and `SYSGEN_SYSGEN`, and append flags: `SYSGEN_RUSTFLAGS` for every
+//!   sysroot crate, `SYSGEN_RUSTFLAGS_<crate>` for one.
+//! - A rule runs when a prerequisite is newer (rustc's depfiles are
+//!   included) or when its command line changed: the command is kept in
+//!   `<output>.cmd` and compared, as Kbuild's `if_changed` does.
+//! - Quiet `  RUSTC   core …` lines unless `V=1`.
+//! - No pipelining (the lowering is asked for one action per crate); edges
+//!   with several outputs are grouped targets (`&:`, GNU Make 4.3).
+//!
+//! Make cannot name a path with a space, `$`, `:`, `#` or `%` in a rule, so
+//! such paths are refused (one line, before anything is written).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::lower::{ActionKind, Part, Plan, Word};
+use crate::model::{Body, Model};
+use crate::user_bail;
+
+/// Where the fragment keeps the command lines that built its outputs
+/// (Kbuild's `.cmd` files), relative to `SYSGEN_OUT`.
+pub const CMD_DIR: &str = "build/cmd";
+
+const TEMPLATE: &str = include_str!("../../templates/sysgen.mk.j2");
+
+/// Refuse a path Make cannot name in a rule.
+pub fn check_path(what: &str, p: &Path) -> Result<()> {
+    let s = p.to_string_lossy();
+    if let Some(c) = s
+        .chars()
+        .find(|c| matches!(c, ' ' | '$' | ':' | '#' | '%' | '\t'))
+    {
+        user_bail!(
+            "{what} {s} holds {c:?}, which GNU Make cannot name in a rule; use a path without it (or `sysgen ninja`, which can)"
+        );
+    }
+    Ok(())
+}
+
+/// Escape text for a recursively expanded variable's value.
+fn make_value(s: &str) -> String {
+    s.replace('$', "$$").replace('#', "\\#")
+}
+
+/// `shell_quote`, then Make's escaping.
+fn text(s: &str) -> String {
+    make_value(&super::ninja::shell_quote(s))
+}
+
+struct Render<'a> {
+    rustc: String,
+    sysgen: String,
+    /// Paths of generated files (they live beside the fragment).
+    generated: &'a BTreeSet<String>,
+}
+
+impl Render<'_> {
+    /// A path as a rule names it.
+    fn path(&self, p: &str) -> String {
+        if Path::new(p).is_absolute() {
+            make_value(p)
+        } else if self.generated.contains(p) {
+            format!("$(SYSGEN_DIR)/{}", make_value(p))
+        } else {
+            format!("$(SYSGEN_OUT)/{}", make_value(p))
+        }
+    }
+
+    fn word(&self, w: &Word) -> String {
+        let s: String =
+            w.0.iter()
+                .map(|p| match p {
+                    Part::Text(t) if t.is_empty() => String::new(),
+                    Part::Text(t) if *t == self.rustc => "$(SYSGEN_RUSTC)".into(),
+                    Part::Text(t) => text(t),
+                    Part::Out(rel) => self.path(rel),
+                    Part::OutDir => "$(SYSGEN_OUT)".into(),
+                    Part::Cwd => "$(CURDIR)".into(),
+                })
+                .collect();
+        if s.is_empty() { "''".into() } else { s }
+    }
+}
+
+#[derive(Serialize)]
+struct Rule {
+    id: String,
+    targets: String,
+    grouped: bool,
+    prereqs: String,
+    cmd: String,
+    desc: String,
+    depfile: String,
+    /// Where the command that last ran is kept (`build/cmd/…`, outside
+    /// the sysroot).
+    cmdfile: String,
+}
+
+#[derive(Serialize)]
+struct Sysroot {
+    name: String,
+    libs: String,
+}
+
+pub struct MakeMeta {
+    pub version: String,
+    pub rust_src: String,
+    pub rustc: PathBuf,
+    pub sysgen: PathBuf,
+    /// The command line that regenerates the fragment, but for its
+    /// `--out-dir` (the template appends the fragment's directory).
+    pub regen_cmd: String,
+    pub regen_inputs: Vec<String>,
+}
+
+/// The fragment (`sysgen.mk`) and the standalone `Makefile`.
+pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, String)> {
+    let generated: BTreeSet<String> = plan
+        .files
+        .iter()
+        .map(|(p, _)| p.to_string_lossy().to_string())
+        .collect();
+    let r = Render {
+        rustc: meta.rustc.display().to_string(),
+        sysgen: meta.sysgen.display().to_string(),
+        generated: &generated,
+    };
+    let mut rules = Vec::new();
+    let mut clean = BTreeSet::new();
+    for (i, a) in plan.actions.iter().enumerate() {
+        let u = m.unit(a.unit);
+        let id = format!("u{i}");
+        let program = if a.program == r.sysgen {
+            "$(SYSGEN_SYSGEN)".to_string()
+        } else if a.program == r.rustc {
+            "$(SYSGEN_RUSTC)".to_string()
+        } else {
+            text(&a.program)
+        };
+        let mut cmd = Vec::new();
+        if let ActionKind::RunBuildScript = a.kind {
+            // The runner resolves its spec's paths where it runs.
+            cmd.push("cd $(SYSGEN_OUT) &&".to_string());
+        }
+        if !a.env.is_empty() {
+            cmd.push("env".into());
+            for (k, v) in &a.env {
+                let mut w = vec![Part::Text(format!("{k}="))];
+                w.extend(v.0.iter().cloned());
+                cmd.push(r.word(&Word(w)));
+            }
+        }
+        cmd.push(program);
+        cmd.extend(a.args.iter().map(|w| r.word(w)));
+        if let Some(c) = u.krate().filter(|c| c.in_sysroot) {
+            cmd.push(format!(
+                "$(SYSGEN_RUSTFLAGS) $(SYSGEN_RUSTFLAGS_{})",
+                c.crate_name
+            ));
+        }
+        let mut prereqs: Vec<String> = a
+            .inputs
+            .iter()
+            .chain(&a.implicit_inputs)
+            .map(|p| r.path(p))
+            .collect();
+        prereqs.dedup();
+        let what = match (&a.kind, &u.body) {
+            (ActionKind::RunBuildScript, _) => "BUILD",
+            (_, Body::Crate(c)) if c.crate_type == crate::model::CrateType::Bin => "RUSTC",
+            _ => "RUSTC",
+        };
+        for o in &a.outputs {
+            clean.insert(r.path(o));
+        }
+        let cmdfile = match a.outputs.first() {
+            Some(o) if Path::new(o).is_relative() && !generated.contains(o.as_str()) => {
+                format!("$(SYSGEN_OUT)/{CMD_DIR}/{}.cmd", make_value(o))
+            }
+            _ => format!("$(SYSGEN_OUT)/{CMD_DIR}/{id}.cmd"),
+        };
+        if let Some(d) = &a.depfile {
+            clean.insert(r.path(d));
+        }
+        rules.push(Rule {
+            id,
+            cmdfile,
+            targets: a
+                .outputs
+                .iter()
+                .map(|o| r.path(o))
+                .collect::<Vec<_>>()
+                .join(" "),
+            grouped: a.outputs.len() > 1,
+            prereqs: prereqs.join(" "),
+            cmd: cmd.join(" "),
+            desc: make_value(&format!("{what:<7} {}", a.description)),
+            depfile: match (&a.kind, &a.depfile) {
+                // The runner's depfile names its outputs relative to the
+                // output directory: Make would not match them.
+                (ActionKind::RunBuildScript, _) | (_, None) => String::new(),
+                (_, Some(d)) => r.path(d),
+            },
+        });
+    }
+    // A build script's OUT_DIR and raw output.
+    for u in &m.units {
+        if let Body::Run(_) = u.body {
+            let t = u
+                .target
+                .map(|t| m.targets[t].name.as_str())
+                .unwrap_or("host");
+            let dir = format!("build/{t}/{}-{}", u.package, &u.hash[..12]);
+            clean.insert(r.path(&format!("{dir}/out")));
+            clean.insert(r.path(&format!("{dir}/output")));
+        }
+    }
+    clean.insert(format!("$(SYSGEN_OUT)/{CMD_DIR}"));
+    let sysroots: Vec<Sysroot> = plan
+        .sysroot_libs
+        .iter()
+        .map(|(name, libs)| Sysroot {
+            name: name.clone(),
+            libs: libs.iter().map(|l| r.path(l)).collect::<Vec<_>>().join(" "),
+        })
+        .collect();
+    let fragment = super::render(
+        "sysgen.mk",
+        TEMPLATE,
+        context! {
+            version => meta.version.clone(),
+            rust_src => meta.rust_src.clone(),
+            rustc => make_value(&r.rustc),
+            sysgen => make_value(&r.sysgen),
+            rules => super::value(&rules),
+            sysroots => super::value(&sysroots),
+            clean => clean.into_iter().collect::<Vec<_>>(),
+            regen_cmd => make_value(&meta.regen_cmd),
+            regen_inputs => meta.regen_inputs.iter().map(|p| make_value(p)).collect::<Vec<_>>().join(" "),
+        },
+    )?;
+    let makefile = format!(
+        "# Generated by sysgen {}: `make -C <this directory> -j` builds the sysroot.\ninclude sysgen.mk\n\n.DEFAULT_GOAL := sysgen-all\n\nclean: sysgen-clean\n.PHONY: clean\n",
+        meta.version
+    );
+    Ok((fragment, makefile))
+}
