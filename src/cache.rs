@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::fsx::write_atomic;
 use crate::util::stable_hash;
 
-fn dir() -> Option<PathBuf> {
+pub(crate) fn dir() -> Option<PathBuf> {
     if std::env::var_os("SYSGEN_NO_CACHE").is_some_and(|v| v == "1") {
         return None;
     }

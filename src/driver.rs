@@ -12,7 +12,7 @@ use anyhow::Result;
 use crate::rules::Rules;
 use crate::{
     config, emit, fsx, graph, lower, model, options, outdir, profile, project, rules, source,
-    target, user_bail, user_err, workspace,
+    store, target, user_bail, user_err, workspace,
 };
 
 /// Everything needed to compute a graph: the command line's choices.
@@ -35,6 +35,12 @@ pub struct GraphOptions {
     pub no_config: bool,
     /// `--profile`; else the config's `[sysgen] profile`, else release.
     pub profile: Option<String>,
+    /// The user's project (`sysgen cargo`: the directory of its
+    /// Cargo.toml): the config is searched from there, and its profiles and
+    /// `.cargo/config.toml` apply even without a config.
+    pub project_dir: Option<std::path::PathBuf>,
+    /// A test harness links against the sysroot: add `test` where std is.
+    pub test_harness: bool,
 }
 
 /// A graph and the user configuration it was made from.
@@ -54,17 +60,22 @@ pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
 /// Find the inputs, probe the targets, read the workspace and the user's
 /// configuration, resolve, build the graph.
 pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
+    let start = match &opts.project_dir {
+        Some(d) => d.clone(),
+        None => fsx::current_dir()?,
+    };
     let mut config = if opts.no_config {
         None
     } else {
-        config::Config::find(opts.config.as_deref(), &fsx::current_dir()?)?
+        config::Config::find(opts.config.as_deref(), &start)?
     };
     if let Some(c) = &mut config {
         c.check_out_git_sources()?;
     }
-    let project = match &config {
-        Some(c) => project::Project::load(c.project_dir())?,
-        None => project::Project::default(),
+    let project = match (&config, &opts.project_dir) {
+        (Some(c), _) => project::Project::load(c.project_dir())?,
+        (None, Some(d)) => project::Project::load(d)?,
+        (None, None) => project::Project::default(),
     };
     let rustc = source::find_rustc(&opts.sources)?;
     let library = source::find_library(&opts.sources, &rustc)?;
@@ -104,6 +115,7 @@ pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
         features: opts.features.clone(),
         panic: options::PanicStrategy::Unwind,
         config: None,
+        test_harness: opts.test_harness,
     };
     if let Some(c) = &config {
         for (name, src) in &c.patches {
@@ -182,6 +194,8 @@ pub struct BuildOptions {
     /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
     pub pipeline: bool,
     pub model: ModelFlags,
+    /// `--rustc-wrapper` / `RUSTC_WRAPPER` (Ninja builds).
+    pub rustc_wrapper: Option<String>,
 }
 
 /// The default `-Zthreads`: one per core, at most 8 (past that, rustc's
@@ -270,6 +284,11 @@ fn regen_command(
     if build.model.nondeterministic_frontend {
         args.push("--nondeterministic-frontend".into());
     }
+    // Pinned, empty for none: RUSTC_WRAPPER is not read again.
+    args.push(format!(
+        "--rustc-wrapper={}",
+        build.rustc_wrapper.as_deref().unwrap_or("")
+    ));
     args.push("--no-env-rustflags".into());
     for f in &build.model.rustflags {
         args.push(format!("--rustflag={f}"));
@@ -340,23 +359,35 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     build.out_dir = dir.path.clone();
     let rules = rules::Rules::load()?;
     let loaded = load(opts, &rules)?;
+    let model = declare(&loaded, &rules, &build.model)?;
+    write_ninja(opts, &build, &loaded, &model, &dir)
+}
+
+/// Lower `model`, render build.ninja and commit it to `dir`.
+fn write_ninja(
+    opts: &GraphOptions,
+    build: &BuildOptions,
+    loaded: &Loaded,
+    model: &model::Model,
+    dir: &outdir::OutDir,
+) -> Result<std::path::PathBuf> {
     let g = &loaded.graph;
     let sysgen = fsx::current_exe()?;
-    let model = declare(&loaded, &rules, &build.model)?;
     let p = lower::lower(
-        &model,
+        model,
         &lower::LowerOptions {
             out_dir: build.out_dir.clone(),
             check: build.model.check,
             sysgen: sysgen.clone(),
             pipeline: build.pipeline,
             runs_in_out_dir: true,
+            rustc_wrapper: build.rustc_wrapper.clone(),
         },
     )?;
-    let inputs = regen_inputs(&loaded, &sysgen);
+    let inputs = regen_inputs(loaded, &sysgen);
     let regen_inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     // ninja regenerates from inside the output directory, wherever it is.
-    let (env, mut args) = regen_command("ninja", opts, &build, &loaded);
+    let (env, mut args) = regen_command("ninja", opts, build, loaded);
     args.extend(["--out-dir".into(), ".".into()]);
     let meta = emit::ninja::NinjaMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -422,6 +453,8 @@ pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::p
             sysgen: sysgen.clone(),
             pipeline: false,
             runs_in_out_dir: false,
+            // Make's users set SYSGEN_RUSTC to `wrapper rustc` instead.
+            rustc_wrapper: None,
         },
     )?;
     let inputs = regen_inputs(&loaded, &sysgen);
@@ -450,10 +483,89 @@ pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::p
     Ok(dir.path.clone())
 }
 
+/// A sysroot from the store ([`crate::store`]): found, or built and
+/// published.
+pub struct Stored {
+    pub entry: store::Entry,
+    /// Whether this call built it (else it was reused).
+    pub built: bool,
+    pub summary: store::Summary,
+    /// The targets, as probed.
+    pub targets: Vec<target::Target>,
+}
+
+/// The store's sysroot for these options: reused when a published one was
+/// built from the same declarations and the same file contents, else built
+/// (in the family's build directory, under its lock) and published.
+/// Progress goes to stderr: stdout may be cargo's.
+pub fn sysroot_in_store(
+    opts: &GraphOptions,
+    flags: &ModelFlags,
+    rustc_wrapper: Option<String>,
+) -> Result<Stored> {
+    let rules = Rules::load()?;
+    let loaded = load(opts, &rules)?;
+    let model = declare(&loaded, &rules, flags)?;
+    let family = store::Family::of(
+        &model,
+        &loaded.graph.rustc,
+        &loaded.profile,
+        loaded.graph.panic.as_str(),
+        flags.check,
+    )?;
+    let roots = store::Roots::of(&model);
+    let st = store::Store::open()?;
+    let mut fp = crate::fingerprint::Fingerprints::open();
+    let found = st.find(&family, &roots, &mut fp)?;
+    let stored = |entry: store::Entry, built: bool| {
+        entry.touch();
+        Stored {
+            entry,
+            built,
+            summary: family.summary.clone(),
+            targets: loaded.graph.targets.clone(),
+        }
+    };
+    if let Some(e) = found {
+        fp.save();
+        return Ok(stored(e, false));
+    }
+    let lock = st.lock(&family)?;
+    // Another sysgen may have published it while this one waited.
+    if let Some(e) = st.find(&family, &roots, &mut fp)? {
+        fp.save();
+        return Ok(stored(e, false));
+    }
+    let build = BuildOptions {
+        out_dir: st.build_dir(&family),
+        pipeline: true,
+        model: flags.clone(),
+        rustc_wrapper,
+    };
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
+    write_ninja(opts, &build, &loaded, &model, &dir)?;
+    store::invalidate_changed(&dir.path, &mut fp)?;
+    run_ninja_to(&dir.path, true)?;
+    let files = store::files_read(&dir.path, &roots, &mut fp)?;
+    let entry = st.publish(&family, &lock, &dir.path, files)?;
+    fp.save();
+    Ok(stored(entry, true))
+}
+
 /// Run ninja in `dir`, showing its progress.
 pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
+    run_ninja_to(dir, false)
+}
+
+/// Run ninja in `dir`, its output on stderr when `to_stderr`.
+fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
-    let status = std::process::Command::new(&ninja).arg("-C").arg(dir).status().map_err(|e| {
+    let mut cmd = std::process::Command::new(&ninja);
+    cmd.arg("-C").arg(dir);
+    if to_stderr {
+        cmd.stdout(std::io::stderr());
+    }
+    let status = cmd.status().map_err(|e| {
         user_err!("cannot run ninja ({e}); install it (`apt-get install ninja-build` or `pip install ninja`) or set NINJA")
     })?;
     if !status.success() {

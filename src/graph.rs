@@ -63,6 +63,10 @@ pub struct Request {
     /// A sysgen.toml / Xargo.toml: its `[dependencies]` choose the crates
     /// and stages when `crates` is `None`.
     pub config: Option<crate::config::Config>,
+    /// A test harness will link against the sysroot (`sysgen cargo test`):
+    /// where std is built, so are rules/build-std.toml's `test-harness`
+    /// crates.
+    pub test_harness: bool,
 }
 
 impl Request {
@@ -359,8 +363,16 @@ impl BuildGraph {
                     c
                 }
             };
+            let mut requested = rules.expand_crates(&requested);
+            if req.test_harness && requested.iter().any(|c| c == "std") {
+                for t in &rules.build_std.test_harness {
+                    if !requested.contains(t) {
+                        requested.push(t.clone());
+                    }
+                }
+            }
             let mut roots = Vec::new();
-            for name in rules.expand_crates(&requested) {
+            for name in requested {
                 roots.push(StageRoot {
                     pkg: library_root(ws, &name, "--crates")?,
                     features: Vec::new(),
@@ -406,6 +418,9 @@ impl BuildGraph {
             }
             // What a listed library crate brings along, as with --crates.
             let mut implied = rules.expand_crates(&library);
+            if req.test_harness && implied.iter().any(|c| c == "std") {
+                implied.extend(rules.build_std.test_harness.iter().cloned());
+            }
             let needs_runtime = library
                 .iter()
                 .any(|c| rules.build_std.panic_runtime_with.contains(c));

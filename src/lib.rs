@@ -7,11 +7,13 @@
 //! runs these steps for the command line. See ARCHITECTURE.md.
 
 pub mod cache;
+pub mod cargo_cmd;
 pub mod config;
 pub mod driver;
 pub mod emit;
 pub mod error;
 pub mod fetch;
+pub mod fingerprint;
 pub mod fsx;
 pub mod git;
 pub mod graph;
@@ -28,6 +30,7 @@ pub mod rules;
 pub mod runscript;
 pub mod source;
 pub mod sources;
+pub mod store;
 pub mod target;
 pub mod util;
 pub mod workspace;
@@ -35,5 +38,6 @@ pub mod workspace;
 pub use driver::{
     BuildOptions, GraphOptions, Loaded, ModelFlags, declare, default_frontend_threads,
     env_rustflags, generate_bazel, generate_make, generate_ninja, load, load_graph, run_ninja,
+    sysroot_in_store,
 };
 pub use error::UserError;

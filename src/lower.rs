@@ -51,6 +51,9 @@ pub struct LowerOptions {
     /// Commands run in the output directory (Ninja). Otherwise (Make) they
     /// run elsewhere, and that directory is remapped too.
     pub runs_in_out_dir: bool,
+    /// `RUSTC_WRAPPER`: every rustc call becomes `WRAPPER rustc …`, as
+    /// cargo calls it. It must not change what rustc writes.
+    pub rustc_wrapper: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -364,6 +367,9 @@ impl<'a> Layout<'a> {
             implicit.push(self.rel(&args_file));
         }
         let rustc = self.m.rustc.display().to_string();
+        // `[wrapper] rustc`.
+        let mut compiler: Vec<String> = self.opts.rustc_wrapper.iter().cloned().collect();
+        compiler.push(rustc);
         if !pipelined {
             let mut outputs = vec![self.rel(&out)];
             if c.emit.contains(&Emit::Obj) {
@@ -375,11 +381,15 @@ impl<'a> Layout<'a> {
                 if meta != out {
                     outputs.push(self.rel(&meta));
                 }
-                let mut a: Vec<Word> = words(vec!["run-rustc".into(), "--".into(), rustc]);
+                let mut a: Vec<Word> = words(vec!["run-rustc".into(), "--".into()]);
+                a.extend(words(compiler));
                 a.extend(args);
                 (self.opts.sysgen.display().to_string(), a)
             } else {
-                (rustc, args)
+                let program = compiler.remove(0);
+                let mut a = words(compiler);
+                a.extend(args);
+                (program, a)
             };
             return vec![Action {
                 unit: u.id,
@@ -407,7 +417,8 @@ impl<'a> Layout<'a> {
             begin_args.extend(["--mkdir".into(), Word::out(obj_dir)]);
             end_outputs.push(self.rel(&object));
         }
-        begin_args.extend([Word::out(&state), "--".into(), rustc.into()]);
+        begin_args.extend([Word::out(&state), "--".into()]);
+        begin_args.extend(words(compiler));
         begin_args.extend(args);
         // Not an input: a new sysgen regenerates the build file, and only a
         // changed command line rebuilds.

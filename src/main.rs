@@ -74,6 +74,25 @@ enum Command {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Run cargo against a sysroot built (or reused) for its --target, as
+    /// Xargo did: `sysgen cargo build --target thumbv6m-none-eabi`.
+    /// Sysroots are kept in a store shared by every project.
+    #[command(disable_help_flag = true)]
+    Cargo {
+        /// cargo's subcommand and arguments, passed on unchanged.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CARGO ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// The sysroot store that `sysgen cargo` keeps (in $SYSGEN_CACHE_DIR,
+    /// else ~/.cache/sysgen).
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Generate build.ninja and run ninja on it (Xargo's one-step experience).
     Build {
         #[command(flatten)]
@@ -122,6 +141,62 @@ enum Command {
         #[command(flatten)]
         src: SourceArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Every stored sysroot: id, targets, crates, size, last use.
+    List,
+    /// Remove stored sysroots (and build directories) not in use.
+    Clean {
+        /// Only those unused for this long: 30d, 12h, 90m, 2w.
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        older_than: Option<std::time::Duration>,
+    },
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not an age such as 30d, 12h, 90m or 2w"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        "w" => 7 * 86400,
+        _ => return Err(format!("`{s}` is not an age such as 30d, 12h, 90m or 2w")),
+    };
+    Ok(std::time::Duration::from_secs(n * secs))
+}
+
+fn human_size(n: u64) -> String {
+    let mut v = n as f64;
+    for unit in ["B", "KiB", "MiB", "GiB"] {
+        if v < 1024.0 || unit == "GiB" {
+            return if unit == "B" {
+                format!("{n} B")
+            } else {
+                format!("{v:.1} {unit}")
+            };
+        }
+        v /= 1024.0;
+    }
+    unreachable!()
+}
+
+fn human_age(t: Option<std::time::SystemTime>) -> String {
+    let Some(age) = t.and_then(|t| std::time::SystemTime::now().duration_since(t).ok()) else {
+        return "never".into();
+    };
+    let s = age.as_secs();
+    match s {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", s / 60),
+        3600..86400 => format!("{} h ago", s / 3600),
+        _ => format!("{} days ago", s / 86400),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -194,6 +269,10 @@ struct BuildArgs {
     /// dependents once its metadata is written (for comparisons).
     #[arg(long, hide = true)]
     no_pipeline: bool,
+    /// Run every rustc call as `WRAPPER rustc …`, as cargo does. Default:
+    /// $RUSTC_WRAPPER; empty for none.
+    #[arg(long, value_name = "WRAPPER")]
+    rustc_wrapper: Option<String>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -278,6 +357,11 @@ impl BuildArgs {
             out_dir: self.out_dir.clone(),
             pipeline: !self.no_pipeline,
             model: self.model.options(),
+            rustc_wrapper: match &self.rustc_wrapper {
+                Some(w) => Some(w.clone()),
+                None => std::env::var("RUSTC_WRAPPER").ok(),
+            }
+            .filter(|w| !w.is_empty()),
         }
     }
 }
@@ -302,6 +386,8 @@ impl Selection {
             config: self.config.clone(),
             no_config: self.no_config,
             profile: profile.map(str::to_string),
+            project_dir: None,
+            test_harness: false,
         })
     }
 }
@@ -347,6 +433,63 @@ fn run(cli: Cli) -> Result<()> {
             write_output(output.as_ref(), &text)
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
+        Command::Cargo { args } => exit_with(sysgen::cargo_cmd::run(args, false)?),
+        Command::Cache { command } => {
+            let store = sysgen::store::Store::open()?;
+            match command {
+                CacheCommand::List => {
+                    let list = store.list()?;
+                    println!("store: {}", store.dir.display());
+                    let mut total = 0;
+                    for l in &list {
+                        total += l.size;
+                        let (targets, crates) = match &l.summary {
+                            Some(s) => {
+                                let kind = if s.check { " (check)" } else { "" };
+                                (
+                                    format!("{}{kind}", s.targets.join(",")),
+                                    format!(
+                                        "{} [{}, panic={}]",
+                                        s.crates.join(","),
+                                        s.profile,
+                                        s.panic
+                                    ),
+                                )
+                            }
+                            None => ("?".into(), "?".into()),
+                        };
+                        println!(
+                            "{}  {}  {}  {}  {}",
+                            l.id,
+                            targets,
+                            crates,
+                            human_size(l.size),
+                            human_age(l.last_use)
+                        );
+                    }
+                    let builds = store.build_dirs_size();
+                    println!(
+                        "{} sysroots, {}; build directories {}",
+                        list.len(),
+                        human_size(total),
+                        human_size(builds)
+                    );
+                    Ok(())
+                }
+                CacheCommand::Clean { older_than } => {
+                    let r = store.clean(older_than)?;
+                    for id in &r.in_use {
+                        eprintln!("sysgen: kept {id}: in use");
+                    }
+                    eprintln!(
+                        "sysgen: removed {} entries, freed {}",
+                        r.removed.len(),
+                        human_size(r.freed)
+                    );
+                    Ok(())
+                }
+            }
+        }
         Command::Ninja { sel, build } => {
             let path = sysgen::generate_ninja(
                 &sel.options(build.model.profile.as_deref())?,
@@ -469,11 +612,20 @@ fn parse_args() -> Result<Cli, ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // Installed as `xargo` or `xargo-check`: Xargo's command line.
+    let mut argv = std::env::args_os();
+    if let Some(check) = argv.next().and_then(|a| sysgen::cargo_cmd::xargo_name(&a)) {
+        return finish(sysgen::cargo_cmd::run(argv.collect(), check).and_then(exit_with));
+    }
     let cli = match parse_args() {
         Ok(c) => c,
         Err(code) => return code,
     };
-    match run(cli) {
+    finish(run(cli))
+}
+
+fn finish(r: Result<()>) -> ExitCode {
+    match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, whatever another library's message holds.

@@ -12,7 +12,7 @@ use cargo_util_schemas::manifest::TomlProfiles;
 use crate::error::toml_error_line;
 use crate::options::PanicStrategy;
 use crate::target::Target;
-use crate::user_err;
+use crate::{user_bail, user_err};
 
 #[derive(Debug, Clone, Default)]
 pub struct Project {
@@ -24,6 +24,27 @@ pub struct Project {
     build_rustflags: Option<Vec<String>>,
     /// `target.<triple or cfg>.rustflags`.
     target_rustflags: Vec<(Platform, Vec<String>)>,
+    /// `build.rustdocflags`, merged over the config chain.
+    pub build_rustdocflags: Option<Vec<String>>,
+    /// `build.target` of the nearest config that sets it (`.json` paths
+    /// made absolute, as cargo resolves them).
+    pub build_target: Vec<String>,
+    /// `build.rustc-wrapper` of the nearest config that sets it.
+    pub rustc_wrapper: Option<String>,
+}
+
+/// A config value that may be a path: relative paths with a `/` (or a
+/// `.json` target) are relative to the directory holding `.cargo/`.
+fn config_relative(value: &str, file: &Path) -> String {
+    let base = file
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    if (value.contains('/') || value.ends_with(".json")) && Path::new(value).is_relative() {
+        base.join(value).display().to_string()
+    } else {
+        value.to_string()
+    }
 }
 
 fn read_toml(path: &Path) -> Result<Option<toml::Table>> {
@@ -97,11 +118,33 @@ impl Project {
             }
         }
         let mut build: Vec<Vec<String>> = Vec::new();
+        let mut rustdoc: Vec<Vec<String>> = Vec::new();
+        let mut target_set = false;
         for f in &files {
             let Some(t) = read_toml(f)? else { continue };
             p.inputs.push(f.clone());
             if let Some(v) = t.get("build").and_then(|b| b.get("rustflags")) {
                 build.push(flags(v, f, "build.rustflags")?);
+            }
+            if let Some(v) = t.get("build").and_then(|b| b.get("rustdocflags")) {
+                rustdoc.push(flags(v, f, "build.rustdocflags")?);
+            }
+            if let Some(v) = t.get("build").and_then(|b| b.get("target"))
+                && !target_set
+            {
+                target_set = true;
+                p.build_target = flags(v, f, "build.target")?
+                    .iter()
+                    .map(|t| config_relative(t, f))
+                    .collect();
+            }
+            if let Some(v) = t.get("build").and_then(|b| b.get("rustc-wrapper"))
+                && p.rustc_wrapper.is_none()
+            {
+                let Some(w) = v.as_str() else {
+                    user_bail!("{}: `build.rustc-wrapper` must be a string", f.display());
+                };
+                p.rustc_wrapper = Some(config_relative(w, f));
             }
             if let Some(toml::Value::Table(targets)) = t.get("target") {
                 for (name, table) in targets {
@@ -121,6 +164,9 @@ impl Project {
         }
         if !build.is_empty() {
             p.build_rustflags = Some(build.into_iter().rev().flatten().collect());
+        }
+        if !rustdoc.is_empty() {
+            p.build_rustdocflags = Some(rustdoc.into_iter().rev().flatten().collect());
         }
         Ok(p)
     }

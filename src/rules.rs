@@ -22,6 +22,9 @@ pub struct BuildStd {
     pub panic_runtime: BTreeMap<String, String>,
     /// Crates that, listed in a sysroot config, bring the panic runtime.
     pub panic_runtime_with: Vec<String>,
+    /// Crates added for a test harness when the sysroot has std.
+    #[serde(default)]
+    pub test_harness: Vec<String>,
     #[serde(default)]
     pub target_features: Vec<TargetFeatures>,
 }

@@ -152,9 +152,13 @@ pub fn cargo_home() -> Result<PathBuf> {
     Ok(absolute(&home))
 }
 
+/// The registry sources: `--vendor DIR`, `SYSGEN_VENDOR`, else the Cargo
+/// home's registry source cache.
 pub fn registry_sources(opts: &SourceOptions) -> Result<RegistrySources> {
-    Ok(match &opts.vendor {
-        Some(v) => RegistrySources::Vendor(absolute(v)),
-        None => RegistrySources::CargoHome(cargo_home()?),
-    })
+    Ok(
+        match opts.vendor.clone().or_else(|| env_path("SYSGEN_VENDOR")) {
+            Some(v) => RegistrySources::Vendor(absolute(&v)),
+            None => RegistrySources::CargoHome(cargo_home()?),
+        },
+    )
 }

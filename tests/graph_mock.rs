@@ -349,3 +349,17 @@ fn workspace_inheritance_is_honoured() {
 fn lib_unit(g: &sysgen::graph::BuildGraph, name: &str) -> usize {
     lib(g, name).pkg
 }
+
+#[test]
+fn a_test_harness_adds_test_where_std_is_built_and_nowhere_else() {
+    let mut req = request(None, None);
+    req.test_harness = true;
+    let with_std = lib_names(&graph(vec![linux()], &req));
+    assert!(with_std.contains(&"test".to_string()), "{with_std:?}");
+    // core only (a no_std target): a test crate could not be built.
+    let bare_only = lib_names(&graph(vec![bare()], &req));
+    assert!(!bare_only.contains(&"test".to_string()), "{bare_only:?}");
+    // Without a harness, as before.
+    let plain = lib_names(&graph(vec![linux()], &request(None, None)));
+    assert!(!plain.contains(&"test".to_string()), "{plain:?}");
+}

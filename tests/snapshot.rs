@@ -53,6 +53,7 @@ fn render() -> String {
             sysgen: PathBuf::from("/usr/bin/sysgen"),
             pipeline: true,
             runs_in_out_dir: true,
+            rustc_wrapper: None,
         },
     )
     .unwrap();
@@ -77,6 +78,7 @@ fn render_make() -> String {
             sysgen: PathBuf::from("/usr/bin/sysgen"),
             pipeline: false,
             runs_in_out_dir: false,
+            rustc_wrapper: None,
         },
     )
     .unwrap();

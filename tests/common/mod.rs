@@ -56,6 +56,7 @@ pub fn fake_rustc() -> Rustc {
 
 pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
     Request {
+        test_harness: false,
         crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
         features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
         panic: sysgen::options::PanicStrategy::Unwind,

@@ -431,7 +431,7 @@ sysgen-clean:
 	  $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/librustc_std_workspace_core.rlib \
 	  $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd.rlib
 
-$(sysgen_self): $ROOT/tests/mock/library/Cargo.lock $ROOT/tests/mock/library/Cargo.toml $ROOT/tests/mock/library/alloc/Cargo.toml $ROOT/tests/mock/library/compiler-builtins/Cargo.toml $ROOT/tests/mock/library/core/Cargo.toml $ROOT/tests/mock/library/panic_abort/Cargo.toml $ROOT/tests/mock/library/panic_unwind/Cargo.toml $ROOT/tests/mock/library/proc_macro/Cargo.toml $ROOT/tests/mock/library/rustc-std-workspace-core/Cargo.toml $ROOT/tests/mock/library/std/Cargo.toml $ROOT/tests/mock/library/sysroot/Cargo.toml $ROOT/tests/mock/vendor/addr-0.2.0/Cargo.toml $ROOT/tests/mock/vendor/hashmapx-0.3.1/Cargo.toml $ROOT/tests/mock/vendor/libcx-0.1.2/Cargo.toml $ROOT/tests/mock/vendor/winx-0.1.0/Cargo.toml
+$(sysgen_self): $ROOT/tests/mock/library/Cargo.lock $ROOT/tests/mock/library/Cargo.toml $ROOT/tests/mock/library/alloc/Cargo.toml $ROOT/tests/mock/library/compiler-builtins/Cargo.toml $ROOT/tests/mock/library/core/Cargo.toml $ROOT/tests/mock/library/panic_abort/Cargo.toml $ROOT/tests/mock/library/panic_unwind/Cargo.toml $ROOT/tests/mock/library/proc_macro/Cargo.toml $ROOT/tests/mock/library/rustc-std-workspace-core/Cargo.toml $ROOT/tests/mock/library/std/Cargo.toml $ROOT/tests/mock/library/sysroot/Cargo.toml $ROOT/tests/mock/library/test/Cargo.toml $ROOT/tests/mock/vendor/addr-0.2.0/Cargo.toml $ROOT/tests/mock/vendor/hashmapx-0.3.1/Cargo.toml $ROOT/tests/mock/vendor/libcx-0.1.2/Cargo.toml $ROOT/tests/mock/vendor/winx-0.1.0/Cargo.toml
 	@echo '  GEN     sysgen.mk'
 	@sysgen make --out-dir '$(call sysgen_escsq,$(SYSGEN_DIR))'
 

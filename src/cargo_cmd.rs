@@ -1,0 +1,382 @@
+//! `sysgen cargo …`: Xargo's one command. The sysroot for the targets cargo
+//! will build for comes from the store ([`crate::store`]): built once,
+//! without cargo, then reused by every project with the same configuration.
+//! Then the real cargo runs, unchanged but for the rustflags that point
+//! the user's crates at that sysroot.
+//!
+//! - Targets: `--target` (repeatable, triple or JSON file), else
+//!   `CARGO_BUILD_TARGET`, else `build.target` of `.cargo/config.toml`.
+//!   No target, or a subcommand that compiles nothing, runs cargo as is.
+//! - The sysroot: the project's `sysgen.toml`/`Xargo.toml`, its
+//!   `[profile.release]` settings, and the panic strategy of the profile
+//!   cargo builds the user's crate with (tests and benches: unwind, as
+//!   cargo builds them). `check`/`clippy`/`doc` get a metadata-only
+//!   sysroot; `test`/`bench` add the `test` crate.
+//! - Flags: cargo reads rustflags from one source only
+//!   (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`, else the config's), so
+//!   sysgen picks them as cargo would, appends `--sysroot`, and passes the
+//!   result as `CARGO_ENCODED_RUSTFLAGS` (likewise for rustdoc). With
+//!   `--target`, cargo gives them to target crates only: build scripts and
+//!   proc macros keep the toolchain's std.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::driver::{GraphOptions, ModelFlags};
+use crate::options::PanicStrategy;
+use crate::{fsx, user_bail};
+
+/// What the sysroot must provide for a cargo subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Code generation: a full sysroot.
+    Build,
+    /// Metadata only (`check`, `clippy`, `doc`): a check sysroot.
+    Check,
+    /// A test harness: a full sysroot with `test`, unwinding.
+    Test,
+    /// Compiles nothing for the target: cargo runs as is.
+    PassThrough,
+}
+
+fn kind(subcommand: &str) -> Kind {
+    match subcommand {
+        "build" | "b" | "run" | "r" | "rustc" => Kind::Build,
+        "check" | "c" | "clippy" | "doc" | "d" | "rustdoc" => Kind::Check,
+        "test" | "t" | "bench" => Kind::Test,
+        _ => Kind::PassThrough,
+    }
+}
+
+/// The parts of a cargo command line that sysgen needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    pub subcommand: Option<String>,
+    pub targets: Vec<String>,
+    pub manifest_path: Option<PathBuf>,
+    pub release: bool,
+    pub profile: Option<String>,
+}
+
+/// Global options of cargo that take a value (before the subcommand).
+const GLOBAL_WITH_VALUE: &[&str] = &["--config", "-Z", "-C", "--color"];
+
+/// Read a cargo command line without judging it (cargo does that).
+pub fn parse(args: &[OsString]) -> Invocation {
+    let mut inv = Invocation::default();
+    let mut it = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .peekable();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if inv.subcommand.is_none() {
+            if GLOBAL_WITH_VALUE.contains(&a.as_str()) {
+                it.next();
+            } else if !a.starts_with('-') {
+                inv.subcommand = Some(a);
+            }
+            continue;
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let mut value = |inline: Option<String>| inline.or_else(|| it.next());
+        match name.as_str() {
+            "--target" => inv.targets.extend(value(inline)),
+            "--manifest-path" => inv.manifest_path = value(inline).map(PathBuf::from),
+            "--profile" => inv.profile = value(inline),
+            "--release" | "-r" => inv.release = true,
+            _ => {}
+        }
+    }
+    inv
+}
+
+/// The cargo to run: `$CARGO`, else `cargo`.
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn run_cargo(args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
+    let mut cmd = std::process::Command::new(cargo());
+    cmd.args(args);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let status = cmd.status().map_err(|e| {
+        crate::user_err!("cannot run cargo ({e}); install Rust with rustup, or set CARGO")
+    })?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(1)))
+}
+
+/// The project's directory: `--manifest-path`'s, else the nearest
+/// directory with a Cargo.toml from the working directory up.
+fn project_dir(inv: &Invocation) -> Result<Option<PathBuf>> {
+    let cwd = fsx::current_dir()?;
+    if let Some(m) = &inv.manifest_path {
+        let m = cwd.join(m);
+        return Ok(m.parent().map(Path::to_path_buf));
+    }
+    Ok(cwd
+        .ancestors()
+        .find(|d| d.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf))
+}
+
+/// Flags as cargo picks them: the encoded variable, else the plain one,
+/// else `from_config`.
+fn flags_as_cargo_reads(encoded: &str, plain: &str, from_config: Vec<String>) -> Vec<String> {
+    if let Ok(enc) = std::env::var(encoded) {
+        return enc
+            .split('\u{1f}')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    if let Ok(p) = std::env::var(plain) {
+        return p.split_whitespace().map(str::to_string).collect();
+    }
+    from_config
+}
+
+fn encode(flags: &[String]) -> OsString {
+    flags.join("\u{1f}").into()
+}
+
+/// `sysgen cargo ARGS…`: the exit status to leave with. `check_sysroot`
+/// (`xargo-check`) makes any compiling subcommand use a metadata-only
+/// sysroot.
+pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
+    let inv = parse(&args);
+    let mut k = inv
+        .subcommand
+        .as_deref()
+        .map(kind)
+        .unwrap_or(Kind::PassThrough);
+    if check_sysroot && k != Kind::PassThrough {
+        k = Kind::Check;
+    }
+    if k == Kind::PassThrough {
+        return run_cargo(&args, &[]);
+    }
+    let Some(dir) = project_dir(&inv)? else {
+        // No project: cargo says so.
+        return run_cargo(&args, &[]);
+    };
+    let project = crate::project::Project::load(&dir)?;
+    let mut targets = inv.targets.clone();
+    if targets.is_empty()
+        && let Ok(t) = std::env::var("CARGO_BUILD_TARGET")
+        && !t.is_empty()
+    {
+        targets.push(t);
+    }
+    if targets.is_empty() {
+        targets = project.build_target.clone();
+    }
+    if targets.is_empty() {
+        // Xargo's rule: without a target there is no sysroot to build.
+        return run_cargo(&args, &[]);
+    }
+    // JSON targets as cargo finds them: relative to the working directory.
+    let cwd = fsx::current_dir()?;
+    let targets: Vec<String> = targets
+        .into_iter()
+        .map(|t| {
+            if t.ends_with(".json") {
+                cwd.join(&t).display().to_string()
+            } else {
+                t
+            }
+        })
+        .collect();
+    let panic = if k == Kind::Test {
+        PanicStrategy::Unwind
+    } else {
+        let profile = match (&inv.profile, inv.release) {
+            (Some(p), _) => p.clone(),
+            (None, true) => "release".into(),
+            (None, false) => "dev".into(),
+        };
+        project.panic(&profile)?.unwrap_or(PanicStrategy::Unwind)
+    };
+    let opts = GraphOptions {
+        sources: Default::default(),
+        targets: targets.clone(),
+        crates: None,
+        features: None,
+        panic: Some(panic),
+        config: None,
+        no_config: false,
+        profile: None,
+        project_dir: Some(dir.clone()),
+        test_harness: k == Kind::Test,
+    };
+    let env_set = std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some()
+        || std::env::var_os("RUSTFLAGS").is_some();
+    let flags = ModelFlags {
+        rustflags: crate::driver::env_rustflags(),
+        env_rustflags_set: env_set,
+        check: k == Kind::Check,
+        ..Default::default()
+    };
+    let wrapper = match std::env::var("RUSTC_WRAPPER") {
+        Ok(w) => Some(w),
+        Err(_) => project.rustc_wrapper.clone(),
+    }
+    .filter(|w| !w.is_empty());
+    let stored = crate::driver::sysroot_in_store(&opts, &flags, wrapper)?;
+    let sysroot = stored.entry.sysroot();
+    let s = &stored.summary;
+    let mut how = s.crates.join(", ");
+    if s.panic != "unwind" {
+        how.push_str(&format!("; panic={}", s.panic));
+    }
+    if s.check {
+        how.push_str("; check only");
+    }
+    eprintln!(
+        "sysgen: {} sysroot for {} ({how}): {}",
+        if stored.built { "built" } else { "reusing" },
+        s.targets.join(", "),
+        sysroot.display()
+    );
+    let _held = stored.entry.hold();
+    stored.entry.touch();
+
+    // The user's flags for each target, as cargo would pick them; cargo
+    // takes one set for every target of the run.
+    let mut per_target: Vec<Vec<String>> = Vec::new();
+    for t in &stored.targets {
+        per_target.push(flags_as_cargo_reads(
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            project.rustflags_for(t),
+        ));
+    }
+    per_target.dedup();
+    if per_target.len() > 1 {
+        user_bail!(
+            "the project's .cargo/config.toml gives these targets different rustflags, but one cargo run passes one set to all; run `sysgen cargo` once per --target"
+        );
+    }
+    let json = stored.targets.iter().any(|t| t.spec_file.is_some());
+    let sysroot_flag = format!("--sysroot={}", sysroot.display());
+    let mut rustflags = per_target.pop().unwrap_or_default();
+    let mut rustdocflags = flags_as_cargo_reads(
+        "CARGO_ENCODED_RUSTDOCFLAGS",
+        "RUSTDOCFLAGS",
+        project.build_rustdocflags.clone().unwrap_or_default(),
+    );
+    for f in [&mut rustflags, &mut rustdocflags] {
+        f.push(sysroot_flag.clone());
+        // Custom target specs are unstable in rustc.
+        if json && !f.iter().any(|x| x == "-Zunstable-options") {
+            f.push("-Zunstable-options".into());
+        }
+    }
+    let mut env: Vec<(&str, Option<OsString>)> = vec![
+        ("CARGO_ENCODED_RUSTFLAGS", Some(encode(&rustflags))),
+        ("RUSTFLAGS", None),
+        ("CARGO_ENCODED_RUSTDOCFLAGS", Some(encode(&rustdocflags))),
+        ("RUSTDOCFLAGS", None),
+    ];
+    if json {
+        // And in cargo: what stable cargo needs to accept a `.json` target.
+        env.push(("RUSTC_BOOTSTRAP", Some("1".into())));
+        env.push(("CARGO_UNSTABLE_JSON_TARGET_SPEC", Some("true".into())));
+    }
+    run_cargo(&args, &env)
+}
+
+/// Whether sysgen runs as `xargo` (false) or `xargo-check` (true: the
+/// sysroot is checked, not built, and the cargo command is as given).
+pub fn xargo_name(argv0: &OsStr) -> Option<bool> {
+    match Path::new(argv0).file_name()?.to_str()? {
+        "xargo" => Some(false),
+        "xargo-check" => Some(true),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Invocation {
+        parse(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_subcommand_follows_global_options_and_their_values() {
+        let i = p(&[
+            "-Z",
+            "unstable-options",
+            "--config",
+            "x=1",
+            "-v",
+            "build",
+            "--target",
+            "t1",
+        ]);
+        assert_eq!(i.subcommand.as_deref(), Some("build"));
+        assert_eq!(i.targets, ["t1"]);
+    }
+
+    #[test]
+    fn targets_profiles_and_manifest_paths_in_both_spellings() {
+        let i = p(&[
+            "test",
+            "--target=a",
+            "--target",
+            "b.json",
+            "--release",
+            "--manifest-path=x/Cargo.toml",
+            "--",
+            "--target",
+            "c",
+        ]);
+        assert_eq!(
+            i.targets,
+            ["a", "b.json"],
+            "after -- the arguments are the program's"
+        );
+        assert!(i.release);
+        assert_eq!(i.manifest_path, Some(PathBuf::from("x/Cargo.toml")));
+        assert_eq!(
+            p(&["build", "--profile", "small"]).profile.as_deref(),
+            Some("small")
+        );
+    }
+
+    #[test]
+    fn what_each_subcommand_needs_from_the_sysroot() {
+        assert_eq!(kind("build"), Kind::Build);
+        assert_eq!(kind("run"), Kind::Build);
+        assert_eq!(kind("check"), Kind::Check);
+        assert_eq!(kind("clippy"), Kind::Check);
+        assert_eq!(kind("test"), Kind::Test);
+        assert_eq!(kind("bench"), Kind::Test);
+        assert_eq!(kind("new"), Kind::PassThrough);
+        assert_eq!(kind("metadata"), Kind::PassThrough);
+    }
+
+    #[test]
+    fn xargo_names() {
+        assert_eq!(xargo_name(OsStr::new("/usr/bin/xargo")), Some(false));
+        assert_eq!(xargo_name(OsStr::new("xargo-check")), Some(true));
+        assert_eq!(xargo_name(OsStr::new("sysgen")), None);
+    }
+}

@@ -1,0 +1,639 @@
+//! The sysroot store: finished sysroots shared by every project on the
+//! machine, addressed by what determines their bytes.
+//!
+//! ```text
+//! <cache>/sysroots/
+//!   <family>/<variant>/sysroot/…     a published sysroot (never modified)
+//!   <family>/<variant>/entry.json    what it was built from (below)
+//!   <family>/<variant>/used          its mtime is the last use
+//!   <family>/<variant>/lock          shared while a `sysgen cargo` uses it
+//!   build/<family>/                  the Ninja build that makes the family's sysroots
+//!   locks/<family>.lock              held while building the family
+//! ```
+//!
+//! A **family** is everything but the sources' contents: the compiler's
+//! identity, the crate declarations (crates, features, every flag, env,
+//! dependencies: path-free, so rust-src in another place is the same
+//! family), the target specs' contents and sysgen's version. A **variant**
+//! adds the SHA-256 of every file the build read, as rustc's dep-info
+//! recorded it (through Ninja's deps log), so an edited source makes a new
+//! variant and never a stale hit. Looking up a variant costs one `stat` per
+//! file: digests are cached by stat identity ([`crate::fingerprint`]).
+//!
+//! Builds of one family are serialised by its lock (the others wait, then
+//! find the published variant). A variant is copied into a dot-directory
+//! and renamed into place with its `entry.json`: a lookup sees a whole
+//! entry or none, and an interrupted build publishes nothing (its build
+//! directory is reused by the next build). Removal renames first, too.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::Fingerprints;
+use crate::fsx::{self, io_error};
+use crate::model::{Model, RootId};
+use crate::user_bail;
+use crate::util::stable_hash;
+
+const FORMAT: u32 = 1;
+
+/// The part of a sysroot's identity known before building it.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub key: String,
+    pub summary: Summary,
+}
+
+/// What a person recognises a sysroot by (`sysgen cache list`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Summary {
+    pub targets: Vec<String>,
+    /// The sysroot's crates (the libraries in `lib/rustlib/<target>/lib`).
+    pub crates: Vec<String>,
+    pub profile: String,
+    pub panic: String,
+    pub check: bool,
+    pub rustc: String,
+}
+
+/// One file a build read, by root (so that the same rust-src elsewhere
+/// matches) and digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileDigest {
+    /// A model root (`library`, `registry`, `crate-0`, …), or `absolute`.
+    pub root: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EntryFile {
+    format: u32,
+    family: String,
+    summary: Summary,
+    files: Vec<FileDigest>,
+}
+
+/// A published sysroot.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub dir: PathBuf,
+    /// `<family>/<variant>`, what `sysgen cache list` shows.
+    pub id: String,
+}
+
+impl Entry {
+    pub fn sysroot(&self) -> PathBuf {
+        self.dir.join("sysroot")
+    }
+
+    /// Record a use (for `sysgen cache clean --older-than`).
+    pub fn touch(&self) {
+        if let Ok(f) = File::options().write(true).open(self.dir.join("used")) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+
+    /// Hold the entry for as long as the returned file is open: `cache
+    /// clean` skips entries in use.
+    pub fn hold(&self) -> Option<File> {
+        let f = File::open(self.dir.join("lock")).ok()?;
+        f.lock_shared().ok()?;
+        Some(f)
+    }
+}
+
+fn root_key(id: RootId) -> String {
+    match id {
+        RootId::Library => "library".into(),
+        RootId::Registry => "registry".into(),
+        RootId::Crate(n) => format!("crate-{n}"),
+        RootId::Absolute => "absolute".into(),
+    }
+}
+
+impl Family {
+    /// The family of a model: hashed from its path-free declarations.
+    pub fn of(
+        m: &Model,
+        rustc: &crate::target::Rustc,
+        profile: &str,
+        panic: &str,
+        check: bool,
+    ) -> Result<Family> {
+        #[derive(Serialize)]
+        struct Identity<'a> {
+            sysgen: &'a str,
+            rustc: &'a str,
+            release: &'a str,
+            commit: Option<&'a str>,
+            host: &'a str,
+            roots: Vec<(String, Option<&'a str>)>,
+            targets: Vec<(&'a str, Option<String>)>,
+            units: &'a [crate::model::Unit],
+        }
+        let mut targets = Vec::new();
+        for t in &m.targets {
+            let spec = match &t.spec_file {
+                Some(f) => Some(crate::fingerprint::sha256_file(f)?),
+                None => None,
+            };
+            targets.push((t.name.as_str(), spec));
+        }
+        let identity = Identity {
+            sysgen: env!("CARGO_PKG_VERSION"),
+            rustc: &rustc.version,
+            release: &rustc.release,
+            commit: rustc.commit_hash.as_deref(),
+            host: &m.host,
+            roots: m
+                .roots
+                .iter()
+                .map(|r| (root_key(r.id), r.virtual_name.as_deref()))
+                .collect(),
+            targets,
+            units: &m.units,
+        };
+        let text = serde_json::to_string(&identity)?;
+        let mut crates: Vec<String> = m
+            .units
+            .iter()
+            .filter_map(|u| {
+                u.krate()
+                    .filter(|c| c.in_sysroot)
+                    .map(|c| c.crate_name.clone())
+            })
+            .collect();
+        crates.sort();
+        crates.dedup();
+        Ok(Family {
+            key: stable_hash(&[&text])[..16].to_string(),
+            summary: Summary {
+                targets: m.targets.iter().map(|t| t.name.clone()).collect(),
+                crates,
+                profile: profile.to_string(),
+                panic: panic.to_string(),
+                check,
+                rustc: rustc.version.clone(),
+            },
+        })
+    }
+}
+
+/// Where a model's roots are on this machine, for resolving `FileDigest`s.
+pub struct Roots(Vec<(String, PathBuf)>);
+
+impl Roots {
+    pub fn of(m: &Model) -> Roots {
+        let mut v: Vec<(String, PathBuf)> = m
+            .roots
+            .iter()
+            .filter(|r| r.id != RootId::Absolute)
+            .map(|r| (root_key(r.id), r.path.clone()))
+            .collect();
+        // Longest first: a root inside another one claims its files.
+        v.sort_by_key(|(_, p)| std::cmp::Reverse(p.as_os_str().len()));
+        Roots(v)
+    }
+
+    fn resolve(&self, f: &FileDigest) -> Option<PathBuf> {
+        if f.root == "absolute" {
+            return Some(PathBuf::from(&f.path));
+        }
+        let (_, dir) = self.0.iter().find(|(k, _)| *k == f.root)?;
+        Some(if f.path.is_empty() {
+            dir.clone()
+        } else {
+            dir.join(&f.path)
+        })
+    }
+
+    /// `path` as a root and a relative path.
+    pub fn split(&self, path: &Path) -> (String, String) {
+        for (k, dir) in &self.0 {
+            if let Ok(rel) = path.strip_prefix(dir) {
+                return (k.clone(), rel.to_string_lossy().into_owned());
+            }
+        }
+        ("absolute".into(), path.to_string_lossy().into_owned())
+    }
+}
+
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+/// A family's build lock, released when dropped.
+pub struct BuildLock {
+    _file: File,
+}
+
+/// One row of `sysgen cache list`.
+#[derive(Debug)]
+pub struct Listed {
+    pub id: String,
+    pub dir: PathBuf,
+    pub summary: Option<Summary>,
+    pub size: u64,
+    pub last_use: Option<SystemTime>,
+}
+
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    pub removed: Vec<String>,
+    pub in_use: Vec<String>,
+    pub freed: u64,
+}
+
+impl Store {
+    /// The store in sysgen's cache directory.
+    pub fn open() -> Result<Store> {
+        let Some(base) = crate::cache::base_dir() else {
+            user_bail!(
+                "no cache directory for the sysroot store (no HOME); set SYSGEN_CACHE_DIR to a directory"
+            );
+        };
+        Ok(Store {
+            dir: base.join("sysroots"),
+        })
+    }
+
+    pub fn at(dir: PathBuf) -> Store {
+        Store { dir }
+    }
+
+    /// The directory the family's sysroots are built in.
+    pub fn build_dir(&self, family: &Family) -> PathBuf {
+        self.dir.join("build").join(&family.key)
+    }
+
+    /// A published variant of `family` whose files all still have the
+    /// digests it was built from.
+    pub fn find(
+        &self,
+        family: &Family,
+        roots: &Roots,
+        fp: &mut Fingerprints,
+    ) -> Result<Option<Entry>> {
+        let fdir = self.dir.join(&family.key);
+        let Ok(rd) = std::fs::read_dir(&fdir) else {
+            return Ok(None);
+        };
+        let mut variants: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        // Most recently used first: the likeliest match.
+        variants.sort_by_key(|v| std::cmp::Reverse(mtime(&v.join("used"))));
+        'variants: for v in variants {
+            let Ok(text) = std::fs::read_to_string(v.join("entry.json")) else {
+                continue;
+            };
+            let Ok(entry) = serde_json::from_str::<EntryFile>(&text) else {
+                continue;
+            };
+            if entry.format != FORMAT || entry.family != family.key {
+                continue;
+            }
+            for f in &entry.files {
+                let Some(path) = roots.resolve(f) else {
+                    continue 'variants;
+                };
+                if fp.digest(&path)?.as_deref() != Some(f.sha256.as_str()) {
+                    continue 'variants;
+                }
+            }
+            let id = format!(
+                "{}/{}",
+                family.key,
+                v.file_name().unwrap_or_default().to_string_lossy()
+            );
+            return Ok(Some(Entry { dir: v, id }));
+        }
+        Ok(None)
+    }
+
+    /// Take the family's build lock, waiting (and saying so) while another
+    /// sysgen holds it.
+    pub fn lock(&self, family: &Family) -> Result<BuildLock> {
+        let dir = self.dir.join("locks");
+        fsx::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}.lock", family.key));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error("create", &path, &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!("sysgen: waiting for another sysgen that is building the same sysroot");
+                file.lock().map_err(|e| io_error("lock", &path, &e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", &path, &e)),
+        }
+        Ok(BuildLock { _file: file })
+    }
+
+    /// Publish the sysroot a build made (`build_dir/sysroot`) as the
+    /// variant of `family` for `files`. Call with the family's lock held.
+    pub fn publish(
+        &self,
+        family: &Family,
+        _lock: &BuildLock,
+        build_dir: &Path,
+        mut files: Vec<FileDigest>,
+    ) -> Result<Entry> {
+        files.sort();
+        files.dedup();
+        let mut parts: Vec<String> = vec![family.key.clone()];
+        for f in &files {
+            parts.push(format!("{}\0{}\0{}", f.root, f.path, f.sha256));
+        }
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let variant = stable_hash(&refs)[..16].to_string();
+        let fdir = self.dir.join(&family.key);
+        let dest = fdir.join(&variant);
+        let id = format!("{}/{variant}", family.key);
+        if dest.join("entry.json").is_file() {
+            return Ok(Entry { dir: dest, id });
+        }
+        fsx::create_dir_all(&fdir)?;
+        // Leftovers of interrupted publications (only the lock holder
+        // creates them, and that is us).
+        if let Ok(rd) = std::fs::read_dir(&fdir) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if e.file_name().to_string_lossy().starts_with('.') {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let staging = fdir.join(format!(".tmp-{variant}-{}", std::process::id()));
+        copy_tree(&build_dir.join("sysroot"), &staging.join("sysroot"))?;
+        let entry = EntryFile {
+            format: FORMAT,
+            family: family.key.clone(),
+            summary: family.summary.clone(),
+            files,
+        };
+        let mut text = serde_json::to_string_pretty(&entry)?;
+        text.push('\n');
+        fsx::write_atomic(&staging.join("entry.json"), text.as_bytes())?;
+        fsx::write_atomic(&staging.join("used"), b"")?;
+        fsx::write_atomic(&staging.join("lock"), b"")?;
+        std::fs::rename(&staging, &dest)
+            .map_err(|e| io_error("publish the sysroot to", &dest, &e))?;
+        Ok(Entry { dir: dest, id })
+    }
+
+    /// Every published sysroot, most recently used first.
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        let mut out = Vec::new();
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for fam in rd.filter_map(|e| e.ok()) {
+            let name = fam.file_name().to_string_lossy().into_owned();
+            if name == "build" || name == "locks" || name.starts_with('.') || !fam.path().is_dir() {
+                continue;
+            }
+            let Ok(vars) = std::fs::read_dir(fam.path()) else {
+                continue;
+            };
+            for v in vars.filter_map(|e| e.ok()) {
+                let vname = v.file_name().to_string_lossy().into_owned();
+                if vname.starts_with('.') {
+                    continue;
+                }
+                let dir = v.path();
+                let summary = std::fs::read_to_string(dir.join("entry.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<EntryFile>(&t).ok())
+                    .map(|e| e.summary);
+                out.push(Listed {
+                    id: format!("{name}/{vname}"),
+                    size: dir_size(&dir),
+                    last_use: mtime(&dir.join("used")),
+                    summary,
+                    dir,
+                });
+            }
+        }
+        out.sort_by_key(|l| (std::cmp::Reverse(l.last_use), l.id.clone()));
+        Ok(out)
+    }
+
+    /// The size of the build directories (kept for incremental rebuilds).
+    pub fn build_dirs_size(&self) -> u64 {
+        dir_size(&self.dir.join("build"))
+    }
+
+    /// Remove sysroots not used for `older_than` (all when `None`), and
+    /// build directories as old; never one in use or being built.
+    pub fn clean(&self, older_than: Option<Duration>) -> Result<Cleaned> {
+        let now = SystemTime::now();
+        let old = |t: Option<SystemTime>| match (older_than, t) {
+            (None, _) | (_, None) => true,
+            (Some(d), Some(t)) => now.duration_since(t).is_ok_and(|age| age >= d),
+        };
+        let mut report = Cleaned::default();
+        for l in self.list()? {
+            if !old(l.last_use) {
+                continue;
+            }
+            // An entry some `sysgen cargo` holds is in use.
+            let held = File::open(l.dir.join("lock"))
+                .ok()
+                .map(|f| f.try_lock().is_err())
+                .unwrap_or(false);
+            if held {
+                report.in_use.push(l.id);
+                continue;
+            }
+            remove_atomically(&l.dir)?;
+            report.freed += l.size;
+            report.removed.push(l.id);
+        }
+        // Build directories, unless their family is being built.
+        if let Ok(rd) = std::fs::read_dir(self.dir.join("build")) {
+            for b in rd.filter_map(|e| e.ok()) {
+                let name = b.file_name().to_string_lossy().into_owned();
+                if !old(mtime(&b.path().join("build.ninja"))) {
+                    continue;
+                }
+                let lock = self.dir.join("locks").join(format!("{name}.lock"));
+                let guard = File::options().write(true).open(&lock).ok();
+                if guard.as_ref().is_some_and(|f| f.try_lock().is_err()) {
+                    report.in_use.push(format!("build/{name}"));
+                    continue;
+                }
+                let size = dir_size(&b.path());
+                remove_atomically(&b.path())?;
+                report.freed += size;
+                report.removed.push(format!("build/{name}"));
+            }
+        }
+        // Families left empty.
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for fam in rd.filter_map(|e| e.ok()) {
+                let _ = std::fs::remove_dir(fam.path());
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).ok()?.modified().ok()
+}
+
+/// Rename out of sight, then delete: nobody sees half an entry.
+fn remove_atomically(dir: &Path) -> Result<()> {
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let trash = parent.join(format!(".trash-{name}-{}", std::process::id()));
+    std::fs::rename(dir, &trash).map_err(|e| io_error("remove", dir, &e))?;
+    std::fs::remove_dir_all(&trash).map_err(|e| io_error("remove", &trash, &e))
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fsx::create_dir_all(to)?;
+    let rd = std::fs::read_dir(from).map_err(|e| io_error("read", from, &e))?;
+    for e in rd {
+        let e = e.map_err(|e| io_error("read", from, &e))?;
+        let t = e
+            .file_type()
+            .map_err(|err| io_error("read", &e.path(), &err))?;
+        let dest = to.join(e.file_name());
+        if t.is_dir() {
+            copy_tree(&e.path(), &dest)?;
+        } else if t.is_file() {
+            std::fs::copy(e.path(), &dest).map_err(|err| io_error("copy", &e.path(), &err))?;
+        }
+    }
+    Ok(())
+}
+
+/// Ninja's deps log: each output and the files outside the build
+/// directory that its command read (rustc's dep-info, the build-script
+/// runner's depfiles). The build directory's own files are derived.
+fn ninja_deps(build_dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
+    let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
+    let out = std::process::Command::new(&ninja)
+        .arg("-C")
+        .arg(build_dir)
+        .args(["-t", "deps"])
+        .output()
+        .map_err(|e| crate::user_err!("cannot run ninja ({e}); install it or set NINJA"))?;
+    if !out.status.success() {
+        user_bail!(
+            "`ninja -t deps` failed in {}: {}",
+            build_dir.display(),
+            crate::error::one_line(&String::from_utf8_lossy(&out.stderr))
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut v: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    for line in text.lines() {
+        // `output: #deps N, …`, then the dependencies indented.
+        if let Some(dep) = line.strip_prefix("    ") {
+            let p = Path::new(dep);
+            if let Some((_, deps)) = v.last_mut()
+                && p.is_absolute()
+                && !p.starts_with(build_dir)
+            {
+                deps.push(p.to_path_buf());
+            }
+        } else if let Some((output, _)) = line.split_once(": #deps") {
+            v.push((PathBuf::from(output), Vec::new()));
+        }
+    }
+    Ok(v)
+}
+
+/// Where a build directory records the digests its last build read.
+const DIGESTS: &str = ".sysgen/digests";
+
+/// Make Ninja rebuild what read a file whose contents changed since the
+/// last build in `build_dir`, even when its mtime did not move (an rsync
+/// or tar that keeps times, a restored mtime): Ninja compares times only,
+/// and a stale output published under a new variant would be a wrong
+/// sysroot. Removes those outputs; returns how many.
+pub fn invalidate_changed(build_dir: &Path, fp: &mut Fingerprints) -> Result<usize> {
+    let Ok(text) = std::fs::read_to_string(build_dir.join(DIGESTS)) else {
+        return Ok(0);
+    };
+    let recorded: BTreeMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(d, p)| (p, d))
+        .collect();
+    let mut removed = 0;
+    for (output, deps) in ninja_deps(build_dir)? {
+        let mut changed = false;
+        for d in &deps {
+            let Some(was) = d.to_str().and_then(|p| recorded.get(p)) else {
+                continue;
+            };
+            if fp.digest(d)?.as_deref() != Some(*was) {
+                changed = true;
+                break;
+            }
+        }
+        if changed && std::fs::remove_file(build_dir.join(&output)).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The files a finished Ninja build in `build_dir` read, with their
+/// digests (also recorded in the build directory for
+/// [`invalidate_changed`]).
+pub fn files_read(
+    build_dir: &Path,
+    roots: &Roots,
+    fp: &mut Fingerprints,
+) -> Result<Vec<FileDigest>> {
+    let mut paths: BTreeMap<PathBuf, ()> = BTreeMap::new();
+    for (_, deps) in ninja_deps(build_dir)? {
+        for d in deps {
+            paths.insert(d, ());
+        }
+    }
+    let mut files = Vec::new();
+    let mut record = String::new();
+    for p in paths.into_keys() {
+        // A file that is gone (a deleted module) was not read by this build.
+        let Some(sha256) = fp.digest(&p)? else {
+            continue;
+        };
+        if let Some(s) = p.to_str().filter(|s| !s.contains('\n')) {
+            record.push_str(&format!("{sha256} {s}\n"));
+        }
+        let (root, path) = roots.split(&p);
+        files.push(FileDigest { root, path, sha256 });
+    }
+    fsx::write_atomic(&build_dir.join(DIGESTS), record.as_bytes())?;
+    Ok(files)
+}
