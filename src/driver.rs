@@ -156,7 +156,14 @@ pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
             .panic(&profile)?
             .unwrap_or(options::PanicStrategy::Unwind),
     };
-    let graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
+    let mut graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
+    // Nothing is written, and nothing compiled, from unchecked sources.
+    let packages: std::collections::BTreeSet<_> =
+        graph.graph.node_weights().map(|u| u.pkg).collect();
+    let mut fp = crate::fingerprint::Fingerprints::open();
+    let checked = crate::verify::registry_sources(&graph.ws, packages, &mut fp)?;
+    fp.save();
+    graph.ws.inputs.extend(checked);
     Ok(Loaded {
         graph,
         config,
@@ -403,6 +410,10 @@ fn write_ninja(
         .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
         .collect();
     files.push(("build.ninja".into(), text.into_bytes()));
+    for (target, text) in crate::provenance::manifests(loaded, model) {
+        let rel = std::path::Path::new("sysroot/lib/rustlib").join(target);
+        files.push((rel.join(crate::provenance::MANIFEST), text));
+    }
     dir.commit(&files, &p.keep)?;
     let out = dir.join("build.ninja");
     fsx::touch_after(&out, &inputs)?;
@@ -475,6 +486,9 @@ pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::p
         .collect();
     files.push(("sysgen.mk".into(), fragment.into_bytes()));
     files.push(("Makefile".into(), makefile.into_bytes()));
+    for (target, text) in crate::provenance::manifests(&loaded, &model) {
+        files.push((emit::make::manifest_source(&target).into(), text));
+    }
     let mut keep = p.keep.clone();
     keep.insert(emit::make::CMD_DIR.into());
     dir.commit(&files, &keep)?;

@@ -25,6 +25,7 @@ pub mod outdir;
 pub mod pipe;
 pub mod profile;
 pub mod project;
+pub mod provenance;
 pub mod resolve;
 pub mod rules;
 pub mod runscript;
@@ -33,6 +34,7 @@ pub mod sources;
 pub mod store;
 pub mod target;
 pub mod util;
+pub mod verify;
 pub mod workspace;
 
 pub use driver::{

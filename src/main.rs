@@ -31,6 +31,17 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
+    /// Write a CycloneDX 1.5 JSON SBOM of the sysroot: every crate of the
+    /// graph, its source (rust-src, registry, vendor, git) and checksum.
+    Sbom {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write DIR/build.ninja, which builds a sysroot by calling rustc directly.
     Ninja {
         #[command(flatten)]
@@ -431,6 +442,15 @@ fn run(cli: Cli) -> Result<()> {
                 }
             };
             write_output(output.as_ref(), &text)
+        }
+        Command::Sbom { sel, model, output } => {
+            if let Some(o) = &output {
+                sysgen::outdir::check_output_file(o)?;
+            }
+            let rules = sysgen::rules::Rules::load()?;
+            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
+            let m = sysgen::declare(&loaded, &rules, &model.options())?;
+            write_output(output.as_ref(), &sysgen::provenance::sbom(&loaded, &m)?)
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
         Command::Cargo { args } => exit_with(sysgen::cargo_cmd::run(args, false)?),

@@ -33,6 +33,8 @@ struct LockEntry {
     name: String,
     version: semver::Version,
     registry: bool,
+    /// The registry archive's SHA-256, as the lockfile pins it.
+    checksum: Option<String>,
     /// `name version` strings of its dependencies, as the lockfile writes them.
     deps: Vec<(String, Option<String>)>,
 }
@@ -122,6 +124,7 @@ impl Workspace {
                 registry: p.source.as_ref().is_some_and(|s| {
                     s.source_str().starts_with("registry+") || s.source_str().starts_with("sparse+")
                 }),
+                checksum: p.checksum,
                 deps: p
                     .dependencies
                     .unwrap_or_default()
@@ -281,12 +284,24 @@ impl Workspace {
     }
 
     /// Whether `p` came from the registry sources (not a path crate).
-    fn is_registry_package(&self, p: PkgId) -> bool {
+    pub fn is_registry_package(&self, p: PkgId) -> bool {
+        self.registry_lock_entry(p).is_some()
+    }
+
+    fn registry_lock_entry(&self, p: PkgId) -> Option<&LockEntry> {
         let pkg = &self.packages[p];
+        if self.patches.contains_key(&pkg.name) {
+            return None;
+        }
         self.lock
             .iter()
-            .any(|e| e.registry && e.name == pkg.name && e.version == pkg.version)
-            && !self.patches.contains_key(&pkg.name)
+            .find(|e| e.registry && e.name == pkg.name && e.version == pkg.version)
+    }
+
+    /// The lockfile's checksum of registry package `p` (the SHA-256 of its
+    /// `.crate` archive); `None` for path crates or a lockfile without one.
+    pub fn lock_checksum(&self, p: PkgId) -> Option<&str> {
+        self.registry_lock_entry(p)?.checksum.as_deref()
     }
 
     fn registry_dir(&self, name: &str, version: &semver::Version) -> Option<PathBuf> {

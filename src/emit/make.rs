@@ -111,6 +111,9 @@ struct Rule {
 struct Sysroot {
     name: String,
     libs: String,
+    /// The provenance manifest in the sysroot, and its generated source.
+    manifest: String,
+    manifest_src: String,
 }
 
 pub struct MakeMeta {
@@ -233,6 +236,12 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
         .map(|(name, libs)| Sysroot {
             name: name.clone(),
             libs: libs.iter().map(|l| r.path(l)).collect::<Vec<_>>().join(" "),
+            manifest: format!(
+                "$(SYSGEN_OUT)/sysroot/lib/rustlib/{}/{}",
+                make_value(name),
+                crate::provenance::MANIFEST
+            ),
+            manifest_src: format!("$(SYSGEN_DIR)/{}", make_value(&manifest_source(name))),
         })
         .collect();
     let fragment = super::render(
@@ -255,4 +264,10 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
         meta.version
     );
     Ok((fragment, makefile))
+}
+
+/// Where generation writes target `name`'s provenance manifest, which the
+/// fragment copies into `$(SYSGEN_OUT)`'s sysroot.
+pub fn manifest_source(name: &str) -> String {
+    format!("build/manifest/{name}.json")
 }

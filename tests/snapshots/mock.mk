@@ -320,13 +320,23 @@ $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/args $(SYSGEN_OUT)
 
 # The sysroot for x86_64-unknown-linux-gnu: rustc --sysroot $(SYSGEN_OUT)/sysroot --target x86_64-unknown-linux-gnu
 .PHONY: sysgen-sysroot-x86_64-unknown-linux-gnu
-sysgen-sysroot-x86_64-unknown-linux-gnu: $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libaddr.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/liballoc.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libcompiler_builtins.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libcore.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libhashmapx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/liblibcx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libpanic_abort.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libpanic_unwind.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libproc_macro.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/librustc_std_workspace_core.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd.rlib
+sysgen-sysroot-x86_64-unknown-linux-gnu: $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libaddr.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/liballoc.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libcompiler_builtins.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libcore.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libhashmapx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/liblibcx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libpanic_abort.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libpanic_unwind.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libproc_macro.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/librustc_std_workspace_core.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/sysgen-manifest.json
 sysgen-all: sysgen-sysroot-x86_64-unknown-linux-gnu
+
+# What went into it (sysgen-manifest.json).
+$(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/sysgen-manifest.json: $(SYSGEN_DIR)/build/manifest/x86_64-unknown-linux-gnu.json
+	@echo '  GEN     $(patsubst $(SYSGEN_OUT)/%,%,$@)'
+	@mkdir -p $(@D) && cp $< $@
 
 # The sysroot for thumbv6m-none-eabi: rustc --sysroot $(SYSGEN_OUT)/sysroot --target thumbv6m-none-eabi
 .PHONY: sysgen-sysroot-thumbv6m-none-eabi
-sysgen-sysroot-thumbv6m-none-eabi: $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libaddr.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/liballoc.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcompiler_builtins.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcore.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libhashmapx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libpanic_abort.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libpanic_unwind.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libproc_macro.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/librustc_std_workspace_core.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libstd.rlib
+sysgen-sysroot-thumbv6m-none-eabi: $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libaddr.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/liballoc.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcompiler_builtins.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libcore.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libhashmapx.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libpanic_abort.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libpanic_unwind.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libproc_macro.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/librustc_std_workspace_core.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/lib/libstd.rlib $(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/sysgen-manifest.json
 sysgen-all: sysgen-sysroot-thumbv6m-none-eabi
+
+# What went into it (sysgen-manifest.json).
+$(SYSGEN_OUT)/sysroot/lib/rustlib/thumbv6m-none-eabi/sysgen-manifest.json: $(SYSGEN_DIR)/build/manifest/thumbv6m-none-eabi.json
+	@echo '  GEN     $(patsubst $(SYSGEN_OUT)/%,%,$@)'
+	@mkdir -p $(@D) && cp $< $@
 
 # Removes what this fragment built, wherever SYSGEN_OUT points.
 sysgen-clean:
