@@ -247,6 +247,13 @@ impl Config {
         Ok(())
     }
 
+    /// Every crate the file lists, in `[dependencies]` and per target.
+    pub fn specs(&self) -> impl Iterator<Item = &CrateSpec> {
+        self.deps
+            .iter()
+            .chain(self.target_deps.iter().flat_map(|(_, l)| l.iter()))
+    }
+
     /// `[sysgen] targets`, with JSON paths made absolute.
     pub fn targets(&self) -> Vec<String> {
         self.sysgen

@@ -50,6 +50,8 @@ pub struct Loaded {
     pub project: project::Project,
     /// The profile, resolved (command line, config, release) and valid.
     pub profile: String,
+    /// `--features`, as given.
+    pub features: Option<Vec<String>>,
 }
 
 /// Find the inputs, probe the targets, read the workspace, resolve, build the graph.
@@ -169,6 +171,7 @@ pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
         config,
         project,
         profile,
+        features: opts.features.clone(),
     })
 }
 
@@ -410,6 +413,10 @@ fn write_ninja(
         .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
         .collect();
     files.push(("build.ninja".into(), text.into_bytes()));
+    files.push((
+        crate::timings::ACTIONS.into(),
+        crate::timings::action_infos(&p.actions).into_bytes(),
+    ));
     for (target, text) in crate::provenance::manifests(loaded, model) {
         let rel = std::path::Path::new("sysroot/lib/rustlib").join(target);
         files.push((rel.join(crate::provenance::MANIFEST), text));

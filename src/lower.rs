@@ -135,6 +135,9 @@ pub struct Action {
     /// escape: double it after the call when a path of the build has one.
     pub escape_depfile_dollars: bool,
     pub description: String,
+    /// A pipelined call's state directory (where `pipe.rs` records its
+    /// times), on both of its actions.
+    pub state: Option<BuildPath>,
 }
 
 pub struct Plan {
@@ -403,6 +406,7 @@ impl<'a> Layout<'a> {
                 depfile: Some(self.rel(&depfile)),
                 escape_depfile_dollars: self.escape_dollars,
                 description: u.description.clone(),
+                state: None,
             }];
         }
         let state = self.rel(&self.unit_dir(u));
@@ -436,6 +440,7 @@ impl<'a> Layout<'a> {
                 depfile: Some(self.rel(&depfile)),
                 escape_depfile_dollars: self.escape_dollars,
                 description: u.description.clone(),
+                state: Some(state.clone()),
             },
             Action {
                 unit: u.id,
@@ -446,7 +451,7 @@ impl<'a> Layout<'a> {
                 program: sysgen,
                 args: vec![
                     "pipe-end".into(),
-                    Word::out(state),
+                    Word::out(&state),
                     Word::out(self.rel(&meta)),
                     Word::out(self.rel(&out)),
                 ],
@@ -454,6 +459,7 @@ impl<'a> Layout<'a> {
                 depfile: None,
                 escape_depfile_dollars: false,
                 description: u.description.clone(),
+                state: Some(state),
             },
         ]
     }
@@ -511,6 +517,7 @@ impl<'a> Layout<'a> {
             depfile: Some(self.rel(&dir.join("args.d"))),
             escape_depfile_dollars: false,
             description: u.description.clone(),
+            state: None,
         })
     }
 }

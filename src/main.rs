@@ -31,6 +31,30 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
+    /// Why a crate is in the sysroot, what turned on its features, and
+    /// (--flags) where each argument of its rustc call comes from.
+    Explain {
+        /// A package or crate name (`hashbrown`, `compiler_builtins`).
+        #[arg(value_name = "CRATE")]
+        krate: String,
+        /// Each rustc argument and environment variable, with its source.
+        #[arg(long)]
+        flags: bool,
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Write an HTML report of a finished Ninja build: a bar per crate (front
+    /// end and code generation), parallelism, the critical path.
+    Timings {
+        /// The build directory (`sysgen ninja -o DIR`); default: here.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The report to write; default: DIR/sysgen-timings.html.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write a CycloneDX 1.5 JSON SBOM of the sysroot: every crate of the
     /// graph, its source (rust-src, registry, vendor, git) and checksum.
     Sbom {
@@ -443,6 +467,40 @@ fn run(cli: Cli) -> Result<()> {
             };
             write_output(output.as_ref(), &text)
         }
+        Command::Explain {
+            krate,
+            flags,
+            sel,
+            model,
+        } => {
+            let rules = sysgen::rules::Rules::load()?;
+            let opts = sel.options(model.profile.as_deref())?;
+            let only = (opts.targets.len() == 1).then(|| opts.targets[0].clone());
+            let loaded = sysgen::load(&opts, &rules)?;
+            let m = sysgen::declare(&loaded, &rules, &model.options())?;
+            let only = only.map(|t| {
+                // A spec file's target is named by its stem.
+                loaded
+                    .graph
+                    .targets
+                    .iter()
+                    .find(|x| x.name == t || x.spec_file.as_ref().is_some_and(|f| f.ends_with(&t)))
+                    .map_or(t, |x| x.name.clone())
+            });
+            print!(
+                "{}",
+                sysgen::explain::explain(&loaded, &m, &krate, only.as_deref(), flags)?
+            );
+            Ok(())
+        }
+        Command::Timings { dir, output } => {
+            let out = output.unwrap_or_else(|| dir.join("sysgen-timings.html"));
+            sysgen::outdir::check_output_file(&out)?;
+            let html = sysgen::timings::report(&dir)?;
+            sysgen::fsx::write_atomic(&out, html.as_bytes())?;
+            eprintln!("sysgen: wrote {}", out.display());
+            Ok(())
+        }
         Command::Sbom { sel, model, output } => {
             if let Some(o) = &output {
                 sysgen::outdir::check_output_file(o)?;
@@ -579,7 +637,10 @@ fn run(cli: Cli) -> Result<()> {
                 &sel.options(build.model.profile.as_deref())?,
                 &build.options(),
             )?;
-            sysgen::run_ninja(path.parent().expect("build.ninja has a directory"))
+            let dir = path.parent().expect("build.ninja has a directory");
+            sysgen::run_ninja(dir)?;
+            eprintln!("{}", sysroot_usage(dir));
+            Ok(())
         }
         Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
         Command::PipeBegin { mkdir, state, cmd } => {
@@ -591,6 +652,28 @@ fn run(cli: Cli) -> Result<()> {
             exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)
         }
     }
+}
+
+/// The last line of `sysgen build`: where the sysroot is and how to use it.
+fn sysroot_usage(dir: &std::path::Path) -> String {
+    let sysroot = dir.join("sysroot");
+    let mut targets: Vec<String> = std::fs::read_dir(sysroot.join("lib/rustlib"))
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    targets.sort();
+    let path = sysroot.display().to_string();
+    let q = sysgen::emit::ninja::shell_quote;
+    let t = targets.first().map(String::as_str).unwrap_or("TARGET");
+    format!(
+        "sysgen: sysroot for {} in {path}; use it with `rustc --sysroot {} --target {t}` or `RUSTFLAGS={} cargo build --target {t}`",
+        targets.join(", "),
+        q(&path),
+        q(&format!("--sysroot={path}"))
+    )
 }
 
 /// Pass a compiler's exit status through to Ninja.

@@ -183,6 +183,8 @@ fn run_rustc(
     watch: Option<(Process, Arc<AtomicBool>)>,
 ) -> Result<i32> {
     let mut log = create(&state.join("log"))?;
+    let started = now_ms();
+    let mut metadata_at = None;
     let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -222,13 +224,28 @@ fn run_rustc(
             break;
         }
         if render(&buf, &mut log)? {
+            metadata_at.get_or_insert_with(now_ms);
             // A closed pipe only means nobody waits any more.
             let _ = writeln!(notify, "{NOTICE}").and_then(|_| notify.flush());
         }
     }
     let status = child.lock().expect("no panics hold it").wait()?;
     finished.store(true, Ordering::SeqCst);
+    // For `sysgen timings`: code generation runs outside any Ninja edge.
+    let end = now_ms();
+    let times = format!("{started} {} {end}\n", metadata_at.unwrap_or(end));
+    let _ = crate::fsx::write_atomic(&state.join(TIMES), times.as_bytes());
     Ok(status.code().unwrap_or(1))
+}
+
+/// STATE/times: when rustc started, wrote the `.rmeta` and ended
+/// (milliseconds since the Unix epoch).
+pub const TIMES: &str = "times";
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 fn create(path: &Path) -> Result<File> {
