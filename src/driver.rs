@@ -438,11 +438,14 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     };
     let model = declare(&loaded, &rules, &flags)?;
     let out = emit::bazel::generate(&model, &loaded.graph.rustc.sysroot, &fsx::current_exe()?)?;
-    let files: Vec<(std::path::PathBuf, Vec<u8>)> = out
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
         .files
         .into_iter()
         .map(|(p, s)| (p, s.into_bytes()))
         .collect();
+    for (target, text) in crate::provenance::manifests(&loaded, &model) {
+        files.push((emit::bazel::manifest_file(&target).into(), text));
+    }
     dir.commit(&files, &Default::default())?;
     Ok(dir.path.clone())
 }

@@ -72,6 +72,7 @@ pub const BAZEL: Layout = Layout {
         "library.BUILD",
         "registry.BUILD",
         "rustc.BUILD",
+        "manifests",
     ],
     // Bazel keeps its outputs in its own output base.
     managed: &[],

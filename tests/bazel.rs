@@ -205,6 +205,7 @@ fn host_std_built_by_bazel_is_the_ninja_sysroot_and_runs_programs() {
             std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
         }
     }
+    copy_dir(&ws.join("manifests"), &copy.join("manifests"));
     let out = bazel(&copy, &["build", &disk_cache, &sysroot_target]);
     let summary = processes(&out);
     assert!(

@@ -142,6 +142,15 @@ fn a_checksum_file_edited_to_match_the_change_but_not_the_lockfile_is_refused() 
     let dir = vendor.join(LIBCX);
     let src = dir.join("src/lib.rs");
     flip_a_byte(&src);
+    let refused = || {
+        one_line_error(&sysgen(
+            &cwd,
+            &mock_dir().join("library"),
+            &vendor,
+            false,
+            &["ninja", "-o", "out"],
+        ))
+    };
     // Rewrite .cargo-checksum.json as a tamperer would: files and package.
     let sums_path = dir.join(".cargo-checksum.json");
     let mut sums: serde_json::Value =
@@ -149,26 +158,14 @@ fn a_checksum_file_edited_to_match_the_change_but_not_the_lockfile_is_refused() 
     sums["files"]["src/lib.rs"] = sha256(&std::fs::read(&src).unwrap()).into();
     sums["package"] = sha256(b"another package").into();
     std::fs::write(&sums_path, sums.to_string()).unwrap();
-    let e = one_line_error(&sysgen(
-        &cwd,
-        &mock_dir().join("library"),
-        &vendor,
-        false,
-        &["ninja", "-o", "out"],
-    ));
+    let e = refused();
     assert!(
         e.contains("`libcx 0.1.2`") && e.contains("Cargo.lock"),
         "{e}"
     );
     // And without a checksum file at all.
     std::fs::remove_file(&sums_path).unwrap();
-    let e = one_line_error(&sysgen(
-        &cwd,
-        &mock_dir().join("library"),
-        &vendor,
-        false,
-        &["ninja", "-o", "out"],
-    ));
+    let e = refused();
     assert!(
         e.contains("`libcx 0.1.2`") && e.contains("no .cargo-checksum.json"),
         "{e}"

@@ -425,7 +425,8 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
         rules.push(
             Rule::new("rust_sysroot", format!("sysroot-{}", target.name))
                 .s("target", target.name.clone())
-                .list("libs", libs.clone()),
+                .list("libs", libs.clone())
+                .s("manifest", manifest_file(&target.name)),
         );
         // What rules_rust's rust_stdlib_filegroup takes as `srcs`.
         rules.push(Rule::new("filegroup", format!("rust_std-{}", target.name)).list("srcs", libs));
@@ -526,4 +527,10 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
         ),
     ));
     Ok(Output { files })
+}
+
+/// The provenance manifest of target `name`'s sysroot, a file of the
+/// repository that the driver writes (see `provenance.rs`).
+pub fn manifest_file(name: &str) -> String {
+    format!("manifests/{name}.json")
 }
