@@ -249,7 +249,7 @@ impl OutDir {
 pub fn check_output_file(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Err(user_err!(
-            "{} is a directory; `-o` takes the file to write the graph to",
+            "{} is a directory; `-o` takes the path of the file to write",
             path.display()
         ));
     }

@@ -374,3 +374,34 @@ fn the_sbom_lists_exactly_the_crates_of_the_graph_is_deterministic_and_valid_cyc
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn sbom_bad_input_is_one_line_and_writes_nothing() {
+    let cwd = tempdir();
+    let lib = mock_dir().join("library");
+    let vendor = mock_dir().join("vendor");
+    std::fs::create_dir(cwd.join("a-dir")).unwrap();
+    let e = one_line_error(&sysgen(
+        &cwd,
+        &lib,
+        &vendor,
+        false,
+        &["sbom", "-o", "a-dir"],
+    ));
+    assert!(e.contains("a-dir is a directory"), "{e}");
+    let e = one_line_error(&sysgen(
+        &cwd,
+        &lib,
+        &vendor,
+        false,
+        &["sbom", "--crates", "nosuch"],
+    ));
+    assert!(e.contains("nosuch"), "{e}");
+    let written: Vec<_> = std::fs::read_dir(&cwd)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != ".cache" && n != "a-dir")
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+    assert_eq!(std::fs::read_dir(cwd.join("a-dir")).unwrap().count(), 0);
+}
