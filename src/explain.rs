@@ -288,14 +288,14 @@ fn flags_of(loaded: &Loaded, model: &Model, n: NodeIndex, out: &mut String) {
         Platform::Target(t) => Some(t),
     };
     let _ = writeln!(out, "{}", describe(loaded, n));
-    let Some((u, c)) = model.units.iter().find_map(|u| {
+    let Some(c) = model.units.iter().find_map(|u| {
         let c = u.krate()?;
         (u.package == pkg.name
             && u.version == pkg.version.to_string()
             && u.target == target
             && u.stage == gu.stage
             && c.crate_type != crate::model::CrateType::Bin)
-            .then_some((u, c))
+            .then_some(c)
     }) else {
         let _ = writeln!(out, "  (no rustc call of its own)");
         return;
@@ -346,5 +346,4 @@ fn flags_of(loaded: &Loaded, model: &Model, n: NodeIndex, out: &mut String) {
         };
         let _ = writeln!(out, "    {k}={value}    ← {from}");
     }
-    let _ = u;
 }
