@@ -60,8 +60,29 @@ pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
 }
 
 /// Find the inputs, probe the targets, read the workspace and the user's
-/// configuration, resolve, build the graph.
+/// configuration, resolve, build the graph, check the registry sources.
 pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
+    let mut fp = crate::fingerprint::Fingerprints::open();
+    let loaded = load_with(opts, rules, &mut fp)?;
+    fp.save();
+    Ok(loaded)
+}
+
+/// The graph and the crate declarations of `opts` (what every emitter and
+/// report starts from).
+pub fn load_declared(opts: &GraphOptions, flags: &ModelFlags) -> Result<(Loaded, model::Model)> {
+    let rules = Rules::load()?;
+    let loaded = load(opts, &rules)?;
+    let model = declare(&loaded, &rules, flags)?;
+    Ok((loaded, model))
+}
+
+/// [`load`] with the caller's fingerprint cache (read once per process).
+fn load_with(
+    opts: &GraphOptions,
+    rules: &Rules,
+    fp: &mut crate::fingerprint::Fingerprints,
+) -> Result<Loaded> {
     let start = match &opts.project_dir {
         Some(d) => d.clone(),
         None => fsx::current_dir()?,
@@ -162,9 +183,7 @@ pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
     // Nothing is written, and nothing compiled, from unchecked sources.
     let packages: std::collections::BTreeSet<_> =
         graph.graph.node_weights().map(|u| u.pkg).collect();
-    let mut fp = crate::fingerprint::Fingerprints::open();
-    let checked = crate::verify::registry_sources(&graph.ws, packages, &mut fp)?;
-    fp.save();
+    let checked = crate::verify::registry_sources(&graph.ws, packages, fp)?;
     graph.ws.inputs.extend(checked);
     Ok(Loaded {
         graph,
@@ -367,9 +386,7 @@ pub fn generate_ninja(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     let mut build = build.clone();
     let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
     build.out_dir = dir.path.clone();
-    let rules = rules::Rules::load()?;
-    let loaded = load(opts, &rules)?;
-    let model = declare(&loaded, &rules, &build.model)?;
+    let (loaded, model) = load_declared(opts, &build.model)?;
     write_ninja(opts, &build, &loaded, &model, &dir)
 }
 
@@ -430,13 +447,11 @@ fn write_ninja(
 /// Generate a Bazel repository in DIR (see [`emit::bazel`]).
 pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
     let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
-    let rules = Rules::load()?;
-    let loaded = load(opts, &rules)?;
     let flags = ModelFlags {
         sources: true,
         ..build.model.clone()
     };
-    let model = declare(&loaded, &rules, &flags)?;
+    let (loaded, model) = load_declared(opts, &flags)?;
     let out = emit::bazel::generate(&model, &loaded.graph.rustc.sysroot, &fsx::current_exe()?)?;
     let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
         .files
@@ -454,9 +469,7 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
 pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
     let dir = outdir::OutDir::check(&build.out_dir, outdir::MAKE)?;
     emit::make::check_path("the output directory", &dir.path)?;
-    let rules = Rules::load()?;
-    let loaded = load(opts, &rules)?;
-    let model = declare(&loaded, &rules, &build.model)?;
+    let (loaded, model) = load_declared(opts, &build.model)?;
     for r in &model.roots {
         emit::make::check_path("the source directory", &r.path)?;
     }
@@ -527,8 +540,10 @@ pub fn sysroot_in_store(
     flags: &ModelFlags,
     rustc_wrapper: Option<String>,
 ) -> Result<Stored> {
+    // One fingerprint cache for the sources' check and the store's lookup.
+    let mut fp = crate::fingerprint::Fingerprints::open();
     let rules = Rules::load()?;
-    let loaded = load(opts, &rules)?;
+    let loaded = load_with(opts, &rules, &mut fp)?;
     let model = declare(&loaded, &rules, flags)?;
     let family = store::Family::of(
         &model,
@@ -539,7 +554,6 @@ pub fn sysroot_in_store(
     )?;
     let roots = store::Roots::of(&model);
     let st = store::Store::open()?;
-    let mut fp = crate::fingerprint::Fingerprints::open();
     let found = st.find(&family, &roots, &mut fp)?;
     let stored = |entry: store::Entry, built: bool| {
         entry.touch();

@@ -37,7 +37,7 @@ pub fn explain(
             let u = &g.graph[n];
             u.kind == UnitKind::Lib
                 && same_name(&g.ws.packages[u.pkg].name, krate)
-                && target.is_none_or(|t| g.platform_name(u.platform) == t)
+                && target.is_none_or(|t| is_target(loaded, u.platform, t))
         })
         .collect();
     if nodes.is_empty() {
@@ -59,6 +59,14 @@ pub fn explain(
         }
     }
     Ok(out)
+}
+
+/// Whether `p` is the target the user named: a triple, or a spec file
+/// (whose target is named by its stem).
+fn is_target(loaded: &Loaded, p: Platform, named: &str) -> bool {
+    let t = loaded.graph.target_of(p);
+    p != Platform::Host
+        && (t.name == named || t.spec_file.as_ref().is_some_and(|f| f.ends_with(named)))
 }
 
 fn describe(loaded: &Loaded, n: NodeIndex) -> String {

@@ -184,6 +184,11 @@ fn parse_line(line: &str) -> Option<(PathBuf, (Stat, String))> {
 mod tests {
     use super::*;
 
+    fn set_mtime(f: &Path, t: SystemTime) {
+        let file = std::fs::File::options().write(true).open(f).unwrap();
+        file.set_modified(t).unwrap();
+    }
+
     #[test]
     fn a_cached_digest_is_used_only_while_the_file_is_unchanged() {
         let dir = std::env::temp_dir().join(format!("sysgen-fp-{}", std::process::id()));
@@ -192,23 +197,13 @@ mod tests {
         std::fs::write(&f, "fn a() {}").unwrap();
         // Settled: three seconds old.
         let old = SystemTime::now() - Duration::from_secs(3);
-        std::fs::File::options()
-            .write(true)
-            .open(&f)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&f, old);
         let mut fp = Fingerprints::in_memory();
         let first = fp.digest(&f).unwrap().unwrap();
         assert_eq!(first, sha256_hex(b"fn a() {}"));
         // The same size and mtime restored after a write: ctime still moves.
         std::fs::write(&f, "fn b() {}").unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&f)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&f, old);
         assert_eq!(fp.digest(&f).unwrap().unwrap(), sha256_hex(b"fn b() {}"));
         assert_eq!(fp.digest(&dir.join("missing.rs")).unwrap(), None);
         let _ = std::fs::remove_dir_all(&dir);

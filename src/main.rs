@@ -473,23 +473,13 @@ fn run(cli: Cli) -> Result<()> {
             sel,
             model,
         } => {
-            let rules = sysgen::rules::Rules::load()?;
             let opts = sel.options(model.profile.as_deref())?;
-            let only = (opts.targets.len() == 1).then(|| opts.targets[0].clone());
-            let loaded = sysgen::load(&opts, &rules)?;
-            let m = sysgen::declare(&loaded, &rules, &model.options())?;
-            let only = only.map(|t| {
-                // A spec file's target is named by its stem.
-                loaded
-                    .graph
-                    .targets
-                    .iter()
-                    .find(|x| x.name == t || x.spec_file.as_ref().is_some_and(|f| f.ends_with(&t)))
-                    .map_or(t, |x| x.name.clone())
-            });
+            let (loaded, m) = sysgen::driver::load_declared(&opts, &model.options())?;
+            // With one --target, only its units.
+            let only = (opts.targets.len() == 1).then(|| opts.targets[0].as_str());
             print!(
                 "{}",
-                sysgen::explain::explain(&loaded, &m, &krate, only.as_deref(), flags)?
+                sysgen::explain::explain(&loaded, &m, &krate, only, flags)?
             );
             Ok(())
         }
@@ -505,9 +495,10 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(o) = &output {
                 sysgen::outdir::check_output_file(o)?;
             }
-            let rules = sysgen::rules::Rules::load()?;
-            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
-            let m = sysgen::declare(&loaded, &rules, &model.options())?;
+            let (loaded, m) = sysgen::driver::load_declared(
+                &sel.options(model.profile.as_deref())?,
+                &model.options(),
+            )?;
             write_output(output.as_ref(), &sysgen::provenance::sbom(&loaded, &m)?)
         }
         Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
@@ -583,13 +574,12 @@ fn run(cli: Cli) -> Result<()> {
             build_dir,
         } => {
             sysgen::emit::rust_project::check_output(&output)?;
-            let rules = sysgen::rules::Rules::load()?;
-            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
             let flags = sysgen::ModelFlags {
                 sources: true,
                 ..model.options()
             };
-            let m = sysgen::declare(&loaded, &rules, &flags)?;
+            let (_, m) =
+                sysgen::driver::load_declared(&sel.options(model.profile.as_deref())?, &flags)?;
             let build_dir = match &build_dir {
                 Some(d) if !d.join("build").is_dir() => sysgen::user_bail!(
                     "--build-dir {} is not a sysgen output directory (no build/); pass the -o DIR of a finished build",

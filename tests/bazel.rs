@@ -9,36 +9,21 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::*;
-
-fn run(cmd: &mut Command) -> String {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{cmd:?} failed:\n{text}");
-    text
-}
-
-fn sysgen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(cwd)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// `bazel --batch …` in `ws` with an output base of its own (no server
 /// outlives the test).
 fn bazel(ws: &Path, args: &[&str]) -> String {
     let base = ws.with_extension("output-base");
-    run(Command::new("bazel")
-        .current_dir(ws)
-        .arg("--batch")
-        .arg(format!("--output_base={}", base.display()))
-        .args(args))
+    run_ok(
+        Command::new("bazel")
+            .current_dir(ws)
+            .arg("--batch")
+            .arg(format!("--output_base={}", base.display()))
+            .args(args),
+    )
 }
 
 /// Bazel's summary of what it ran: `45 processes: 32 remote cache hit, 13 internal.`
@@ -59,7 +44,7 @@ fn fresh(name: &str) -> PathBuf {
 }
 
 fn host() -> String {
-    run(Command::new("rustc").arg("-vV"))
+    run_ok(Command::new("rustc").arg("-vV"))
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
         .unwrap()
@@ -73,7 +58,7 @@ fn write(path: &Path, text: &str) {
 /// The units' dependency edges as (from, to) names a reader recognises:
 /// `T/crate`, `host/crate`, `script/package`, `run/T/package`.
 fn model_edges(args: &[&str]) -> BTreeSet<(String, String)> {
-    let o = sysgen(
+    let o = sysgen_in(
         Path::new("."),
         &[&["graph", "--format", "crates"], args].concat(),
     );
@@ -147,7 +132,7 @@ fn host_std_built_by_bazel_is_the_ninja_sysroot_and_runs_programs() {
     let h = host();
     let ws = fresh("bazel-host");
     let cache = fresh("bazel-disk-cache");
-    let o = sysgen(&ws, &[&["bazel", "-o", "."], HOST_STD].concat());
+    let o = sysgen_in(&ws, &[&["bazel", "-o", "."], HOST_STD].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A user's program in the same workspace, compiled by the rust_binary rule.
     write(
@@ -182,14 +167,16 @@ fn host_std_built_by_bazel_is_the_ninja_sysroot_and_runs_programs() {
 
     // A program against it, by rustc --sysroot and by the Bazel rule.
     let exe = ws.with_extension("host_std");
-    run(Command::new("rustc")
-        .arg("--sysroot")
-        .arg(ws.join("bazel-bin").join(format!("sysroot-{h}")))
-        .args(["-O", "-g", "-o"])
-        .arg(&exe)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/host_std.rs")));
+    run_ok(
+        Command::new("rustc")
+            .arg("--sysroot")
+            .arg(ws.join("bazel-bin").join(format!("sysroot-{h}")))
+            .args(["-O", "-g", "-o"])
+            .arg(&exe)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/host_std.rs")),
+    );
     let expected = "sum of squares: 14\ncaught panic: true\nbacktrace names main: true\n";
-    assert_eq!(run(&mut Command::new(&exe)), expected);
+    assert_eq!(run_ok(&mut Command::new(&exe)), expected);
     let out = bazel(&ws, &["run", &disk_cache, "//examples/hello"]);
     assert!(out.contains(expected), "{out}");
 
@@ -239,7 +226,7 @@ fn monorepos_use_the_generated_repository_or_generate_it_at_fetch_time() {
         "#![no_std]\nextern crate alloc;\npub fn twice(v: &alloc::vec::Vec<u32>) -> u32 { v.iter().sum::<u32>() * 2 }\n",
     );
     let generated = project.join("third_party/sysroot");
-    let o = sysgen(&project, &["bazel", "-o", "third_party/sysroot"]);
+    let o = sysgen_in(&project, &["bazel", "-o", "third_party/sysroot"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mono = fresh("bazel-monorepo");
     write(
@@ -269,19 +256,24 @@ fn monorepos_use_the_generated_repository_or_generate_it_at_fetch_time() {
     // A no_std program for Cortex-M0 against it runs under qemu.
     let sysroot = mono.join("bazel-bin/external/sysgen_sysroot/sysroot-thumbv6m-none-eabi");
     let exe = mono.join("bare_arm");
-    run(Command::new("rustc")
-        .arg("--sysroot")
-        .arg(&sysroot)
-        .args([
-            "--target",
-            "thumbv6m-none-eabi",
-            "-O",
-            "-Cpanic=abort",
-            "-o",
-        ])
-        .arg(&exe)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/bare_arm.rs")));
-    assert_eq!(run(Command::new("qemu-arm").arg(&exe)), "no_std sum: 55\n");
+    run_ok(
+        Command::new("rustc")
+            .arg("--sysroot")
+            .arg(&sysroot)
+            .args([
+                "--target",
+                "thumbv6m-none-eabi",
+                "-O",
+                "-Cpanic=abort",
+                "-o",
+            ])
+            .arg(&exe)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/bare_arm.rs")),
+    );
+    assert_eq!(
+        run_ok(Command::new("qemu-arm").arg(&exe)),
+        "no_std sum: 55\n"
+    );
 
     // Generated at fetch time from a config label.
     let fetch = fresh("bazel-fetch");
@@ -314,7 +306,7 @@ fn bad_input_to_sysgen_bazel_is_one_line_and_writes_nothing() {
     ));
     assert!(e.contains("unknown target"), "{e}");
     assert!(!t.join("out").exists());
-    let o = sysgen(
+    let o = sysgen_in(
         &t,
         &["bazel", "--rust-src", "/nonexistent/rust-src", "-o", "out"],
     );

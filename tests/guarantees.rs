@@ -10,16 +10,6 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn sysgen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(cwd)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -128,7 +118,7 @@ fn the_advice_for_missing_sources_is_a_fetch_that_keeps_the_directory() {
     let vendor = t.join("vendor");
     write(&vendor.join("precious.txt"), "mine\n");
     let m = mock_dir();
-    let o = sysgen(
+    let o = sysgen_in(
         &t,
         &[
             "graph",
@@ -182,7 +172,7 @@ fn generate(cwd: &Path, args: &[&str]) -> Output {
     .collect::<Vec<_>>();
     a.extend(args.iter().map(|s| s.to_string()));
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    sysgen(cwd, &a)
+    sysgen_in(cwd, &a)
 }
 
 fn user_error_line(o: &Output) -> String {
@@ -329,7 +319,7 @@ fn output_paths_that_cannot_work_are_refused_with_the_reason() {
 fn graph_into_a_directory_is_a_user_error() {
     let t = tempdir();
     let m = mock_dir();
-    let o = sysgen(
+    let o = sysgen_in(
         &t,
         &[
             "graph",

@@ -7,33 +7,18 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::*;
 
-fn run(cmd: &mut Command) -> String {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{cmd:?} failed:\n{text}");
-    text
-}
-
-fn sysgen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(cwd)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn make(dir: &Path, args: &[&str]) -> String {
-    run(Command::new("make")
-        .arg("-C")
-        .arg(dir)
-        .arg("-j2")
-        .args(args))
+    run_ok(
+        Command::new("make")
+            .arg("-C")
+            .arg(dir)
+            .arg("-j2")
+            .args(args),
+    )
 }
 
 fn fresh(name: &str) -> PathBuf {
@@ -56,7 +41,7 @@ fn compiled(log: &str) -> Vec<String> {
 }
 
 fn library() -> PathBuf {
-    let s = run(Command::new("rustc").args(["--print", "sysroot"]));
+    let s = run_ok(Command::new("rustc").args(["--print", "sysroot"]));
     PathBuf::from(s.trim()).join("lib/rustlib/src/rust/library")
 }
 
@@ -69,7 +54,7 @@ fn thumbv6m_core_alloc_by_make_is_the_ninja_sysroot_and_rebuilds_like_kbuild() {
     let out = t.join("out");
     let mut args = vec!["make", "--rust-src", src.to_str().unwrap(), "-o", "out"];
     args.extend(THUMBV6M_CORE_ALLOC);
-    let o = sysgen(&t, &args);
+    let o = sysgen_in(&t, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let log = make(&out, &[]);
     assert_eq!(
@@ -86,19 +71,24 @@ fn thumbv6m_core_alloc_by_make_is_the_ninja_sysroot_and_rebuilds_like_kbuild() {
 
     // A program for Cortex-M0 runs under qemu.
     let exe = t.join("bare_arm");
-    run(Command::new("rustc")
-        .arg("--sysroot")
-        .arg(out.join("sysroot"))
-        .args([
-            "--target",
-            "thumbv6m-none-eabi",
-            "-O",
-            "-Cpanic=abort",
-            "-o",
-        ])
-        .arg(&exe)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/bare_arm.rs")));
-    assert_eq!(run(Command::new("qemu-arm").arg(&exe)), "no_std sum: 55\n");
+    run_ok(
+        Command::new("rustc")
+            .arg("--sysroot")
+            .arg(out.join("sysroot"))
+            .args([
+                "--target",
+                "thumbv6m-none-eabi",
+                "-O",
+                "-Cpanic=abort",
+                "-o",
+            ])
+            .arg(&exe)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/bare_arm.rs")),
+    );
+    assert_eq!(
+        run_ok(Command::new("qemu-arm").arg(&exe)),
+        "no_std sum: 55\n"
+    );
 
     // Nothing changed: no command runs.
     assert_eq!(compiled(&make(&out, &[])), Vec::<String>::new());
@@ -155,7 +145,7 @@ fn thumbv6m_core_alloc_by_make_is_the_ninja_sysroot_and_rebuilds_like_kbuild() {
 #[test]
 fn kernel_style_core_with_objects_and_the_rust_for_linux_example() {
     let t = fresh("make-kernel");
-    let o = sysgen(
+    let o = sysgen_in(
         &t,
         &[
             "make",
@@ -208,7 +198,7 @@ fn kernel_style_core_with_objects_and_the_rust_for_linux_example() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rust-for-linux-core"),
         &ex,
     );
-    let o = sysgen(&ex, &["make", "-o", "out"]);
+    let o = sysgen_in(&ex, &["make", "-o", "out"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     make(&ex.join("out"), &[]);
     assert!(
@@ -222,21 +212,23 @@ fn host_std_by_make_is_the_ninja_sysroot_and_runs_a_program() {
     let t = fresh("make-host");
     let mut args = vec!["make", "-o", "out"];
     args.extend(HOST_STD);
-    let o = sysgen(&t, &args);
+    let o = sysgen_in(&t, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     make(&t.join("out"), &[]);
     let ninja = shared_build("host-std", HOST_STD);
     let diffs = sysroot_differences(&t.join("out/sysroot"), &ninja.join("sysroot"));
     assert!(diffs.is_empty(), "{diffs:#?}");
     let exe = t.join("host_std");
-    run(Command::new("rustc")
-        .arg("--sysroot")
-        .arg(t.join("out/sysroot"))
-        .args(["-O", "-g", "-o"])
-        .arg(&exe)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/host_std.rs")));
+    run_ok(
+        Command::new("rustc")
+            .arg("--sysroot")
+            .arg(t.join("out/sysroot"))
+            .args(["-O", "-g", "-o"])
+            .arg(&exe)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/host_std.rs")),
+    );
     assert_eq!(
-        run(&mut Command::new(&exe)),
+        run_ok(&mut Command::new(&exe)),
         "sum of squares: 14\ncaught panic: true\nbacktrace names main: true\n"
     );
 }

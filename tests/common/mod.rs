@@ -352,3 +352,24 @@ pub fn sysroot_differences(a: &Path, b: &Path) -> Vec<String> {
 /// core and alloc for a bare-metal Cortex-M0 target.
 pub const THUMBV6M_CORE_ALLOC: &[&str] =
     &["--target", "thumbv6m-none-eabi", "--crates", "core,alloc"];
+
+/// Run `cmd`; fail with its output unless it succeeds; return stdout and
+/// stderr.
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{cmd:?} failed:\n{text}");
+    text
+}
+
+/// `sysgen ARGS` in `cwd`, with the real toolchain and no flags from the
+/// environment.
+pub fn sysgen_in(cwd: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(cwd)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args(args)
+        .output()
+        .unwrap()
+}
