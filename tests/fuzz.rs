@@ -192,7 +192,7 @@ fn fuzz(
     mut f: impl FnMut(&Path, &[u8]) -> anyhow::Result<()>,
 ) {
     assert!(!seeds.is_empty(), "{name}: no seed files");
-    let seed = u64::from_str_radix(&sysgen::util::stable_hash(&[name]), 16).unwrap();
+    let seed = u64::from_str_radix(&sysgen::base::hash::stable_hash(&[name]), 16).unwrap();
     let mut rng = Rng(seed | 1);
     let mut failure = None;
     for case in 0..cases() {
@@ -201,7 +201,7 @@ fn fuzz(
         let result = catch_unwind(AssertUnwindSafe(|| f(path, &input)));
         let why = match result {
             Ok(Ok(())) => continue,
-            Ok(Err(e)) if e.downcast_ref::<sysgen::UserError>().is_some() => {
+            Ok(Err(e)) if e.downcast_ref::<sysgen::base::error::UserError>().is_some() => {
                 let msg = e.to_string();
                 if msg.contains('\n') {
                     format!("a user error of several lines: {msg}")
@@ -294,7 +294,7 @@ fn package_manifests() {
     let file = dir.join("Cargo.toml");
     fuzz("manifest", &seeds, |_, input| {
         std::fs::write(&file, input).unwrap();
-        sysgen::manifest::load_package(&file, None)?;
+        sysgen::library::manifest::load_package(&file, None)?;
         Ok(())
     });
 }
@@ -311,7 +311,7 @@ fn library_workspaces() {
         .map(|f| lib.join(f))
         .collect();
     let seeds = read_all(files.clone());
-    let rules = sysgen::rules::Rules::load().unwrap();
+    let rules = sysgen::library::rules::Rules::load().unwrap();
     let vendor = mock_dir().join("vendor");
     let req = request(None, None);
     let cases_run = std::cell::Cell::new(0usize);
@@ -358,9 +358,9 @@ fn project_files() {
         ),
     ];
     let dir = tempdir();
-    let lib_profiles = sysgen::workspace::Workspace::load(
+    let lib_profiles = sysgen::library::workspace::Workspace::load(
         &mock_dir().join("library"),
-        sysgen::workspace::RegistrySources::Vendor(mock_dir().join("vendor")),
+        sysgen::library::workspace::RegistrySources::Vendor(mock_dir().join("vendor")),
     )
     .unwrap()
     .profiles;
@@ -371,7 +371,7 @@ fn project_files() {
             std::fs::write(dir.join(other), text).unwrap();
         }
         std::fs::write(dir.join(name), input).unwrap();
-        let p = sysgen::project::Project::load(&dir)?;
+        let p = sysgen::config::project::Project::load(&dir)?;
         p.rustflags_for(&bare());
         for profile in ["release", "dev", "custom"] {
             p.panic(profile)?;
@@ -381,9 +381,9 @@ fn project_files() {
                     table.0.entry(n.clone()).or_default().merge(prof);
                 }
             }
-            if let Ok(ps) = sysgen::profile::Profiles::new(&table, profile) {
-                ps.get("core", sysgen::profile::ProfileFor::Target);
-                ps.get("core", sysgen::profile::ProfileFor::Host);
+            if let Ok(ps) = sysgen::library::profile::Profiles::new(&table, profile) {
+                ps.get("core", sysgen::library::profile::ProfileFor::Target);
+                ps.get("core", sysgen::library::profile::ProfileFor::Host);
             }
         }
         Ok(())
@@ -405,7 +405,7 @@ fn target_probe_answers() {
     ];
     fuzz("probe", &seeds, |name, input| {
         let text = String::from_utf8_lossy(input);
-        match sysgen::target::Target::from_probe_output(
+        match sysgen::toolchain::target::Target::from_probe_output(
             &name.display().to_string(),
             "t",
             None,
@@ -429,7 +429,7 @@ fn build_script_output() {
         "cargo:rustc-cfg=foo\ncargo::rustc-check-cfg=cfg(foo)\ncargo:rustc-env=A=b\ncargo:rustc-link-lib=c\ncargo:rustc-flags=-l x -L y\ncargo::metadata=k=v\ncargo:k2=v2\ncargo:rerun-if-changed=build.rs\ncargo::warning=w\nnot a directive\n".to_string(),
     )];
     fuzz("build-script", &seeds, |_, input| {
-        let d = sysgen::runscript::parse(&String::from_utf8_lossy(input));
+        let d = sysgen::exec::runscript::parse(&String::from_utf8_lossy(input));
         // rustc reads @args one argument per line: no argument may hold a
         // newline.
         assert!(d.rustc_args.iter().all(|a| !a.contains('\n')));

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sysgen::graph::{EdgeKind, Platform, UnitKind};
+use sysgen::resolve::graph::{EdgeKind, Platform, UnitKind};
 
 #[test]
 fn std_brings_the_crates_cargo_build_std_adds() {
@@ -346,7 +346,7 @@ fn workspace_inheritance_is_honoured() {
     assert_eq!(g.ws.packages[lib_unit(&g, "core")].edition, "2021");
 }
 
-fn lib_unit(g: &sysgen::graph::BuildGraph, name: &str) -> usize {
+fn lib_unit(g: &sysgen::resolve::graph::BuildGraph, name: &str) -> usize {
     lib(g, name).pkg
 }
 

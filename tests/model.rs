@@ -5,17 +5,21 @@
 mod common;
 
 use common::*;
+use sysgen::library::panic::PanicStrategy;
 use sysgen::model::{
     self, Body, CrateDecl, CrateType, Emit, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl,
     Unit,
 };
-use sysgen::options::PanicStrategy;
 
-fn model_of(targets: Vec<sysgen::target::Target>, crates: &[&str], panic: PanicStrategy) -> Model {
+fn model_of(
+    targets: Vec<sysgen::toolchain::target::Target>,
+    crates: &[&str],
+    panic: PanicStrategy,
+) -> Model {
     let mut req = request(Some(crates), None);
     req.panic = panic;
     let g = graph(targets, &req);
-    let rules = sysgen::rules::Rules::load().unwrap();
+    let rules = sysgen::library::rules::Rules::load().unwrap();
     model::build(
         &g,
         &rules,
@@ -259,7 +263,7 @@ fn sources_are_listed_for_the_emitters_that_ask() {
 
 #[test]
 fn targets_whose_features_agree_share_the_compiled_build_scripts() {
-    let aarch64 = sysgen::target::Target::from_cfg_text(
+    let aarch64 = sysgen::toolchain::target::Target::from_cfg_text(
         "aarch64-unknown-linux-gnu",
         &LINUX.replace("x86_64", "aarch64"),
         Some(true),

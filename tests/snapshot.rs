@@ -12,15 +12,15 @@ use sysgen::emit::ninja::{self, NinjaMeta};
 use sysgen::lower::{self, LowerOptions};
 use sysgen::model::{self, ModelOptions};
 
-fn mock_model() -> (sysgen::graph::BuildGraph, model::Model) {
+fn mock_model() -> (sysgen::resolve::graph::BuildGraph, model::Model) {
     let g = graph(vec![linux(), bare()], &request(Some(&["std"]), None));
-    let rules = sysgen::rules::Rules::load().unwrap();
+    let rules = sysgen::library::rules::Rules::load().unwrap();
     let m = model::build(
         &g,
         &rules,
         &ModelOptions {
             profile: "release".into(),
-            panic: sysgen::options::PanicStrategy::Unwind,
+            panic: sysgen::library::panic::PanicStrategy::Unwind,
             rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
                 .into_iter()
                 .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))
@@ -36,7 +36,7 @@ fn mock_model() -> (sysgen::graph::BuildGraph, model::Model) {
     (g, m)
 }
 
-fn regen_inputs(g: &sysgen::graph::BuildGraph) -> Vec<String> {
+fn regen_inputs(g: &sysgen::resolve::graph::BuildGraph) -> Vec<String> {
     g.ws.inputs
         .iter()
         .map(|p| p.display().to_string())

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sysgen::sources::{Certainty, CfgEnv, FileList, Scanner};
+use sysgen::model::sources::{Certainty, CfgEnv, FileList, Scanner};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/srcwalk")

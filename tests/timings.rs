@@ -227,8 +227,8 @@ fn a_real_thumbv6m_report_renders_its_bars_in_headless_chromium() {
             .filter(|p| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) <= 3))
             .count()
     };
-    let front = count(rgb(sysgen::timings::FRONT_END));
-    let codegen = count(rgb(sysgen::timings::CODEGEN));
+    let front = count(rgb(sysgen::report::timings::FRONT_END));
+    let codegen = count(rgb(sysgen::report::timings::CODEGEN));
     // core's front end alone is most of the chart's width, ~14 px high.
     assert!(front > 5_000, "front-end bars: {front} pixels");
     assert!(codegen > 500, "code-generation bars: {codegen} pixels");

@@ -56,7 +56,7 @@ fn flip_a_byte(file: &Path) {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    sysgen::fingerprint::sha256_hex(bytes)
+    sysgen::base::fingerprint::sha256_hex(bytes)
 }
 
 const LIBCX: &str = "libcx-0.1.2";

@@ -42,7 +42,7 @@ impl UserError {
 #[macro_export]
 macro_rules! user_err {
     ($($arg:tt)*) => {
-        ::anyhow::Error::new($crate::error::UserError::new(format!($($arg)*)))
+        ::anyhow::Error::new($crate::base::error::UserError::new(format!($($arg)*)))
     };
 }
 

@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 
-use crate::fsx::io_error;
+use crate::base::fsx::io_error;
 
 /// What identifies a file's contents without reading them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub struct Fingerprints {
 impl Fingerprints {
     /// The cache in sysgen's cache directory (none with `SYSGEN_NO_CACHE=1`).
     pub fn open() -> Fingerprints {
-        let file = crate::cache::dir().map(|d| d.join("fingerprints"));
+        let file = crate::toolchain::probe_cache::dir().map(|d| d.join("fingerprints"));
         let mut known = HashMap::new();
         if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
             for line in text.lines() {
@@ -159,7 +159,7 @@ impl Fingerprints {
         lines.sort();
         let mut text = lines.join("\n");
         text.push('\n');
-        let _ = crate::fsx::write_atomic(file, text.as_bytes());
+        let _ = crate::base::fsx::write_atomic(file, text.as_bytes());
         self.dirty = false;
     }
 }

@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::driver::{GraphOptions, ModelFlags};
-use crate::options::PanicStrategy;
-use crate::{fsx, user_bail};
+use crate::base::fsx;
+use crate::library::panic::PanicStrategy;
+use crate::resolve::load::{GraphOptions, ModelFlags};
+use crate::user_bail;
 
 /// What the sysroot must provide for a cargo subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +176,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         // No project: cargo says so.
         return run_cargo(&args, &[]);
     };
-    let project = crate::project::Project::load(&dir)?;
+    let project = crate::config::project::Project::load(&dir)?;
     let mut targets = inv.targets.clone();
     if targets.is_empty()
         && let Ok(t) = std::env::var("CARGO_BUILD_TARGET")
@@ -227,7 +228,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     let env_set = std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some()
         || std::env::var_os("RUSTFLAGS").is_some();
     let flags = ModelFlags {
-        rustflags: crate::driver::env_rustflags(),
+        rustflags: crate::resolve::load::env_rustflags(),
         env_rustflags_set: env_set,
         check: k == Kind::Check,
         ..Default::default()
@@ -237,7 +238,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         Err(_) => project.rustc_wrapper.clone(),
     }
     .filter(|w| !w.is_empty());
-    let stored = crate::driver::sysroot_in_store(&opts, &flags, wrapper)?;
+    let stored = crate::resolve::load::sysroot_in_store(&opts, &flags, wrapper)?;
     let sysroot = stored.entry.sysroot();
     let s = &stored.summary;
     let mut how = s.crates.join(", ");

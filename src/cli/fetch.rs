@@ -16,8 +16,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::fsx::{self, io_error};
-use crate::source::{self, SourceOptions};
+use crate::base::fsx::{self, io_error};
+use crate::toolchain::locate::{self, SourceOptions};
 use crate::{user_bail, user_err};
 
 /// The prefix of sysgen's staging directories inside a vendor directory
@@ -26,8 +26,8 @@ use crate::{user_bail, user_err};
 const STAGING: &str = ".sysgen-fetch-";
 
 pub fn fetch(opts: &SourceOptions) -> Result<()> {
-    let rustc = source::find_rustc(opts)?;
-    let library = source::find_library(opts, &rustc)?;
+    let rustc = locate::find_rustc(opts)?;
+    let library = locate::find_library(opts, &rustc)?;
     let manifest = library.join("Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);

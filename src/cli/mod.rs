@@ -1,11 +1,17 @@
+//! The command line: clap's types, and one function per subcommand.
+
+pub mod cargo;
+pub mod fetch;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use sysgen::source::SourceOptions;
-use sysgen::{GraphOptions, UserError};
+use crate::base::error::UserError;
+use crate::resolve::load::{self as driver, GraphOptions};
+use crate::toolchain::locate::SourceOptions;
 
 /// Generate build files that compile the Rust standard library with rustc directly.
 #[derive(Parser)]
@@ -285,7 +291,7 @@ struct Selection {
     /// Panic strategy: unwind, abort or immediate-abort. Default: the
     /// config's, else the project's profile `panic`, else unwind.
     #[arg(long, value_enum)]
-    panic: Option<sysgen::options::PanicStrategy>,
+    panic: Option<crate::library::panic::PanicStrategy>,
     /// A sysgen.toml or Xargo.toml. Default: the nearest one from the
     /// working directory up.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
@@ -362,11 +368,11 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn options(&self) -> sysgen::ModelFlags {
+    fn options(&self) -> driver::ModelFlags {
         let mut flags = Vec::new();
         let mut env_set = self.ignore_config_rustflags;
         if !self.no_env_rustflags {
-            flags = sysgen::env_rustflags();
+            flags = driver::env_rustflags();
             env_set |= std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some()
                 || std::env::var_os("RUSTFLAGS").is_some();
         }
@@ -374,7 +380,7 @@ impl ModelArgs {
             flags.extend(f.split_whitespace().map(str::to_string));
         }
         flags.extend(self.rustflag.iter().cloned());
-        sysgen::ModelFlags {
+        driver::ModelFlags {
             rustflags: flags,
             frontend_threads: self.frontend_threads.map(usize::from),
             nondeterministic_frontend: self.nondeterministic_frontend,
@@ -387,8 +393,8 @@ impl ModelArgs {
 }
 
 impl BuildArgs {
-    fn options(&self) -> sysgen::BuildOptions {
-        sysgen::BuildOptions {
+    fn options(&self) -> driver::BuildOptions {
+        driver::BuildOptions {
             out_dir: self.out_dir.clone(),
             pipeline: !self.no_pipeline,
             model: self.model.options(),
@@ -410,7 +416,7 @@ impl Selection {
         };
         let crates = non_empty(&self.crates);
         if crates.as_ref().is_some_and(Vec::is_empty) {
-            sysgen::user_bail!("--crates names no crate; give at least one, e.g. --crates core");
+            crate::user_bail!("--crates names no crate; give at least one, e.g. --crates core");
         }
         Ok(GraphOptions {
             sources: self.src.options(),
@@ -429,7 +435,7 @@ impl Selection {
 
 fn write_output(output: Option<&PathBuf>, text: &str) -> Result<()> {
     match output {
-        Some(p) => sysgen::fsx::write_atomic(p, text.as_bytes()),
+        Some(p) => crate::base::fsx::write_atomic(p, text.as_bytes()),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -449,20 +455,20 @@ fn run(cli: Cli) -> Result<()> {
             model,
         } => {
             if let Some(o) = &output {
-                sysgen::outdir::check_output_file(o)?;
+                crate::emit::outdir::check_output_file(o)?;
             }
-            let rules = sysgen::rules::Rules::load()?;
-            let loaded = sysgen::load(&sel.options(model.profile.as_deref())?, &rules)?;
+            let rules = crate::library::rules::Rules::load()?;
+            let loaded = driver::load(&sel.options(model.profile.as_deref())?, &rules)?;
             let text = match format {
-                Format::Json => sysgen::emit::json::to_string(&loaded.graph),
-                Format::Dot => sysgen::emit::dot::to_string(&loaded.graph)?,
+                Format::Json => crate::emit::json::to_string(&loaded.graph),
+                Format::Dot => crate::emit::dot::to_string(&loaded.graph)?,
                 Format::Crates => {
-                    let flags = sysgen::ModelFlags {
+                    let flags = driver::ModelFlags {
                         sources: true,
                         ..model.options()
                     };
-                    let m = sysgen::declare(&loaded, &rules, &flags)?;
-                    sysgen::emit::crates::to_string(&m)
+                    let m = driver::declare(&loaded, &rules, &flags)?;
+                    crate::emit::crates::to_string(&m)
                 }
             };
             write_output(output.as_ref(), &text)
@@ -474,37 +480,38 @@ fn run(cli: Cli) -> Result<()> {
             model,
         } => {
             let opts = sel.options(model.profile.as_deref())?;
-            let (loaded, m) = sysgen::driver::load_declared(&opts, &model.options())?;
+            let (loaded, m) = driver::load_declared(&opts, &model.options())?;
             // With one --target, only its units.
             let only = (opts.targets.len() == 1).then(|| opts.targets[0].as_str());
             print!(
                 "{}",
-                sysgen::explain::explain(&loaded, &m, &krate, only, flags)?
+                crate::report::explain::explain(&loaded, &m, &krate, only, flags)?
             );
             Ok(())
         }
         Command::Timings { dir, output } => {
             let out = output.unwrap_or_else(|| dir.join("sysgen-timings.html"));
-            sysgen::outdir::check_output_file(&out)?;
-            let html = sysgen::timings::report(&dir)?;
-            sysgen::fsx::write_atomic(&out, html.as_bytes())?;
+            crate::emit::outdir::check_output_file(&out)?;
+            let html = crate::report::timings::report(&dir)?;
+            crate::base::fsx::write_atomic(&out, html.as_bytes())?;
             eprintln!("sysgen: wrote {}", out.display());
             Ok(())
         }
         Command::Sbom { sel, model, output } => {
             if let Some(o) = &output {
-                sysgen::outdir::check_output_file(o)?;
+                crate::emit::outdir::check_output_file(o)?;
             }
-            let (loaded, m) = sysgen::driver::load_declared(
-                &sel.options(model.profile.as_deref())?,
-                &model.options(),
-            )?;
-            write_output(output.as_ref(), &sysgen::provenance::sbom(&loaded, &m)?)
+            let (loaded, m) =
+                driver::load_declared(&sel.options(model.profile.as_deref())?, &model.options())?;
+            write_output(
+                output.as_ref(),
+                &crate::report::provenance::sbom(&loaded, &m)?,
+            )
         }
-        Command::Fetch { src } => sysgen::fetch::fetch(&src.options()),
-        Command::Cargo { args } => exit_with(sysgen::cargo_cmd::run(args, false)?),
+        Command::Fetch { src } => crate::cli::fetch::fetch(&src.options()),
+        Command::Cargo { args } => exit_with(crate::cli::cargo::run(args, false)?),
         Command::Cache { command } => {
-            let store = sysgen::store::Store::open()?;
+            let store = crate::store::Store::open()?;
             match command {
                 CacheCommand::List => {
                     let list = store.list()?;
@@ -560,7 +567,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ninja { sel, build } => {
-            let path = sysgen::generate_ninja(
+            let path = driver::generate_ninja(
                 &sel.options(build.model.profile.as_deref())?,
                 &build.options(),
             )?;
@@ -573,23 +580,22 @@ fn run(cli: Cli) -> Result<()> {
             output,
             build_dir,
         } => {
-            sysgen::emit::rust_project::check_output(&output)?;
-            let flags = sysgen::ModelFlags {
+            crate::emit::rust_project::check_output(&output)?;
+            let flags = driver::ModelFlags {
                 sources: true,
                 ..model.options()
             };
-            let (_, m) =
-                sysgen::driver::load_declared(&sel.options(model.profile.as_deref())?, &flags)?;
+            let (_, m) = driver::load_declared(&sel.options(model.profile.as_deref())?, &flags)?;
             let build_dir = match &build_dir {
-                Some(d) if !d.join("build").is_dir() => sysgen::user_bail!(
+                Some(d) if !d.join("build").is_dir() => crate::user_bail!(
                     "--build-dir {} is not a sysgen output directory (no build/); pass the -o DIR of a finished build",
                     d.display()
                 ),
                 Some(d) => Some(std::path::absolute(d)?),
                 None => None,
             };
-            let (text, missing) = sysgen::emit::rust_project::to_string(&m, build_dir.as_deref())?;
-            sysgen::fsx::write_atomic(&output, text.as_bytes())?;
+            let (text, missing) = crate::emit::rust_project::to_string(&m, build_dir.as_deref())?;
+            crate::base::fsx::write_atomic(&output, text.as_bytes())?;
             eprintln!("sysgen: wrote {}", output.display());
             if !missing.is_empty() {
                 eprintln!(
@@ -600,7 +606,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Make { sel, build } => {
-            let dir = sysgen::generate_make(
+            let dir = driver::generate_make(
                 &sel.options(build.model.profile.as_deref())?,
                 &build.options(),
             )?;
@@ -612,7 +618,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bazel { sel, build } => {
-            let dir = sysgen::generate_bazel(
+            let dir = driver::generate_bazel(
                 &sel.options(build.model.profile.as_deref())?,
                 &build.options(),
             )?;
@@ -623,23 +629,25 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path = sysgen::generate_ninja(
+            let path = driver::generate_ninja(
                 &sel.options(build.model.profile.as_deref())?,
                 &build.options(),
             )?;
             let dir = path.parent().expect("build.ninja has a directory");
-            sysgen::run_ninja(dir)?;
+            driver::run_ninja(dir)?;
             eprintln!("{}", sysroot_usage(dir));
             Ok(())
         }
-        Command::RunBuildScript { spec } => sysgen::runscript::run(&spec),
+        Command::RunBuildScript { spec } => crate::exec::runscript::run(&spec),
         Command::PipeBegin { mkdir, state, cmd } => {
-            exit_with(sysgen::pipe::begin(&state, &mkdir, &cmd)?)
+            exit_with(crate::exec::pipe::begin(&state, &mkdir, &cmd)?)
         }
-        Command::PipeSupervise { state, cmd } => exit_with(sysgen::pipe::supervise(&state, &cmd)?),
-        Command::RunRustc { env, cmd } => exit_with(sysgen::pipe::run_rendered(&env, &cmd)?),
+        Command::PipeSupervise { state, cmd } => {
+            exit_with(crate::exec::pipe::supervise(&state, &cmd)?)
+        }
+        Command::RunRustc { env, cmd } => exit_with(crate::exec::pipe::run_rendered(&env, &cmd)?),
         Command::PipeEnd { state, rmeta, rlib } => {
-            exit_with(sysgen::pipe::end(&state, &rmeta, &rlib)?)
+            exit_with(crate::exec::pipe::end(&state, &rmeta, &rlib)?)
         }
     }
 }
@@ -656,7 +664,7 @@ fn sysroot_usage(dir: &std::path::Path) -> String {
         .unwrap_or_default();
     targets.sort();
     let path = sysroot.display().to_string();
-    let q = sysgen::emit::ninja::shell_quote;
+    let q = crate::emit::ninja::shell_quote;
     let t = targets.first().map(String::as_str).unwrap_or("TARGET");
     format!(
         "sysgen: sysroot for {} in {path}; use it with `rustc --sysroot {} --target {t}` or `RUSTFLAGS={} cargo build --target {t}`",
@@ -704,11 +712,11 @@ fn parse_args() -> Result<Cli, ExitCode> {
     })
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     // Installed as `xargo` or `xargo-check`: Xargo's command line.
     let mut argv = std::env::args_os();
-    if let Some(check) = argv.next().and_then(|a| sysgen::cargo_cmd::xargo_name(&a)) {
-        return finish(sysgen::cargo_cmd::run(argv.collect(), check).and_then(exit_with));
+    if let Some(check) = argv.next().and_then(|a| crate::cli::cargo::xargo_name(&a)) {
+        return finish(crate::cli::cargo::run(argv.collect(), check).and_then(exit_with));
     }
     let cli = match parse_args() {
         Ok(c) => c,
@@ -723,10 +731,10 @@ fn finish(r: Result<()>) -> ExitCode {
         Err(e) => {
             // One line, whatever another library's message holds.
             if let Some(u) = e.downcast_ref::<UserError>() {
-                eprintln!("sysgen: error: {}", sysgen::error::one_line(&u.0));
+                eprintln!("sysgen: error: {}", crate::base::error::one_line(&u.0));
                 ExitCode::from(2)
             } else {
-                let msg = sysgen::error::one_line(&format!("{e:#}"));
+                let msg = crate::base::error::one_line(&format!("{e:#}"));
                 eprintln!("sysgen: internal error: {msg}");
                 ExitCode::from(1)
             }

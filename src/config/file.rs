@@ -34,8 +34,8 @@ use anyhow::Result;
 use cargo_platform::Platform;
 use serde::Deserialize;
 
-use crate::error::toml_error_line;
-use crate::target::Target;
+use crate::base::error::toml_error_line;
+use crate::toolchain::target::Target;
 use crate::{user_bail, user_err};
 
 #[derive(Debug, Deserialize)]
@@ -79,7 +79,7 @@ pub struct RawSysgen {
     /// Targets when no `--target` is given (JSON paths are relative to the
     /// config file).
     pub targets: Option<Vec<String>>,
-    pub panic: Option<crate::options::PanicStrategy>,
+    pub panic: Option<crate::library::panic::PanicStrategy>,
     pub profile: Option<String>,
     pub rustflags: Option<Vec<String>>,
 }
@@ -140,7 +140,8 @@ impl Config {
                     p.display()
                 );
             }
-            let p = std::fs::canonicalize(p).map_err(|e| crate::fsx::io_error("read", p, &e))?;
+            let p =
+                std::fs::canonicalize(p).map_err(|e| crate::base::fsx::io_error("read", p, &e))?;
             return Config::load(&p).map(Some);
         }
         for dir in cwd.ancestors() {
@@ -231,14 +232,14 @@ impl Config {
             .chain(self.target_deps.iter_mut().flat_map(|(_, l)| l.iter_mut()));
         for spec in specs {
             if let CrateSource::Git { .. } = &spec.source {
-                let dir = crate::git::source_dir(&spec.source, &spec.name)?;
+                let dir = crate::config::git::source_dir(&spec.source, &spec.name)?;
                 let git = std::mem::replace(&mut spec.source, CrateSource::Path(dir.clone()));
                 checkouts.push((git, dir));
             }
         }
         for (name, source) in self.patches.iter_mut() {
             if let CrateSource::Git { .. } = source {
-                let dir = crate::git::source_dir(source, name)?;
+                let dir = crate::config::git::source_dir(source, name)?;
                 let git = std::mem::replace(source, CrateSource::Path(dir.clone()));
                 checkouts.push((git, dir));
             }
@@ -352,7 +353,7 @@ fn source_of(d: &RawDep, dir: &Path, file: &Path, key: &str) -> Result<CrateSour
                     p.display()
                 );
             }
-            Ok(CrateSource::Path(crate::workspace::normalize(&p)))
+            Ok(CrateSource::Path(crate::library::workspace::normalize(&p)))
         }
         (None, Some(url)) => {
             let reference = match (&d.branch, &d.tag, &d.rev) {

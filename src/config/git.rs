@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::base::hash::stable_hash;
 use crate::config::{CrateSource, GitRef};
-use crate::util::stable_hash;
 use crate::{user_bail, user_err};
 
 /// The directory holding the package `name` of `src`.
@@ -109,14 +109,14 @@ fn git(args: &[&str], cwd: Option<&Path>) -> Result<()> {
 }
 
 fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
-    let base = crate::cache::base_dir()
+    let base = crate::toolchain::probe_cache::base_dir()
         .ok_or_else(|| user_err!("no cache directory for git checkouts; set SYSGEN_CACHE_DIR"))?;
     let r = format!("{reference:?}");
     let dir = base.join("git").join(stable_hash(&[url, &r]));
     if dir.join(".git").is_dir() {
         return Ok(dir);
     }
-    crate::fsx::create_dir_all(&base.join("git"))?;
+    crate::base::fsx::create_dir_all(&base.join("git"))?;
     // Clone beside the final place, then rename: an interrupted or failed
     // clone never looks like a checkout.
     let tmp = dir.with_extension(format!("tmp.{}", std::process::id()));
@@ -133,7 +133,7 @@ fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
                 git(&["checkout", "--quiet", rev], Some(&tmp))?;
             }
         }
-        std::fs::rename(&tmp, &dir).map_err(|e| crate::fsx::io_error("create", &dir, &e))
+        std::fs::rename(&tmp, &dir).map_err(|e| crate::base::fsx::io_error("create", &dir, &e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);

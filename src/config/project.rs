@@ -9,9 +9,9 @@ use anyhow::Result;
 use cargo_platform::Platform;
 use cargo_util_schemas::manifest::TomlProfiles;
 
-use crate::error::toml_error_line;
-use crate::options::PanicStrategy;
-use crate::target::Target;
+use crate::base::error::toml_error_line;
+use crate::library::panic::PanicStrategy;
+use crate::toolchain::target::Target;
 use crate::{user_bail, user_err};
 
 #[derive(Debug, Clone, Default)]
@@ -51,7 +51,7 @@ fn read_toml(path: &Path) -> Result<Option<toml::Table>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = crate::fsx::read_text(path)?;
+    let text = crate::base::fsx::read_text(path)?;
     let t: toml::Table = toml::from_str(&text).map_err(|e| {
         user_err!(
             "malformed {}: {}; fix the file or move it away",
@@ -92,7 +92,7 @@ impl Project {
                     user_err!(
                         "{}: bad [profile] table: {}",
                         manifest.display(),
-                        crate::error::one_line(&e.to_string())
+                        crate::base::error::one_line(&e.to_string())
                     )
                 })?;
                 p.profiles = Some(profiles);
@@ -111,7 +111,7 @@ impl Project {
                 }
             }
         }
-        if let Ok(home) = crate::source::cargo_home() {
+        if let Ok(home) = crate::toolchain::locate::cargo_home() {
             let f = home.join("config.toml");
             if f.is_file() && !files.contains(&f) {
                 files.push(f);

@@ -6,7 +6,7 @@ use anyhow::Result;
 use minijinja::context;
 use serde::Serialize;
 
-use crate::graph::BuildGraph;
+use crate::resolve::graph::BuildGraph;
 
 const TEMPLATE: &str = include_str!("../../templates/graph.dot.j2");
 

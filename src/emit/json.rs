@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
+use crate::resolve::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
 
 #[derive(Serialize)]
 pub struct JsonUnit {

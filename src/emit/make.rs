@@ -239,7 +239,7 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
             manifest: format!(
                 "$(SYSGEN_OUT)/sysroot/lib/rustlib/{}/{}",
                 make_value(name),
-                crate::provenance::MANIFEST
+                crate::report::provenance::MANIFEST
             ),
             manifest_src: format!("$(SYSGEN_DIR)/{}", make_value(&manifest_source(name))),
         })

@@ -1,4 +1,4 @@
-//! Emitters: thin views of one [`BuildGraph`](crate::graph::BuildGraph).
+//! Emitters: thin views of one [`BuildGraph`](crate::resolve::graph::BuildGraph).
 //! Text formats are minijinja templates from `templates/`, compiled into the
 //! binary; each emitter only prepares plain data for its template.
 
@@ -8,6 +8,7 @@ pub mod dot;
 pub mod json;
 pub mod make;
 pub mod ninja;
+pub mod outdir;
 pub mod rust_project;
 
 use anyhow::{Context, Result};

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::fsx::{self, io_error};
+use crate::base::fsx::{self, io_error};
 use crate::{user_bail, user_err};
 
 /// What an emitter writes into its output directory.
@@ -94,7 +94,7 @@ pub struct OutDir {
 /// `getcwd` will say inside it once it exists).
 fn resolve(path: &Path) -> Result<PathBuf> {
     let abs = std::path::absolute(path).map_err(|e| io_error("use", path, &e))?;
-    let abs = crate::workspace::normalize(&abs);
+    let abs = crate::library::workspace::normalize(&abs);
     let mut rest = Vec::new();
     let mut cur = abs.as_path();
     loop {

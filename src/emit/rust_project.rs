@@ -32,7 +32,7 @@ struct Project {
 /// Refuse to replace a file that sysgen did not write (before anything
 /// else is done).
 pub fn check_output(path: &Path) -> Result<()> {
-    crate::outdir::check_output_file(path)?;
+    crate::emit::outdir::check_output_file(path)?;
     let Ok(old) = std::fs::read(path) else {
         return Ok(());
     };
@@ -124,7 +124,7 @@ pub fn to_string(m: &Model, build_dir: Option<&Path>) -> Result<(String, Vec<Str
                         );
                     }
                     let args = std::fs::read_to_string(&path).map_err(|e| {
-                        crate::fsx::io_error("read the build-script output", &path, &e)
+                        crate::base::fsx::io_error("read the build-script output", &path, &e)
                     })?;
                     let lines: Vec<&str> = args.lines().collect();
                     for w in lines.windows(2) {
@@ -205,5 +205,7 @@ fn top_dir(root: &Path, file: &Path) -> String {
     } else {
         file.parent().unwrap_or(Path::new("/")).to_path_buf()
     };
-    crate::workspace::normalize(&dir).display().to_string()
+    crate::library::workspace::normalize(&dir)
+        .display()
+        .to_string()
 }

@@ -74,9 +74,9 @@ fn record_file(state: &Path) -> PathBuf {
 
 /// `sysgen pipe-begin`: returns the exit status for Ninja.
 pub fn begin(state: &Path, mkdir: &[PathBuf], cmd: &[OsString]) -> Result<i32> {
-    crate::fsx::create_dir_all(state)?;
+    crate::base::fsx::create_dir_all(state)?;
     for d in mkdir {
-        crate::fsx::create_dir_all(d)?;
+        crate::base::fsx::create_dir_all(d)?;
     }
     for f in ["status", "log"] {
         let _ = fs::remove_file(state.join(f));
@@ -87,15 +87,15 @@ pub fn begin(state: &Path, mkdir: &[PathBuf], cmd: &[OsString]) -> Result<i32> {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .filter(|(k, _)| k != BUILD_PID_VAR)
             .collect(),
-        cwd: crate::fsx::current_dir()?,
+        cwd: crate::base::fsx::current_dir()?,
     };
-    crate::fsx::write_atomic(
+    crate::base::fsx::write_atomic(
         &record_file(state),
         serde_json::to_string(&record)?.as_bytes(),
     )?;
     let (reader, writer) = std::io::pipe()?;
     let mut child = {
-        let mut c = Command::new(crate::fsx::current_exe()?);
+        let mut c = Command::new(crate::base::fsx::current_exe()?);
         c.arg("pipe-supervise")
             .arg(state)
             .arg("--")
@@ -139,7 +139,7 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
         // The build is gone: record nothing, so the next build compiles again.
         return Ok(1);
     }
-    crate::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
+    crate::base::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
     drop(lock);
     Ok(0)
 }
@@ -234,7 +234,7 @@ fn run_rustc(
     // For `sysgen timings`: code generation runs outside any Ninja edge.
     let end = now_ms();
     let times = format!("{started} {} {end}\n", metadata_at.unwrap_or(end));
-    let _ = crate::fsx::write_atomic(&state.join(TIMES), times.as_bytes());
+    let _ = crate::base::fsx::write_atomic(&state.join(TIMES), times.as_bytes());
     Ok(status.code().unwrap_or(1))
 }
 
@@ -249,7 +249,7 @@ fn now_ms() -> u128 {
 }
 
 fn create(path: &Path) -> Result<File> {
-    File::create(path).map_err(|e| crate::fsx::io_error("write", path, &e))
+    File::create(path).map_err(|e| crate::base::fsx::io_error("write", path, &e))
 }
 
 /// What a build file writes for the directory a command runs in, where
@@ -262,7 +262,7 @@ pub const PWD: &str = "${pwd}";
 /// bytes) and print them as rustc would have; exit with rustc's status.
 /// `${pwd}` in the arguments and values becomes the working directory.
 pub fn run_rendered(env: &[String], cmd: &[OsString]) -> Result<i32> {
-    let pwd = crate::fsx::current_dir()?.display().to_string();
+    let pwd = crate::base::fsx::current_dir()?.display().to_string();
     let here = |s: &str| s.replace(PWD, &pwd);
     let (program, args) = cmd.split_first().context("run-rustc: no command")?;
     let mut command = Command::new(program);
@@ -367,7 +367,7 @@ fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>
     else {
         return Ok(Err("has no record of how it was compiled".into()));
     };
-    let cwd = crate::fsx::current_dir()?;
+    let cwd = crate::base::fsx::current_dir()?;
     let (old, new) = (r.cwd.display().to_string(), cwd.display().to_string());
     let moved = |s: &String| relocate(s, &old, &new);
     let mut c = Command::new(&r.argv[0]);

@@ -14,7 +14,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::fsx::write_atomic;
+use crate::base::fsx::write_atomic;
 
 /// Written at generation time for each build-script run; read by
 /// `sysgen run-build-script`. Paths inside the output directory are
@@ -120,18 +120,18 @@ fn depfile_escape(p: &str) -> String {
 }
 
 pub fn run(spec_path: &Path) -> Result<()> {
-    let text = crate::fsx::read_text(spec_path)?;
+    let text = crate::base::fsx::read_text(spec_path)?;
     let spec: RunSpec =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
-    crate::fsx::create_dir_all(&spec.out_dir)?;
-    let here = crate::fsx::current_dir()?;
+    crate::base::fsx::create_dir_all(&spec.out_dir)?;
+    let here = crate::base::fsx::current_dir()?;
     let pwd = here.display().to_string();
     let mut cmd = Command::new(here.join(&spec.program));
     cmd.current_dir(&spec.cwd)
         .envs(
             spec.env
                 .iter()
-                .map(|(k, v)| (k, v.replace(crate::pipe::PWD, &pwd))),
+                .map(|(k, v)| (k, v.replace(crate::exec::pipe::PWD, &pwd))),
         )
         .env("OUT_DIR", here.join(&spec.out_dir));
     for (links, file) in &spec.links_deps {

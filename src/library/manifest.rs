@@ -16,7 +16,7 @@ use cargo_util_schemas::manifest::{
     TomlWorkspace,
 };
 
-use crate::error::toml_error_line;
+use crate::base::error::toml_error_line;
 use crate::user_err;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use cargo_platform::Platform;
 use serde::Deserialize;
 
-use crate::target::Target;
+use crate::toolchain::target::Target;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -85,8 +85,8 @@ pub struct Rules {
     pub rustc: RustcRules,
 }
 
-const BUILD_STD: &str = include_str!("../rules/build-std.toml");
-const RUSTC: &str = include_str!("../rules/rustc.toml");
+const BUILD_STD: &str = include_str!("../../rules/build-std.toml");
+const RUSTC: &str = include_str!("../../rules/rustc.toml");
 
 /// A rules file: the built-in copy, or `$SYSGEN_RULES_DIR/NAME` (then a
 /// mistake in it is the user's, reported with the file and line).
@@ -94,12 +94,12 @@ fn parse<T: serde::de::DeserializeOwned>(name: &str, builtin: &'static str) -> R
     match std::env::var_os("SYSGEN_RULES_DIR") {
         Some(dir) => {
             let p = std::path::Path::new(&dir).join(name);
-            let text = crate::fsx::read_text(&p)?;
+            let text = crate::base::fsx::read_text(&p)?;
             toml::from_str(&text).map_err(|e| {
                 crate::user_err!(
                     "malformed rules file {}: {}; fix it or unset SYSGEN_RULES_DIR",
                     p.display(),
-                    crate::error::toml_error_line(&e, &text)
+                    crate::base::error::toml_error_line(&e, &text)
                 )
             })
         }

@@ -29,10 +29,10 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::Result;
 use serde::Deserialize;
 
-use crate::fingerprint::{Fingerprints, sha256_hex};
-use crate::fsx::io_error;
+use crate::base::fingerprint::{Fingerprints, sha256_hex};
+use crate::base::fsx::io_error;
+use crate::library::workspace::{PkgId, RegistrySources, Workspace};
 use crate::user_bail;
-use crate::workspace::{PkgId, RegistrySources, Workspace};
 
 /// Check every registry package among `packages`; return the files read
 /// (for the regeneration rule).
@@ -197,7 +197,7 @@ impl Crate<'_> {
 /// `(path under the crate directory, SHA-256)` of every regular file of a
 /// `.crate` archive, kept in the cache under the archive's own digest.
 fn archive_listing(archive: &Path, sum: &str, id: &str) -> Result<Vec<(String, String)>> {
-    let cached = crate::cache::dir().map(|d| d.join("crate-listings").join(sum));
+    let cached = crate::toolchain::probe_cache::dir().map(|d| d.join("crate-listings").join(sum));
     if let Some(text) = cached
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())
@@ -233,8 +233,8 @@ fn archive_listing(archive: &Path, sum: &str, id: &str) -> Result<Vec<(String, S
     listing.sort();
     if let Some(f) = &cached {
         let text: String = listing.iter().map(|(r, d)| format!("{d} {r}\n")).collect();
-        let _ = crate::fsx::create_dir_all(f.parent().expect("in a directory"));
-        let _ = crate::fsx::write_atomic(f, text.as_bytes());
+        let _ = crate::base::fsx::create_dir_all(f.parent().expect("in a directory"));
+        let _ = crate::base::fsx::write_atomic(f, text.as_bytes());
     }
     Ok(listing)
 }

@@ -13,8 +13,8 @@ use anyhow::Result;
 use cargo_util_schemas::lockfile::TomlLockfile;
 use cargo_util_schemas::manifest::{TomlProfiles, TomlWorkspace};
 
-use crate::error::toml_error_line;
-use crate::manifest::{self, Dependency, Package};
+use crate::base::error::toml_error_line;
+use crate::library::manifest::{self, Dependency, Package};
 use crate::{user_bail, user_err};
 
 pub type PkgId = usize;
@@ -93,7 +93,7 @@ impl Workspace {
                 root_manifest.display()
             );
         }
-        let text = crate::fsx::read_text(&lockfile)?;
+        let text = crate::base::fsx::read_text(&lockfile)?;
         let lock: TomlLockfile = toml::from_str(&text).map_err(|e| {
             user_err!(
                 "malformed lockfile {}: {}; reinstall rust-src with `rustup component add rust-src`",

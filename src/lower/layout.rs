@@ -13,7 +13,7 @@
 //!   `@args` its directives become); `build/host/deps/`: host libraries.
 //!
 //! The only decisions made here are about the build itself: pipelining
-//! (one rustc over two edges, [`crate::pipe`]), depfiles, `@args` files,
+//! (one rustc over two edges, [`crate::exec::pipe`]), depfiles, `@args` files,
 //! and the paths the layout implies. Every other argument comes from the
 //! model, unchanged.
 //!
@@ -30,10 +30,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::exec::runscript::RunSpec;
 use crate::model::{
     Body, CrateType, Emit, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, Unit, UnitId,
 };
-use crate::runscript::RunSpec;
 
 /// How the build runs.
 #[derive(Debug, Clone)]

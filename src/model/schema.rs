@@ -25,11 +25,11 @@ use anyhow::Result;
 use petgraph::graph::NodeIndex;
 use serde::Serialize;
 
-use crate::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
-use crate::options::PanicStrategy;
-use crate::profile::{ProfileFor, Profiles};
-use crate::rules::Rules;
-use crate::util::stable_hash;
+use crate::base::hash::stable_hash;
+use crate::library::panic::PanicStrategy;
+use crate::library::profile::{ProfileFor, Profiles};
+use crate::library::rules::Rules;
+use crate::resolve::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
 
 /// A unit's place in [`Model::units`] (the graph's stable order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -198,7 +198,7 @@ pub struct CrateDecl {
     pub sources: Option<Sources>,
 }
 
-/// The files a crate's compile reads ([`crate::sources`]).
+/// The files a crate's compile reads ([`crate::model::sources`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Sources {
     /// `.rs` files: the root, its modules, `include!`d files.
@@ -363,7 +363,7 @@ struct Builder<'a> {
     ids: HashMap<NodeIndex, UnitId>,
     hashes: HashMap<NodeIndex, String>,
     roots: Vec<Root>,
-    scanner: std::cell::RefCell<crate::sources::Scanner>,
+    scanner: std::cell::RefCell<crate::model::sources::Scanner>,
 }
 
 /// Build the declarations of every unit of `g`.
@@ -687,7 +687,7 @@ impl Builder<'_> {
                     key: key.clone(),
                 },
             });
-            use crate::rules::ParallelFrontend;
+            use crate::library::rules::ParallelFrontend;
             let parallel = match extra.parallel_frontend {
                 ParallelFrontend::Off => false,
                 ParallelFrontend::On => true,
@@ -759,7 +759,7 @@ impl Builder<'_> {
                     .srcs
                     .iter()
                     .chain(&files.data)
-                    .filter(|(_, c)| **c == crate::sources::Certainty::Maybe)
+                    .filter(|(_, c)| **c == crate::model::sources::Certainty::Maybe)
                     .map(|(p, _)| path(p))
                     .collect(),
                 cfg,
@@ -784,11 +784,16 @@ impl Builder<'_> {
 
     /// The cfgs rustc will see compiling `n` with `flags`, as far as they
     /// are known before its build script (if any) has run.
-    fn cfg_env(&self, n: NodeIndex, flags: &[Flag], build_script: bool) -> crate::sources::CfgEnv {
+    fn cfg_env(
+        &self,
+        n: NodeIndex,
+        flags: &[Flag],
+        build_script: bool,
+    ) -> crate::model::sources::CfgEnv {
         let u = &self.g.graph[n];
         let p = &self.g.ws.packages[u.pkg];
         let prof = self.profiles.get(&p.name, self.for_(n));
-        let mut env = crate::sources::CfgEnv {
+        let mut env = crate::model::sources::CfgEnv {
             build_script,
             ..Default::default()
         };
@@ -904,7 +909,7 @@ impl Builder<'_> {
             },
         };
         let c = |s: String| vec!["-C".to_string(), s];
-        use crate::profile::{DebugInfo, Lto, OptLevel, Strip};
+        use crate::library::profile::{DebugInfo, Lto, OptLevel, Strip};
         let mut out = Vec::new();
         if prof.opt_level != OptLevel::O0 {
             out.push(profile(c(format!("opt-level={}", prof.opt_level.as_str()))));
@@ -963,7 +968,7 @@ impl Builder<'_> {
         env.insert("HOST".into(), text(&self.g.host.name));
         env.insert("NUM_JOBS".into(), text("1"));
         env.insert("OPT_LEVEL".into(), text(prof.opt_level.as_str()));
-        let debug = prof.debuginfo != crate::profile::DebugInfo::None;
+        let debug = prof.debuginfo != crate::library::profile::DebugInfo::None;
         env.insert("DEBUG".into(), text(&debug.to_string()));
         let release = if self.profiles.is_release_like() {
             "release"

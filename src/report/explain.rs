@@ -12,9 +12,9 @@ use anyhow::Result;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
-use crate::driver::Loaded;
-use crate::graph::{EdgeKind, Platform, UnitKind};
 use crate::model::{EnvValue, Model, Origin};
+use crate::resolve::graph::{EdgeKind, Platform, UnitKind};
+use crate::resolve::load::Loaded;
 use crate::user_bail;
 
 fn same_name(a: &str, b: &str) -> bool {

@@ -14,9 +14,9 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::driver::Loaded;
+use crate::library::workspace::{PkgId, RegistrySources};
 use crate::model::Model;
-use crate::workspace::{PkgId, RegistrySources};
+use crate::resolve::load::Loaded;
 
 /// Where a package's sources came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -338,7 +338,7 @@ pub fn sbom(loaded: &Loaded, model: &Model) -> Result<String> {
         },
     );
     // A serial number derived from the content: the same sysroot, the same SBOM.
-    let digest = crate::fingerprint::sha256_hex(
+    let digest = crate::base::fingerprint::sha256_hex(
         format!(
             "{targets:?}{:?}{}",
             entries.keys().collect::<Vec<_>>(),

@@ -202,8 +202,8 @@ pub fn report(dir: &Path) -> Result<String> {
     // Pipelined calls' own times, placed on Ninja's clock by the offset
     // between a call's recorded start and its begin edge's logged start.
     let times = |a: &ActionInfo| -> Option<(f64, f64, f64)> {
-        let t =
-            std::fs::read_to_string(dir.join(a.state.as_ref()?).join(crate::pipe::TIMES)).ok()?;
+        let t = std::fs::read_to_string(dir.join(a.state.as_ref()?).join(crate::exec::pipe::TIMES))
+            .ok()?;
         let v: Vec<f64> = t
             .split_whitespace()
             .filter_map(|x| x.parse().ok())

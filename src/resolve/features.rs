@@ -11,14 +11,14 @@
 //!
 //! The result is, per package, the sorted set of enabled features and the
 //! optional dependencies they switched on. Which edges are *built* for a
-//! given target is the graph's business ([`crate::graph`]).
+//! given target is the graph's business ([`crate::resolve::graph`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
 
-use crate::manifest::DepKind;
-use crate::workspace::{PkgId, Workspace};
+use crate::library::manifest::DepKind;
+use crate::library::workspace::{PkgId, Workspace};
 use crate::{user_bail, user_err};
 
 #[derive(Debug, Default, Clone)]
@@ -181,7 +181,7 @@ pub fn resolve_stage(
 
 /// Whether `f` (a feature, an optional dependency, or `dep/feature`) can be
 /// asked of `pkg`.
-fn defines(pkg: &crate::manifest::Package, f: &str) -> bool {
+fn defines(pkg: &crate::library::manifest::Package, f: &str) -> bool {
     match f.split_once('/') {
         Some((dep, _)) => pkg.deps.iter().any(|d| d.name == dep.trim_end_matches('?')),
         None => pkg.features.contains_key(f) || pkg.deps.iter().any(|d| d.optional && d.name == f),

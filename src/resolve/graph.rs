@@ -12,12 +12,12 @@ use anyhow::Result;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::manifest::DepKind;
+use crate::library::manifest::DepKind;
+use crate::library::rules::Rules;
+use crate::library::workspace::{PkgId, Workspace};
 use crate::resolve::{self, Resolution};
-use crate::rules::Rules;
-use crate::target::{Rustc, Target};
+use crate::toolchain::target::{Rustc, Target};
 use crate::user_bail;
-use crate::workspace::{PkgId, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,7 +59,7 @@ pub enum EdgeKind {
 pub struct Request {
     pub crates: Option<Vec<String>>,
     pub features: Option<Vec<String>>,
-    pub panic: crate::options::PanicStrategy,
+    pub panic: crate::library::panic::PanicStrategy,
     /// A sysgen.toml / Xargo.toml: its `[dependencies]` choose the crates
     /// and stages when `crates` is `None`.
     pub config: Option<crate::config::Config>,
@@ -99,7 +99,7 @@ pub struct BuildGraph {
     /// Per target: the root library units.
     pub roots: Vec<Vec<NodeIndex>>,
     /// The panic strategy the graph was resolved for.
-    pub panic: crate::options::PanicStrategy,
+    pub panic: crate::library::panic::PanicStrategy,
     index: HashMap<(PkgId, UnitKind, Platform, u32, Vec<String>), NodeIndex>,
     /// Per target and crate name: the library unit that puts that crate into
     /// the sysroot (one per name, or the sysroot breaks).

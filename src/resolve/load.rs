@@ -4,16 +4,20 @@
 //! probes the targets, reads the workspace and builds the graph; then
 //! [`generate_ninja`] turns the graph into crate declarations
 //! ([`crate::model`]), lowers them for Ninja ([`crate::lower`]), renders the
-//! file and commits it to the output directory ([`crate::outdir`]).
+//! file and commits it to the output directory ([`crate::emit::outdir`]).
 //! Nothing is written until everything has been computed.
 
 use anyhow::Result;
 
-use crate::rules::Rules;
-use crate::{
-    config, emit, fsx, graph, lower, model, options, outdir, profile, project, rules, source,
-    store, target, user_bail, user_err, workspace,
-};
+use crate::base::fsx;
+use crate::config::{self, project};
+use crate::emit::{self, outdir};
+use crate::library::panic as options;
+use crate::library::rules::Rules;
+use crate::library::{profile, rules, workspace};
+use crate::resolve::graph;
+use crate::toolchain::{locate as source, target};
+use crate::{lower, model, store, user_bail, user_err};
 
 /// Everything needed to compute a graph: the command line's choices.
 /// `None` means "not given": the config, the project, or the default decides.
@@ -62,7 +66,7 @@ pub fn load_graph(opts: &GraphOptions) -> Result<graph::BuildGraph> {
 /// Find the inputs, probe the targets, read the workspace and the user's
 /// configuration, resolve, build the graph, check the registry sources.
 pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
-    let mut fp = crate::fingerprint::Fingerprints::open();
+    let mut fp = crate::base::fingerprint::Fingerprints::open();
     let loaded = load_with(opts, rules, &mut fp)?;
     fp.save();
     Ok(loaded)
@@ -81,7 +85,7 @@ pub fn load_declared(opts: &GraphOptions, flags: &ModelFlags) -> Result<(Loaded,
 fn load_with(
     opts: &GraphOptions,
     rules: &Rules,
-    fp: &mut crate::fingerprint::Fingerprints,
+    fp: &mut crate::base::fingerprint::Fingerprints,
 ) -> Result<Loaded> {
     let start = match &opts.project_dir {
         Some(d) => d.clone(),
@@ -183,7 +187,7 @@ fn load_with(
     // Nothing is written, and nothing compiled, from unchecked sources.
     let packages: std::collections::BTreeSet<_> =
         graph.graph.node_weights().map(|u| u.pkg).collect();
-    let checked = crate::verify::registry_sources(&graph.ws, packages, fp)?;
+    let checked = crate::library::verify::registry_sources(&graph.ws, packages, fp)?;
     graph.ws.inputs.extend(checked);
     Ok(Loaded {
         graph,
@@ -431,12 +435,12 @@ fn write_ninja(
         .collect();
     files.push(("build.ninja".into(), text.into_bytes()));
     files.push((
-        crate::timings::ACTIONS.into(),
-        crate::timings::action_infos(&p.actions).into_bytes(),
+        crate::report::timings::ACTIONS.into(),
+        crate::report::timings::action_infos(&p.actions).into_bytes(),
     ));
-    for (target, text) in crate::provenance::manifests(loaded, model) {
+    for (target, text) in crate::report::provenance::manifests(loaded, model) {
         let rel = std::path::Path::new("sysroot/lib/rustlib").join(target);
-        files.push((rel.join(crate::provenance::MANIFEST), text));
+        files.push((rel.join(crate::report::provenance::MANIFEST), text));
     }
     dir.commit(&files, &p.keep)?;
     let out = dir.join("build.ninja");
@@ -458,7 +462,7 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         .into_iter()
         .map(|(p, s)| (p, s.into_bytes()))
         .collect();
-    for (target, text) in crate::provenance::manifests(&loaded, &model) {
+    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
         files.push((emit::bazel::manifest_file(&target).into(), text));
     }
     dir.commit(&files, &Default::default())?;
@@ -509,7 +513,7 @@ pub fn generate_make(opts: &GraphOptions, build: &BuildOptions) -> Result<std::p
         .collect();
     files.push(("sysgen.mk".into(), fragment.into_bytes()));
     files.push(("Makefile".into(), makefile.into_bytes()));
-    for (target, text) in crate::provenance::manifests(&loaded, &model) {
+    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
         files.push((emit::make::manifest_source(&target).into(), text));
     }
     let mut keep = p.keep.clone();
@@ -541,7 +545,7 @@ pub fn sysroot_in_store(
     rustc_wrapper: Option<String>,
 ) -> Result<Stored> {
     // One fingerprint cache for the sources' check and the store's lookup.
-    let mut fp = crate::fingerprint::Fingerprints::open();
+    let mut fp = crate::base::fingerprint::Fingerprints::open();
     let rules = Rules::load()?;
     let loaded = load_with(opts, &rules, &mut fp)?;
     let model = declare(&loaded, &rules, flags)?;

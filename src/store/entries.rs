@@ -18,7 +18,7 @@
 //! adds the SHA-256 of every file the build read, as rustc's dep-info
 //! recorded it (through Ninja's deps log), so an edited source makes a new
 //! variant and never a stale hit. Looking up a variant costs one `stat` per
-//! file: digests are cached by stat identity ([`crate::fingerprint`]).
+//! file: digests are cached by stat identity ([`crate::base::fingerprint`]).
 //!
 //! Builds of one family are serialised by its lock (the others wait, then
 //! find the published variant). A variant is copied into a dot-directory
@@ -34,11 +34,11 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::fingerprint::Fingerprints;
-use crate::fsx::{self, io_error};
+use crate::base::fingerprint::Fingerprints;
+use crate::base::fsx::{self, io_error};
+use crate::base::hash::stable_hash;
 use crate::model::{Model, RootId};
 use crate::user_bail;
-use crate::util::stable_hash;
 
 const FORMAT: u32 = 1;
 
@@ -121,7 +121,7 @@ impl Family {
     /// The family of a model: hashed from its path-free declarations.
     pub fn of(
         m: &Model,
-        rustc: &crate::target::Rustc,
+        rustc: &crate::toolchain::target::Rustc,
         profile: &str,
         panic: &str,
         check: bool,
@@ -140,7 +140,7 @@ impl Family {
         let mut targets = Vec::new();
         for t in &m.targets {
             let spec = match &t.spec_file {
-                Some(f) => Some(crate::fingerprint::sha256_file(f)?),
+                Some(f) => Some(crate::base::fingerprint::sha256_file(f)?),
                 None => None,
             };
             targets.push((t.name.as_str(), spec));
@@ -253,7 +253,7 @@ pub struct Cleaned {
 impl Store {
     /// The store in sysgen's cache directory.
     pub fn open() -> Result<Store> {
-        let Some(base) = crate::cache::base_dir() else {
+        let Some(base) = crate::toolchain::probe_cache::base_dir() else {
             user_bail!(
                 "no cache directory for the sysroot store (no HOME); set SYSGEN_CACHE_DIR to a directory"
             );
@@ -549,7 +549,7 @@ fn ninja_deps(build_dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
         user_bail!(
             "`ninja -t deps` failed in {}: {}",
             build_dir.display(),
-            crate::error::one_line(&String::from_utf8_lossy(&out.stderr))
+            crate::base::error::one_line(&String::from_utf8_lossy(&out.stderr))
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);

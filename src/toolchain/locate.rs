@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::target::Rustc;
+use crate::library::workspace::RegistrySources;
+use crate::toolchain::target::Rustc;
 use crate::user_bail;
-use crate::workspace::RegistrySources;
 
 /// Where to look, as the user said it (flags win over environment).
 #[derive(Debug, Clone, Default)]

@@ -10,8 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::fsx::write_atomic;
-use crate::util::stable_hash;
+use crate::base::fsx::write_atomic;
+use crate::base::hash::stable_hash;
 
 pub(crate) fn dir() -> Option<PathBuf> {
     if std::env::var_os("SYSGEN_NO_CACHE").is_some_and(|v| v == "1") {

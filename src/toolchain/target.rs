@@ -38,7 +38,7 @@ fn sysroot_key(path: &Path) -> Option<String> {
     };
     let mut key = format!(
         "rustc --print sysroot {}",
-        crate::cache::identity(&resolved)?
+        crate::toolchain::probe_cache::identity(&resolved)?
     );
     let real = std::fs::canonicalize(&resolved).ok()?;
     let is_proxy = real
@@ -55,7 +55,7 @@ fn sysroot_key(path: &Path) -> Option<String> {
         let settings = std::fs::read_to_string(home.join("settings.toml")).unwrap_or_default();
         key.push_str(&format!(
             " settings={}",
-            crate::util::stable_hash(&[&settings])
+            crate::base::hash::stable_hash(&[&settings])
         ));
         for dir in cwd.ancestors() {
             for f in ["rust-toolchain", "rust-toolchain.toml"] {
@@ -63,7 +63,7 @@ fn sysroot_key(path: &Path) -> Option<String> {
                     key.push_str(&format!(
                         " {}={}",
                         dir.join(f).display(),
-                        crate::util::stable_hash(&[&t])
+                        crate::base::hash::stable_hash(&[&t])
                     ));
                 }
             }
@@ -77,7 +77,7 @@ impl Rustc {
     /// compiler changed (through the rustup proxy it costs ~25 ms).
     fn sysroot(path: &Path) -> Result<PathBuf> {
         let key = sysroot_key(path);
-        if let Some(s) = key.as_deref().and_then(crate::cache::get) {
+        if let Some(s) = key.as_deref().and_then(crate::toolchain::probe_cache::get) {
             let s = PathBuf::from(s);
             if s.join("bin").is_dir() {
                 return Ok(s);
@@ -109,7 +109,7 @@ impl Rustc {
             );
         }
         if let Some(k) = &key {
-            crate::cache::put(k, &sysroot);
+            crate::toolchain::probe_cache::put(k, &sysroot);
         }
         Ok(PathBuf::from(sysroot))
     }
@@ -124,11 +124,12 @@ impl Rustc {
         } else {
             path.to_path_buf()
         };
-        let key = crate::cache::identity(&path).map(|id| format!("rustc -vV {id}"));
+        let key =
+            crate::toolchain::probe_cache::identity(&path).map(|id| format!("rustc -vV {id}"));
         // A cached answer that does not parse is a miss, not an error.
         let cached = key
             .as_deref()
-            .and_then(crate::cache::get)
+            .and_then(crate::toolchain::probe_cache::get)
             .and_then(|t| VersionInfo::parse(&t));
         let info = match cached {
             Some(i) => i,
@@ -154,7 +155,7 @@ impl Rustc {
                     );
                 };
                 if let Some(k) = &key {
-                    crate::cache::put(k, &t);
+                    crate::toolchain::probe_cache::put(k, &t);
                 }
                 info
             }
@@ -276,26 +277,26 @@ impl Target {
                 );
             }
             let abs = std::fs::canonicalize(p)
-                .map_err(|e| crate::fsx::io_error("read the target spec", p, &e))?;
+                .map_err(|e| crate::base::fsx::io_error("read the target spec", p, &e))?;
             let stem = abs.file_stem().unwrap().to_string_lossy().to_string();
             (stem, abs.to_string_lossy().to_string(), Some(abs))
         } else {
             (spec.to_string(), spec.to_string(), None)
         };
         let spec_text = match &spec_file {
-            Some(f) => crate::fsx::read_text(f)?,
+            Some(f) => crate::base::fsx::read_text(f)?,
             None => String::new(),
         };
-        let key = crate::cache::identity(&rustc.path).map(|id| {
+        let key = crate::toolchain::probe_cache::identity(&rustc.path).map(|id| {
             format!(
                 "target {id} {arg} {}",
-                crate::util::stable_hash(&[&spec_text])
+                crate::base::hash::stable_hash(&[&spec_text])
             )
         });
         // A cached answer that does not parse is a miss, not an error.
         if let Some(t) = key
             .as_deref()
-            .and_then(crate::cache::get)
+            .and_then(crate::toolchain::probe_cache::get)
             .and_then(|text| Target::from_probe_output(&name, &arg, spec_file.clone(), &text).ok())
         {
             return Ok(t);
@@ -337,7 +338,7 @@ impl Target {
             )
         })?;
         if let Some(k) = &key {
-            crate::cache::put(k, &text);
+            crate::toolchain::probe_cache::put(k, &text);
         }
         Ok(t)
     }

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use sysgen::graph::{BuildGraph, Platform, Request, Unit, UnitKind};
-use sysgen::rules::Rules;
-use sysgen::target::{Rustc, Target};
-use sysgen::workspace::{RegistrySources, Workspace};
+use sysgen::library::rules::Rules;
+use sysgen::library::workspace::{RegistrySources, Workspace};
+use sysgen::resolve::graph::{BuildGraph, Platform, Request, Unit, UnitKind};
+use sysgen::toolchain::target::{Rustc, Target};
 
 pub fn mock_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mock")
@@ -59,7 +59,7 @@ pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
         test_harness: false,
         crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
         features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
-        panic: sysgen::options::PanicStrategy::Unwind,
+        panic: sysgen::library::panic::PanicStrategy::Unwind,
         config: None,
     }
 }
@@ -125,7 +125,7 @@ pub fn edited_library(edit: impl FnOnce(&Path)) -> PathBuf {
 }
 
 pub fn user_error(e: &anyhow::Error) -> String {
-    e.downcast_ref::<sysgen::UserError>()
+    e.downcast_ref::<sysgen::base::error::UserError>()
         .unwrap_or_else(|| panic!("expected a user error, got: {e:#}"))
         .0
         .clone()
@@ -276,7 +276,7 @@ pub fn shared_build(name: &str, args: &[&str]) -> PathBuf {
     let exe = Path::new(env!("CARGO_BIN_EXE_sysgen"));
     let m = std::fs::metadata(exe).unwrap();
     let stamp = format!("{:?} {} {:?}", args, m.len(), m.modified().unwrap());
-    let key = sysgen::util::stable_hash(&[&stamp]);
+    let key = sysgen::base::hash::stable_hash(&[&stamp]);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("shared")
         .join(format!("{name}-{}", &key[..12]));

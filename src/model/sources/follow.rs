@@ -1042,7 +1042,7 @@ impl Scanner {
 
 /// `a/b/../c` → `a/c`, lexically (rustc does not resolve symlinks either).
 fn normalize(p: &Path) -> PathBuf {
-    crate::workspace::normalize(p)
+    crate::library::workspace::normalize(p)
 }
 
 #[cfg(test)]

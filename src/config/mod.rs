@@ -1,0 +1,8 @@
+//! What the user configured: sysgen.toml / Xargo.toml (with git sources)
+//! and the project's Cargo.toml and .cargo/config.toml.
+
+pub mod file;
+pub mod git;
+pub mod project;
+
+pub use file::*;

@@ -1,0 +1,5 @@
+//! What runs at build time, inside a generated build: the pipelined rustc
+//! and build scripts.
+
+pub mod pipe;
+pub mod runscript;

@@ -1,0 +1,5 @@
+//! The files a crate reads, found by scanning its sources.
+
+mod follow;
+
+pub use follow::*;

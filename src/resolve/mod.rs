@@ -1,0 +1,8 @@
+//! From the library and the configuration to the unit graph: features,
+//! stage roots, units and their edges.
+
+pub mod features;
+pub mod graph;
+pub mod load;
+
+pub use features::*;

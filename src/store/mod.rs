@@ -1,0 +1,5 @@
+//! The content-addressed sysroot store.
+
+pub mod entries;
+
+pub use entries::*;
