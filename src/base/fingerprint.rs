@@ -90,7 +90,7 @@ pub struct Fingerprints {
 impl Fingerprints {
     /// The cache in sysgen's cache directory (none with `SYSGEN_NO_CACHE=1`).
     pub fn open() -> Fingerprints {
-        let file = crate::toolchain::probe_cache::dir().map(|d| d.join("fingerprints"));
+        let file = crate::base::cache_dir::dir().map(|d| d.join("fingerprints"));
         let mut known = HashMap::new();
         if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
             for line in text.lines() {

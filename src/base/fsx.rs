@@ -7,7 +7,7 @@
 //! instead of an `internal error` without a path.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -109,4 +109,21 @@ pub fn touch_after(path: &Path, inputs: &[std::path::PathBuf]) -> Result<()> {
         .open(path)
         .and_then(|f| f.set_modified(t))
         .map_err(|e| io_error("update", path, &e))
+}
+
+/// Lexically normalise `a/b/../c` to `a/c` so one package has one path.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
 }

@@ -35,6 +35,7 @@ use cargo_platform::Platform;
 use serde::Deserialize;
 
 use crate::base::error::toml_error_line;
+use crate::config::git::{self, GitRef};
 use crate::toolchain::target::Target;
 use crate::{user_bail, user_err};
 
@@ -95,12 +96,16 @@ pub enum CrateSource {
     Git { url: String, reference: GitRef },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum GitRef {
-    DefaultBranch,
-    Branch(String),
-    Tag(String),
-    Rev(String),
+impl CrateSource {
+    /// The directory holding the package `name` (a git source is checked
+    /// out first).
+    pub fn dir(&self, name: &str) -> Result<PathBuf> {
+        match self {
+            CrateSource::Library => unreachable!("library crates are found by name"),
+            CrateSource::Path(p) => Ok(p.clone()),
+            CrateSource::Git { url, reference } => git::package_dir(url, reference, name),
+        }
+    }
 }
 
 /// One crate the user puts in the sysroot.
@@ -232,14 +237,14 @@ impl Config {
             .chain(self.target_deps.iter_mut().flat_map(|(_, l)| l.iter_mut()));
         for spec in specs {
             if let CrateSource::Git { .. } = &spec.source {
-                let dir = crate::config::git::source_dir(&spec.source, &spec.name)?;
+                let dir = spec.source.dir(&spec.name)?;
                 let git = std::mem::replace(&mut spec.source, CrateSource::Path(dir.clone()));
                 checkouts.push((git, dir));
             }
         }
         for (name, source) in self.patches.iter_mut() {
             if let CrateSource::Git { .. } = source {
-                let dir = crate::config::git::source_dir(source, name)?;
+                let dir = source.dir(name)?;
                 let git = std::mem::replace(source, CrateSource::Path(dir.clone()));
                 checkouts.push((git, dir));
             }
@@ -353,7 +358,7 @@ fn source_of(d: &RawDep, dir: &Path, file: &Path, key: &str) -> Result<CrateSour
                     p.display()
                 );
             }
-            Ok(CrateSource::Path(crate::library::workspace::normalize(&p)))
+            Ok(CrateSource::Path(crate::base::fsx::normalize(&p)))
         }
         (None, Some(url)) => {
             let reference = match (&d.branch, &d.tag, &d.rev) {

@@ -16,24 +16,26 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::base::hash::stable_hash;
-use crate::config::{CrateSource, GitRef};
 use crate::{user_bail, user_err};
 
-/// The directory holding the package `name` of `src`.
-pub fn source_dir(src: &CrateSource, name: &str) -> Result<PathBuf> {
-    match src {
-        CrateSource::Library => unreachable!("library crates are found by name"),
-        CrateSource::Path(p) => Ok(p.clone()),
-        CrateSource::Git { url, reference } => {
-            let dir = checkout(url, reference)?;
-            find_package(&dir, name).ok_or_else(|| {
-                user_err!(
-                    "the git repository {url} has no package `{name}` (looked in {} and its subdirectories)",
-                    dir.display()
-                )
-            })
-        }
-    }
+/// Which commit of a repository to check out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GitRef {
+    DefaultBranch,
+    Branch(String),
+    Tag(String),
+    Rev(String),
+}
+
+/// The directory of the package `name` in a checkout of `url` at `reference`.
+pub fn package_dir(url: &str, reference: &GitRef, name: &str) -> Result<PathBuf> {
+    let dir = checkout(url, reference)?;
+    find_package(&dir, name).ok_or_else(|| {
+        user_err!(
+            "the git repository {url} has no package `{name}` (looked in {} and its subdirectories)",
+            dir.display()
+        )
+    })
 }
 
 /// Seconds a git command may take.
@@ -109,7 +111,7 @@ fn git(args: &[&str], cwd: Option<&Path>) -> Result<()> {
 }
 
 fn checkout(url: &str, reference: &GitRef) -> Result<PathBuf> {
-    let base = crate::toolchain::probe_cache::base_dir()
+    let base = crate::base::cache_dir::base_dir()
         .ok_or_else(|| user_err!("no cache directory for git checkouts; set SYSGEN_CACHE_DIR"))?;
     let r = format!("{reference:?}");
     let dir = base.join("git").join(stable_hash(&[url, &r]));

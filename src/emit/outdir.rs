@@ -94,7 +94,7 @@ pub struct OutDir {
 /// `getcwd` will say inside it once it exists).
 fn resolve(path: &Path) -> Result<PathBuf> {
     let abs = std::path::absolute(path).map_err(|e| io_error("use", path, &e))?;
-    let abs = crate::library::workspace::normalize(&abs);
+    let abs = crate::base::fsx::normalize(&abs);
     let mut rest = Vec::new();
     let mut cur = abs.as_path();
     loop {

@@ -205,7 +205,7 @@ fn top_dir(root: &Path, file: &Path) -> String {
     } else {
         file.parent().unwrap_or(Path::new("/")).to_path_buf()
     };
-    crate::library::workspace::normalize(&dir)
+    crate::base::fsx::normalize(&dir)
         .display()
         .to_string()
 }

@@ -197,7 +197,7 @@ impl Crate<'_> {
 /// `(path under the crate directory, SHA-256)` of every regular file of a
 /// `.crate` archive, kept in the cache under the archive's own digest.
 fn archive_listing(archive: &Path, sum: &str, id: &str) -> Result<Vec<(String, String)>> {
-    let cached = crate::toolchain::probe_cache::dir().map(|d| d.join("crate-listings").join(sum));
+    let cached = crate::base::cache_dir::dir().map(|d| d.join("crate-listings").join(sum));
     if let Some(text) = cached
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())

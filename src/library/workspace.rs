@@ -19,14 +19,7 @@ use crate::{user_bail, user_err};
 
 pub type PkgId = usize;
 
-/// Where registry package sources are looked up.
-#[derive(Debug, Clone)]
-pub enum RegistrySources {
-    /// A `cargo vendor` directory.
-    Vendor(PathBuf),
-    /// `$CARGO_HOME/registry/src/*/`.
-    CargoHome(PathBuf),
-}
+pub use crate::toolchain::locate::RegistrySources;
 
 #[derive(Debug, Clone)]
 struct LockEntry {
@@ -166,7 +159,7 @@ impl Workspace {
 
     /// The package whose manifest is `dir/Cargo.toml`.
     pub fn load_path(&mut self, dir: &Path) -> Result<PkgId> {
-        let manifest = normalize(&dir.join("Cargo.toml"));
+        let manifest = crate::base::fsx::normalize(&dir.join("Cargo.toml"));
         if let Some(&id) = self.by_manifest.get(&manifest) {
             return Ok(id);
         }
@@ -373,21 +366,4 @@ impl Workspace {
             list.join(", ")
         )
     }
-}
-
-/// Lexically normalise `a/b/../c` to `a/c` so one package has one path.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c.as_os_str()),
-        }
-    }
-    out
 }

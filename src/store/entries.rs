@@ -253,7 +253,7 @@ pub struct Cleaned {
 impl Store {
     /// The store in sysgen's cache directory.
     pub fn open() -> Result<Store> {
-        let Some(base) = crate::toolchain::probe_cache::base_dir() else {
+        let Some(base) = crate::base::cache_dir::base_dir() else {
             user_bail!(
                 "no cache directory for the sysroot store (no HOME); set SYSGEN_CACHE_DIR to a directory"
             );

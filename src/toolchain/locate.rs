@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::library::workspace::RegistrySources;
 use crate::toolchain::target::Rustc;
 use crate::user_bail;
 
@@ -150,6 +149,15 @@ pub fn cargo_home() -> Result<PathBuf> {
         crate::user_err!("cannot find the Cargo home ({e}); set CARGO_HOME, or pass --vendor DIR")
     })?;
     Ok(absolute(&home))
+}
+
+/// Where registry package sources are looked up.
+#[derive(Debug, Clone)]
+pub enum RegistrySources {
+    /// A `cargo vendor` directory.
+    Vendor(PathBuf),
+    /// `$CARGO_HOME/registry/src/*/`.
+    CargoHome(PathBuf),
 }
 
 /// The registry sources: `--vendor DIR`, `SYSGEN_VENDOR`, else the Cargo

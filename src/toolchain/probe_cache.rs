@@ -13,25 +13,6 @@ use std::path::{Path, PathBuf};
 use crate::base::fsx::write_atomic;
 use crate::base::hash::stable_hash;
 
-pub(crate) fn dir() -> Option<PathBuf> {
-    if std::env::var_os("SYSGEN_NO_CACHE").is_some_and(|v| v == "1") {
-        return None;
-    }
-    base_dir()
-}
-
-/// sysgen's cache directory (`$SYSGEN_CACHE_DIR`, else the XDG cache).
-pub fn base_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("SYSGEN_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return std::path::absolute(PathBuf::from(d)).ok();
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|d| Path::new(d).is_absolute())
-        .map(PathBuf::from)
-        .or_else(|| home::home_dir().map(|h| h.join(".cache")))?;
-    Some(base.join("sysgen"))
-}
-
 /// `path|size|mtime` of a file, or `None` when it cannot be read.
 pub fn identity(p: &Path) -> Option<String> {
     let m = std::fs::metadata(p).ok()?;
@@ -44,7 +25,7 @@ pub fn identity(p: &Path) -> Option<String> {
 }
 
 fn file(key: &str) -> Option<PathBuf> {
-    Some(dir()?.join(format!("probe-{}", stable_hash(&[key]))))
+    Some(crate::base::cache_dir::dir()?.join(format!("probe-{}", stable_hash(&[key]))))
 }
 
 pub fn get(key: &str) -> Option<String> {

@@ -24,6 +24,7 @@
 //! script writes, which is its output, not a source).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::base::fsx::normalize;
 use std::path::{Path, PathBuf};
 
 // ---------------------------------------------------------------- lexing --
@@ -1041,9 +1042,6 @@ impl Scanner {
 }
 
 /// `a/b/../c` → `a/c`, lexically (rustc does not resolve symlinks either).
-fn normalize(p: &Path) -> PathBuf {
-    crate::library::workspace::normalize(p)
-}
 
 #[cfg(test)]
 mod tests {
