@@ -24,4 +24,3 @@ pub fn base_dir() -> Option<PathBuf> {
         .or_else(|| home::home_dir().map(|h| h.join(".cache")))?;
     Some(base.join("sysgen"))
 }
-

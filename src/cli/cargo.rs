@@ -25,8 +25,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::base::fsx;
+use crate::config::rustflags;
 use crate::library::panic::PanicStrategy;
-use crate::resolve::load::{GraphOptions, ModelFlags};
+use crate::model::declare::ModelFlags;
+use crate::resolve::load::GraphOptions;
 use crate::user_bail;
 
 /// What the sysroot must provide for a cargo subcommand.
@@ -136,22 +138,6 @@ fn project_dir(inv: &Invocation) -> Result<Option<PathBuf>> {
         .map(Path::to_path_buf))
 }
 
-/// Flags as cargo picks them: the encoded variable, else the plain one,
-/// else `from_config`.
-fn flags_as_cargo_reads(encoded: &str, plain: &str, from_config: Vec<String>) -> Vec<String> {
-    if let Ok(enc) = std::env::var(encoded) {
-        return enc
-            .split('\u{1f}')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-    }
-    if let Ok(p) = std::env::var(plain) {
-        return p.split_whitespace().map(str::to_string).collect();
-    }
-    from_config
-}
-
 fn encode(flags: &[String]) -> OsString {
     flags.join("\u{1f}").into()
 }
@@ -225,11 +211,9 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         project_dir: Some(dir.clone()),
         test_harness: k == Kind::Test,
     };
-    let env_set = std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some()
-        || std::env::var_os("RUSTFLAGS").is_some();
     let flags = ModelFlags {
-        rustflags: crate::resolve::load::env_rustflags(),
-        env_rustflags_set: env_set,
+        rustflags: rustflags::env_rustflags(),
+        env_rustflags_set: rustflags::env_rustflags_set(),
         check: k == Kind::Check,
         ..Default::default()
     };
@@ -238,7 +222,8 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         Err(_) => project.rustc_wrapper.clone(),
     }
     .filter(|w| !w.is_empty());
-    let stored = crate::resolve::load::sysroot_in_store(&opts, &flags, wrapper)?;
+    let regen = |loaded: &_, build: &_| crate::cli::regen::to_args("ninja", &opts, build, loaded);
+    let stored = crate::store::build::sysroot_in_store(&opts, &flags, wrapper, &regen)?;
     let sysroot = stored.entry.sysroot();
     let s = &stored.summary;
     let mut how = s.crates.join(", ");
@@ -261,7 +246,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     // takes one set for every target of the run.
     let mut per_target: Vec<Vec<String>> = Vec::new();
     for t in &stored.targets {
-        per_target.push(flags_as_cargo_reads(
+        per_target.push(rustflags::as_cargo_reads(
             "CARGO_ENCODED_RUSTFLAGS",
             "RUSTFLAGS",
             project.rustflags_for(t),
@@ -276,7 +261,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     let json = stored.targets.iter().any(|t| t.spec_file.is_some());
     let sysroot_flag = format!("--sysroot={}", sysroot.display());
     let mut rustflags = per_target.pop().unwrap_or_default();
-    let mut rustdocflags = flags_as_cargo_reads(
+    let mut rustdocflags = rustflags::as_cargo_reads(
         "CARGO_ENCODED_RUSTDOCFLAGS",
         "RUSTDOCFLAGS",
         project.build_rustdocflags.clone().unwrap_or_default(),

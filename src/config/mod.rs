@@ -4,5 +4,6 @@
 pub mod file;
 pub mod git;
 pub mod project;
+pub mod rustflags;
 
 pub use file::*;

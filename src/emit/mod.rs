@@ -5,6 +5,7 @@
 pub mod bazel;
 pub mod crates;
 pub mod dot;
+pub mod generate;
 pub mod json;
 pub mod make;
 pub mod ninja;

@@ -205,7 +205,5 @@ fn top_dir(root: &Path, file: &Path) -> String {
     } else {
         file.parent().unwrap_or(Path::new("/")).to_path_buf()
     };
-    crate::base::fsx::normalize(&dir)
-        .display()
-        .to_string()
+    crate::base::fsx::normalize(&dir).display().to_string()
 }

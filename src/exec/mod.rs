@@ -1,5 +1,6 @@
 //! What runs at build time, inside a generated build: the pipelined rustc
 //! and build scripts.
 
+pub mod ninja;
 pub mod pipe;
 pub mod runscript;

@@ -1,5 +1,6 @@
 //! The content-addressed sysroot store.
 
+pub mod build;
 pub mod entries;
 
 pub use entries::*;

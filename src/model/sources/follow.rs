@@ -23,8 +23,8 @@
 //! built (`include!(concat!(env!("OUT_DIR"), …))` reads a file the build
 //! script writes, which is its output, not a source).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::base::fsx::normalize;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 // ---------------------------------------------------------------- lexing --
@@ -1040,8 +1040,6 @@ impl Scanner {
         }
     }
 }
-
-/// `a/b/../c` → `a/c`, lexically (rustc does not resolve symlinks either).
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,52 @@
+//! Where rustflags come from, and which source wins: cargo's precedence,
+//! decided here once for every caller (the sysroot's crates, and the user's
+//! crates under `sysgen cargo`).
+
+/// Flags from the environment as cargo reads them: `encoded` (0x1f
+/// separated) wins over `plain` (space separated); `None` when neither is
+/// set.
+pub fn from_env(encoded: &str, plain: &str) -> Option<Vec<String>> {
+    if let Ok(enc) = std::env::var(encoded) {
+        return Some(
+            enc.split('\u{1f}')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    std::env::var(plain)
+        .ok()
+        .map(|p| p.split_whitespace().map(str::to_string).collect())
+}
+
+/// CARGO_ENCODED_RUSTFLAGS, else RUSTFLAGS, else nothing.
+pub fn env_rustflags() -> Vec<String> {
+    from_env("CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS").unwrap_or_default()
+}
+
+/// Whether RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS is set (then they replace
+/// the project's .cargo/config.toml rustflags, as in cargo).
+pub fn env_rustflags_set() -> bool {
+    std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_some() || std::env::var_os("RUSTFLAGS").is_some()
+}
+
+/// Flags as cargo picks them for the user's crates: the environment, else
+/// the project's config.
+pub fn as_cargo_reads(encoded: &str, plain: &str, from_config: Vec<String>) -> Vec<String> {
+    from_env(encoded, plain).unwrap_or(from_config)
+}
+
+/// A sysroot crate's flags for one target, in cargo's order: the project's
+/// config rustflags (unless the environment's replace them), sysgen.toml's
+/// `[sysgen] rustflags`, then the environment's and the command line's.
+pub fn for_sysroot(
+    project: Vec<String>,
+    sysgen_toml: Option<&[String]>,
+    user: &[String],
+    env_set: bool,
+) -> Vec<String> {
+    let mut f = if env_set { Vec::new() } else { project };
+    f.extend(sysgen_toml.unwrap_or_default().iter().cloned());
+    f.extend(user.iter().cloned());
+    f
+}

@@ -1,0 +1,193 @@
+//! The one pipeline every build-file emitter goes through: check the output
+//! directory, load and declare, lower, render, add the sysroot's provenance
+//! manifests, and commit every file at once. Nothing is written until
+//! everything has been computed.
+
+use anyhow::Result;
+
+use crate::base::fsx;
+use crate::emit::{bazel, make, ninja, outdir};
+use crate::lower::{self, Word};
+use crate::model::Model;
+use crate::model::declare::{self, ModelFlags};
+use crate::resolve::load::{GraphOptions, Loaded};
+
+/// How to build: where, and with which crate model.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub out_dir: std::path::PathBuf,
+    /// Pipelined compilation (see `pipe.rs`); on unless `--no-pipeline`.
+    pub pipeline: bool,
+    pub model: ModelFlags,
+    /// `--rustc-wrapper` / `RUSTC_WRAPPER` (Ninja builds).
+    pub rustc_wrapper: Option<String>,
+}
+
+/// The command that regenerates a build file: its environment and
+/// `sysgen`'s arguments after the program. The command line owns its flags,
+/// so it makes this (`cli::regen`); an emitter only places it.
+pub struct Regen {
+    pub env: Vec<(String, Word)>,
+    pub args: Vec<Word>,
+}
+
+/// Makes the regeneration command once the selection is loaded.
+pub type RegenFn<'a> = &'a dyn Fn(&Loaded, &BuildOptions) -> Regen;
+
+/// Every file generation read, and sysgen itself: a change to any
+/// regenerates the build file.
+fn regen_inputs(loaded: &Loaded, sysgen: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let g = &loaded.graph;
+    let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
+    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
+    inputs.push(sysgen.to_path_buf());
+    inputs
+}
+
+/// Generate DIR/build.ninja (and the build-script specs it reads). Nothing
+/// is written unless everything was computed.
+pub fn generate_ninja(
+    opts: &GraphOptions,
+    build: &BuildOptions,
+    regen: RegenFn,
+) -> Result<std::path::PathBuf> {
+    let mut build = build.clone();
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
+    build.out_dir = dir.path.clone();
+    let (loaded, model) = declare::load_declared(opts, &build.model)?;
+    write_ninja(&build, &loaded, &model, &dir, regen)
+}
+
+/// Lower `model`, render build.ninja and commit it to `dir`.
+pub fn write_ninja(
+    build: &BuildOptions,
+    loaded: &Loaded,
+    model: &Model,
+    dir: &outdir::OutDir,
+    regen: RegenFn,
+) -> Result<std::path::PathBuf> {
+    let g = &loaded.graph;
+    let sysgen = fsx::current_exe()?;
+    let p = lower::lower(
+        model,
+        &lower::LowerOptions {
+            out_dir: build.out_dir.clone(),
+            check: build.model.check,
+            sysgen: sysgen.clone(),
+            pipeline: build.pipeline,
+            runs_in_out_dir: true,
+            rustc_wrapper: build.rustc_wrapper.clone(),
+        },
+    )?;
+    let inputs = regen_inputs(loaded, &sysgen);
+    let regen_inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    // ninja regenerates from inside the output directory, wherever it is.
+    let Regen { env, mut args } = regen(loaded, build);
+    args.extend(["--out-dir".into(), ".".into()]);
+    let meta = ninja::NinjaMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rust_src: g.ws.root.display().to_string(),
+        profile: loaded.profile.clone(),
+        regen_cmd: ninja::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_inputs,
+    };
+    let text = ninja::to_string(&p, &meta)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
+        .files
+        .iter()
+        .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
+        .collect();
+    files.push(("build.ninja".into(), text.into_bytes()));
+    files.push((
+        crate::report::timings::ACTIONS.into(),
+        crate::report::timings::action_infos(&p.actions).into_bytes(),
+    ));
+    for (target, text) in crate::report::provenance::manifests(loaded, model) {
+        let rel = std::path::Path::new("sysroot/lib/rustlib").join(target);
+        files.push((rel.join(crate::report::provenance::MANIFEST), text));
+    }
+    dir.commit(&files, &p.keep)?;
+    let out = dir.join("build.ninja");
+    fsx::touch_after(&out, &inputs)?;
+    Ok(out)
+}
+
+/// Generate a Bazel repository in DIR (see [`bazel`]).
+pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
+    let flags = ModelFlags {
+        sources: true,
+        ..build.model.clone()
+    };
+    let (loaded, model) = declare::load_declared(opts, &flags)?;
+    let out = bazel::generate(&model, &loaded.graph.rustc.sysroot, &fsx::current_exe()?)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
+        .files
+        .into_iter()
+        .map(|(p, s)| (p, s.into_bytes()))
+        .collect();
+    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
+        files.push((bazel::manifest_file(&target).into(), text));
+    }
+    dir.commit(&files, &Default::default())?;
+    Ok(dir.path.clone())
+}
+
+/// Generate DIR/sysgen.mk and DIR/Makefile (see [`make`]).
+pub fn generate_make(
+    opts: &GraphOptions,
+    build: &BuildOptions,
+    regen: RegenFn,
+) -> Result<std::path::PathBuf> {
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::MAKE)?;
+    make::check_path("the output directory", &dir.path)?;
+    let (loaded, model) = declare::load_declared(opts, &build.model)?;
+    for r in &model.roots {
+        make::check_path("the source directory", &r.path)?;
+    }
+    for t in &model.targets {
+        if let Some(f) = &t.spec_file {
+            make::check_path("the target spec", f)?;
+        }
+    }
+    let sysgen = fsx::current_exe()?;
+    let p = lower::lower(
+        &model,
+        &lower::LowerOptions {
+            out_dir: dir.path.clone(),
+            check: build.model.check,
+            sysgen: sysgen.clone(),
+            pipeline: false,
+            runs_in_out_dir: false,
+            // Make's users set SYSGEN_RUSTC to `wrapper rustc` instead.
+            rustc_wrapper: None,
+        },
+    )?;
+    let inputs = regen_inputs(&loaded, &sysgen);
+    let Regen { env, args } = regen(&loaded, build);
+    let meta = make::MakeMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rust_src: loaded.graph.ws.root.display().to_string(),
+        rustc: model.rustc.clone(),
+        sysgen: sysgen.clone(),
+        regen_cmd: ninja::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+    };
+    let (fragment, makefile) = make::to_strings(&model, &p, &meta)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
+        .files
+        .iter()
+        .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
+        .collect();
+    files.push(("sysgen.mk".into(), fragment.into_bytes()));
+    files.push(("Makefile".into(), makefile.into_bytes()));
+    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
+        files.push((make::manifest_source(&target).into(), text));
+    }
+    let mut keep = p.keep.clone();
+    keep.insert(make::CMD_DIR.into());
+    dir.commit(&files, &keep)?;
+    let out = dir.join("sysgen.mk");
+    fsx::touch_after(&out, &inputs)?;
+    Ok(dir.path.clone())
+}

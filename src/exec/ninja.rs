@@ -1,0 +1,27 @@
+//! Running ninja on a generated build.
+
+use anyhow::Result;
+
+use crate::{user_bail, user_err};
+
+/// Run ninja in `dir`, showing its progress.
+pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
+    run_ninja_to(dir, false)
+}
+
+/// Run ninja in `dir`, its output on stderr when `to_stderr`.
+pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
+    let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
+    let mut cmd = std::process::Command::new(&ninja);
+    cmd.arg("-C").arg(dir);
+    if to_stderr {
+        cmd.stdout(std::io::stderr());
+    }
+    let status = cmd.status().map_err(|e| {
+        user_err!("cannot run ninja ({e}); install it (`apt-get install ninja-build` or `pip install ninja`) or set NINJA")
+    })?;
+    if !status.success() {
+        user_bail!("the build failed (ninja exited with {status}); see the output above");
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Getting a sysroot from the store: found, or generated, built with Ninja
+//! and published (what `sysgen cargo` asks for).
+
+use anyhow::Result;
+
+use crate::base::fingerprint::Fingerprints;
+use crate::emit::generate::{self, BuildOptions, RegenFn};
+use crate::emit::outdir;
+use crate::exec::ninja;
+use crate::library::rules::Rules;
+use crate::model::declare::{self, ModelFlags};
+use crate::resolve::load::{self, GraphOptions};
+use crate::store::entries;
+use crate::toolchain::target;
+
+/// A sysroot from the store ([`crate::store`]): found, or built and
+/// published.
+pub struct Stored {
+    pub entry: entries::Entry,
+    /// Whether this call built it (else it was reused).
+    pub built: bool,
+    pub summary: entries::Summary,
+    /// The targets, as probed.
+    pub targets: Vec<target::Target>,
+}
+
+/// The store's sysroot for these options: reused when a published one was
+/// built from the same declarations and the same file contents, else built
+/// (in the family's build directory, under its lock) and published.
+/// Progress goes to stderr: stdout may be cargo's.
+pub fn sysroot_in_store(
+    opts: &GraphOptions,
+    flags: &ModelFlags,
+    rustc_wrapper: Option<String>,
+    regen: RegenFn,
+) -> Result<Stored> {
+    // One fingerprint cache for the sources' check and the store's lookup.
+    let mut fp = Fingerprints::open();
+    let rules = Rules::load()?;
+    let loaded = load::load_with(opts, &rules, &mut fp)?;
+    let model = declare::declare(&loaded, &rules, flags)?;
+    let family = entries::Family::of(
+        &model,
+        &loaded.graph.rustc,
+        &loaded.profile,
+        loaded.graph.panic.as_str(),
+        flags.check,
+    )?;
+    let roots = entries::Roots::of(&model);
+    let st = entries::Store::open()?;
+    let found = st.find(&family, &roots, &mut fp)?;
+    let stored = |entry: entries::Entry, built: bool| {
+        entry.touch();
+        Stored {
+            entry,
+            built,
+            summary: family.summary.clone(),
+            targets: loaded.graph.targets.clone(),
+        }
+    };
+    if let Some(e) = found {
+        fp.save();
+        return Ok(stored(e, false));
+    }
+    let lock = st.lock(&family)?;
+    // Another sysgen may have published it while this one waited.
+    if let Some(e) = st.find(&family, &roots, &mut fp)? {
+        fp.save();
+        return Ok(stored(e, false));
+    }
+    let build = BuildOptions {
+        out_dir: st.build_dir(&family),
+        pipeline: true,
+        model: flags.clone(),
+        rustc_wrapper,
+    };
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
+    generate::write_ninja(&build, &loaded, &model, &dir, regen)?;
+    entries::invalidate_changed(&dir.path, &mut fp)?;
+    ninja::run_ninja_to(&dir.path, true)?;
+    let files = entries::files_read(&dir.path, &roots, &mut fp)?;
+    let entry = st.publish(&family, &lock, &dir.path, files)?;
+    fp.save();
+    Ok(stored(entry, true))
+}
