@@ -4,5 +4,7 @@
 pub mod features;
 pub mod graph;
 pub mod load;
+mod stages;
+mod units;
 
 pub use features::*;
