@@ -177,6 +177,6 @@ fn paths_with_spaces_and_dollars_are_escaped_for_ninja_and_the_shell() {
         text.contains("&& sed -i 's/\\$$/$$$$/g' "),
         "dep-info escaping expected"
     );
-    assert_eq!(ninja::shell_quote("it's"), "'it'\\''s'");
+    assert_eq!(sysgen::emit::shell::shell_quote("it's"), "'it'\\''s'");
     assert_eq!(ninja::ninja_path("a b:$c"), "a$ b$:$$c");
 }

@@ -6,7 +6,7 @@ use crate::cli::args::CacheCommand;
 
 /// Run one `sysgen cache` subcommand.
 pub fn run(command: CacheCommand) -> Result<()> {
-    let store = crate::store::Store::open()?;
+    let store = crate::store::entries::Store::open()?;
     match command {
         CacheCommand::List => {
             let list = store.list()?;

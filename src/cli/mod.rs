@@ -210,7 +210,7 @@ fn sysroot_usage(dir: &std::path::Path) -> String {
         .unwrap_or_default();
     targets.sort();
     let path = sysroot.display().to_string();
-    let q = crate::emit::ninja::shell_quote;
+    let q = crate::emit::shell::shell_quote;
     let t = targets.first().map(String::as_str).unwrap_or("TARGET");
     format!(
         "sysgen: sysroot for {} in {path}; use it with `rustc --sysroot {} --target {t}` or `RUSTFLAGS={} cargo build --target {t}`",

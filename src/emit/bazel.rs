@@ -16,6 +16,7 @@ use anyhow::Result;
 use minijinja::context;
 use serde::Serialize;
 
+use crate::emit::starlark::{Rule, quote};
 use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, Unit};
 use crate::user_bail;
 
@@ -23,98 +24,6 @@ const BUILD: &str = include_str!("../../templates/BUILD.bazel.j2");
 const DEFS: &str = include_str!("../../templates/defs.bzl.j2");
 const WORKSPACE: &str = include_str!("../../templates/WORKSPACE.j2");
 const REPOSITORY: &str = include_str!("../../templates/repository.bzl");
-
-/// A Starlark value of a rule attribute.
-#[derive(Debug, Clone)]
-enum Value {
-    Str(String),
-    List(Vec<String>),
-    Dict(Vec<(String, String)>),
-}
-
-/// One rule instance of BUILD.bazel.
-#[derive(Debug, Clone)]
-struct Rule {
-    kind: &'static str,
-    name: String,
-    attrs: Vec<(&'static str, Value)>,
-}
-
-fn quote(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '\\' => o.push_str("\\\\"),
-            '"' => o.push_str("\\\""),
-            '\n' => o.push_str("\\n"),
-            '\t' => o.push_str("\\t"),
-            '\r' => o.push_str("\\r"),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
-impl Rule {
-    fn new(kind: &'static str, name: String) -> Rule {
-        Rule {
-            kind,
-            name,
-            attrs: Vec::new(),
-        }
-    }
-
-    fn s(mut self, k: &'static str, v: impl Into<String>) -> Rule {
-        let v = v.into();
-        if !v.is_empty() {
-            self.attrs.push((k, Value::Str(v)));
-        }
-        self
-    }
-
-    fn list(mut self, k: &'static str, v: Vec<String>) -> Rule {
-        if !v.is_empty() {
-            self.attrs.push((k, Value::List(v)));
-        }
-        self
-    }
-
-    fn dict(mut self, k: &'static str, v: Vec<(String, String)>) -> Rule {
-        if !v.is_empty() {
-            self.attrs.push((k, Value::Dict(v)));
-        }
-        self
-    }
-
-    fn render(&self) -> String {
-        let mut o = format!("{}(\n    name = {},\n", self.kind, quote(&self.name));
-        for (k, v) in &self.attrs {
-            match v {
-                Value::Str(s) => o.push_str(&format!("    {k} = {},\n", quote(s))),
-                Value::List(l) if l.len() == 1 => {
-                    o.push_str(&format!("    {k} = [{}],\n", quote(&l[0])));
-                }
-                Value::List(l) => {
-                    o.push_str(&format!("    {k} = [\n"));
-                    for x in l {
-                        o.push_str(&format!("        {},\n", quote(x)));
-                    }
-                    o.push_str("    ],\n");
-                }
-                Value::Dict(d) => {
-                    o.push_str(&format!("    {k} = {{\n"));
-                    for (a, b) in d {
-                        o.push_str(&format!("        {}: {},\n", quote(a), quote(b)));
-                    }
-                    o.push_str("    },\n");
-                }
-            }
-        }
-        o.push_str(")\n");
-        o
-    }
-}
 
 /// A local repository the rules read files from.
 #[derive(Debug, Clone, Serialize)]

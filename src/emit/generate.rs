@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use crate::base::fsx;
-use crate::emit::{bazel, make, ninja, outdir};
+use crate::emit::{bazel, make, ninja, outdir, shell};
 use crate::lower::{self, Word};
 use crate::model::Model;
 use crate::model::declare::{self, ModelFlags};
@@ -88,7 +88,7 @@ pub fn write_ninja(
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: g.ws.root.display().to_string(),
         profile: loaded.profile.clone(),
-        regen_cmd: ninja::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs,
     };
     let text = ninja::to_string(&p, &meta)?;
@@ -170,7 +170,7 @@ pub fn generate_make(
         rust_src: loaded.graph.ws.root.display().to_string(),
         rustc: model.rustc.clone(),
         sysgen: sysgen.clone(),
-        regen_cmd: ninja::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
     };
     let (fragment, makefile) = make::to_strings(&model, &p, &meta)?;

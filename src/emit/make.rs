@@ -55,7 +55,7 @@ fn make_value(s: &str) -> String {
 
 /// `shell_quote`, then Make's escaping.
 fn text(s: &str) -> String {
-    make_value(&super::ninja::shell_quote(s))
+    make_value(&super::shell::shell_quote(s))
 }
 
 struct Render<'a> {

@@ -11,6 +11,8 @@ pub mod make;
 pub mod ninja;
 pub mod outdir;
 pub mod rust_project;
+pub mod shell;
+pub mod starlark;
 
 use anyhow::{Context, Result};
 

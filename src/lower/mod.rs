@@ -1,6 +1,9 @@
-//! The crate model laid out for a file-based build: outputs, actions,
-//! pipelining.
+//! The crate model laid out for a file-based build: the plan's types
+//! (actions, words) and the layout that fills them (outputs, pipelining,
+//! depfiles, `@args`).
 
 pub mod layout;
+pub mod plan;
 
-pub use layout::*;
+pub use layout::{LowerOptions, lower, unit_dir};
+pub use plan::{Action, ActionKind, BuildPath, Part, Plan, Word};

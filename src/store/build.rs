@@ -10,7 +10,7 @@ use crate::exec::ninja;
 use crate::library::rules::Rules;
 use crate::model::declare::{self, ModelFlags};
 use crate::resolve::load::{self, GraphOptions};
-use crate::store::entries;
+use crate::store::{entries, invalidate, key};
 use crate::toolchain::target;
 
 /// A sysroot from the store ([`crate::store`]): found, or built and
@@ -19,7 +19,7 @@ pub struct Stored {
     pub entry: entries::Entry,
     /// Whether this call built it (else it was reused).
     pub built: bool,
-    pub summary: entries::Summary,
+    pub summary: key::Summary,
     /// The targets, as probed.
     pub targets: Vec<target::Target>,
 }
@@ -39,14 +39,14 @@ pub fn sysroot_in_store(
     let rules = Rules::load()?;
     let loaded = load::load_with(opts, &rules, &mut fp)?;
     let model = declare::declare(&loaded, &rules, flags)?;
-    let family = entries::Family::of(
+    let family = key::Family::of(
         &model,
         &loaded.graph.rustc,
         &loaded.profile,
         loaded.graph.panic.as_str(),
         flags.check,
     )?;
-    let roots = entries::Roots::of(&model);
+    let roots = key::Roots::of(&model);
     let st = entries::Store::open()?;
     let found = st.find(&family, &roots, &mut fp)?;
     let stored = |entry: entries::Entry, built: bool| {
@@ -76,9 +76,9 @@ pub fn sysroot_in_store(
     };
     let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
     generate::write_ninja(&build, &loaded, &model, &dir, regen)?;
-    entries::invalidate_changed(&dir.path, &mut fp)?;
+    invalidate::invalidate_changed(&dir.path, &mut fp)?;
     ninja::run_ninja_to(&dir.path, true)?;
-    let files = entries::files_read(&dir.path, &roots, &mut fp)?;
+    let files = invalidate::files_read(&dir.path, &roots, &mut fp)?;
     let entry = st.publish(&family, &lock, &dir.path, files)?;
     fp.save();
     Ok(stored(entry, true))

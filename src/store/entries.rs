@@ -26,7 +26,6 @@
 //! entry or none, and an interrupted build publishes nothing (its build
 //! directory is reused by the next build). Removal renames first, too.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -37,40 +36,9 @@ use serde::{Deserialize, Serialize};
 use crate::base::fingerprint::Fingerprints;
 use crate::base::fsx::{self, io_error};
 use crate::base::hash::stable_hash;
-use crate::model::{Model, RootId};
 use crate::user_bail;
 
-const FORMAT: u32 = 1;
-
-/// The part of a sysroot's identity known before building it.
-#[derive(Debug, Clone)]
-pub struct Family {
-    pub key: String,
-    pub summary: Summary,
-}
-
-/// What a person recognises a sysroot by (`sysgen cache list`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Summary {
-    pub targets: Vec<String>,
-    /// The sysroot's crates (the libraries in `lib/rustlib/<target>/lib`).
-    pub crates: Vec<String>,
-    pub profile: String,
-    pub panic: String,
-    pub check: bool,
-    pub rustc: String,
-}
-
-/// One file a build read, by root (so that the same rust-src elsewhere
-/// matches) and digest.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FileDigest {
-    /// A model root (`library`, `registry`, `crate-0`, …), or `absolute`.
-    pub root: String,
-    pub path: String,
-    pub sha256: String,
-}
-
+use crate::store::key::{FORMAT, Family, FileDigest, Roots, Summary};
 #[derive(Debug, Serialize, Deserialize)]
 struct EntryFile {
     format: u32,
@@ -105,122 +73,6 @@ impl Entry {
         let f = File::open(self.dir.join("lock")).ok()?;
         f.lock_shared().ok()?;
         Some(f)
-    }
-}
-
-fn root_key(id: RootId) -> String {
-    match id {
-        RootId::Library => "library".into(),
-        RootId::Registry => "registry".into(),
-        RootId::Crate(n) => format!("crate-{n}"),
-        RootId::Absolute => "absolute".into(),
-    }
-}
-
-impl Family {
-    /// The family of a model: hashed from its path-free declarations.
-    pub fn of(
-        m: &Model,
-        rustc: &crate::toolchain::target::Rustc,
-        profile: &str,
-        panic: &str,
-        check: bool,
-    ) -> Result<Family> {
-        #[derive(Serialize)]
-        struct Identity<'a> {
-            sysgen: &'a str,
-            rustc: &'a str,
-            release: &'a str,
-            commit: Option<&'a str>,
-            host: &'a str,
-            roots: Vec<(String, Option<&'a str>)>,
-            targets: Vec<(&'a str, Option<String>)>,
-            units: &'a [crate::model::Unit],
-        }
-        let mut targets = Vec::new();
-        for t in &m.targets {
-            let spec = match &t.spec_file {
-                Some(f) => Some(crate::base::fingerprint::sha256_file(f)?),
-                None => None,
-            };
-            targets.push((t.name.as_str(), spec));
-        }
-        let identity = Identity {
-            sysgen: env!("CARGO_PKG_VERSION"),
-            rustc: &rustc.version,
-            release: &rustc.release,
-            commit: rustc.commit_hash.as_deref(),
-            host: &m.host,
-            roots: m
-                .roots
-                .iter()
-                .map(|r| (root_key(r.id), r.virtual_name.as_deref()))
-                .collect(),
-            targets,
-            units: &m.units,
-        };
-        let text = serde_json::to_string(&identity)?;
-        let mut crates: Vec<String> = m
-            .units
-            .iter()
-            .filter_map(|u| {
-                u.krate()
-                    .filter(|c| c.in_sysroot)
-                    .map(|c| c.crate_name.clone())
-            })
-            .collect();
-        crates.sort();
-        crates.dedup();
-        Ok(Family {
-            key: stable_hash(&[&text])[..16].to_string(),
-            summary: Summary {
-                targets: m.targets.iter().map(|t| t.name.clone()).collect(),
-                crates,
-                profile: profile.to_string(),
-                panic: panic.to_string(),
-                check,
-                rustc: rustc.version.clone(),
-            },
-        })
-    }
-}
-
-/// Where a model's roots are on this machine, for resolving `FileDigest`s.
-pub struct Roots(Vec<(String, PathBuf)>);
-
-impl Roots {
-    pub fn of(m: &Model) -> Roots {
-        let mut v: Vec<(String, PathBuf)> = m
-            .roots
-            .iter()
-            .filter(|r| r.id != RootId::Absolute)
-            .map(|r| (root_key(r.id), r.path.clone()))
-            .collect();
-        // Longest first: a root inside another one claims its files.
-        v.sort_by_key(|(_, p)| std::cmp::Reverse(p.as_os_str().len()));
-        Roots(v)
-    }
-
-    fn resolve(&self, f: &FileDigest) -> Option<PathBuf> {
-        if f.root == "absolute" {
-            return Some(PathBuf::from(&f.path));
-        }
-        let (_, dir) = self.0.iter().find(|(k, _)| *k == f.root)?;
-        Some(if f.path.is_empty() {
-            dir.clone()
-        } else {
-            dir.join(&f.path)
-        })
-    }
-
-    /// `path` as a root and a relative path.
-    pub fn split(&self, path: &Path) -> (String, String) {
-        for (k, dir) in &self.0 {
-            if let Ok(rel) = path.strip_prefix(dir) {
-                return (k.clone(), rel.to_string_lossy().into_owned());
-            }
-        }
-        ("absolute".into(), path.to_string_lossy().into_owned())
     }
 }
 
@@ -532,108 +384,4 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Ninja's deps log: each output and the files outside the build
-/// directory that its command read (rustc's dep-info, the build-script
-/// runner's depfiles). The build directory's own files are derived.
-fn ninja_deps(build_dir: &Path) -> Result<Vec<(PathBuf, Vec<PathBuf>)>> {
-    let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
-    let out = std::process::Command::new(&ninja)
-        .arg("-C")
-        .arg(build_dir)
-        .args(["-t", "deps"])
-        .output()
-        .map_err(|e| crate::user_err!("cannot run ninja ({e}); install it or set NINJA"))?;
-    if !out.status.success() {
-        user_bail!(
-            "`ninja -t deps` failed in {}: {}",
-            build_dir.display(),
-            crate::base::error::one_line(&String::from_utf8_lossy(&out.stderr))
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut v: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
-    for line in text.lines() {
-        // `output: #deps N, …`, then the dependencies indented.
-        if let Some(dep) = line.strip_prefix("    ") {
-            let p = Path::new(dep);
-            if let Some((_, deps)) = v.last_mut()
-                && p.is_absolute()
-                && !p.starts_with(build_dir)
-            {
-                deps.push(p.to_path_buf());
-            }
-        } else if let Some((output, _)) = line.split_once(": #deps") {
-            v.push((PathBuf::from(output), Vec::new()));
-        }
-    }
-    Ok(v)
-}
-
-/// Where a build directory records the digests its last build read.
-const DIGESTS: &str = ".sysgen/digests";
-
-/// Make Ninja rebuild what read a file whose contents changed since the
-/// last build in `build_dir`, even when its mtime did not move (an rsync
-/// or tar that keeps times, a restored mtime): Ninja compares times only,
-/// and a stale output published under a new variant would be a wrong
-/// sysroot. Removes those outputs; returns how many.
-pub fn invalidate_changed(build_dir: &Path, fp: &mut Fingerprints) -> Result<usize> {
-    let Ok(text) = std::fs::read_to_string(build_dir.join(DIGESTS)) else {
-        return Ok(0);
-    };
-    let recorded: BTreeMap<&str, &str> = text
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(d, p)| (p, d))
-        .collect();
-    let mut removed = 0;
-    for (output, deps) in ninja_deps(build_dir)? {
-        let mut changed = false;
-        for d in &deps {
-            let Some(was) = d.to_str().and_then(|p| recorded.get(p)) else {
-                continue;
-            };
-            if fp.digest(d)?.as_deref() != Some(*was) {
-                changed = true;
-                break;
-            }
-        }
-        if changed && std::fs::remove_file(build_dir.join(&output)).is_ok() {
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
-/// The files a finished Ninja build in `build_dir` read, with their
-/// digests (also recorded in the build directory for
-/// [`invalidate_changed`]).
-pub fn files_read(
-    build_dir: &Path,
-    roots: &Roots,
-    fp: &mut Fingerprints,
-) -> Result<Vec<FileDigest>> {
-    let mut paths: BTreeMap<PathBuf, ()> = BTreeMap::new();
-    for (_, deps) in ninja_deps(build_dir)? {
-        for d in deps {
-            paths.insert(d, ());
-        }
-    }
-    let mut files = Vec::new();
-    let mut record = String::new();
-    for p in paths.into_keys() {
-        // A file that is gone (a deleted module) was not read by this build.
-        let Some(sha256) = fp.digest(&p)? else {
-            continue;
-        };
-        if let Some(s) = p.to_str().filter(|s| !s.contains('\n')) {
-            record.push_str(&format!("{sha256} {s}\n"));
-        }
-        let (root, path) = roots.split(&p);
-        files.push(FileDigest { root, path, sha256 });
-    }
-    fsx::write_atomic(&build_dir.join(DIGESTS), record.as_bytes())?;
-    Ok(files)
 }
