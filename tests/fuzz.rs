@@ -324,8 +324,11 @@ fn library_workspaces() {
                 &g,
                 &rules,
                 &sysgen::model::ModelOptions {
-                    profile: "release".into(),
-                    panic: g.panic,
+                    profile: sysgen::library::profile::Profiles::new(
+                        &g.ws.profiles,
+                        "release",
+                        req.panic,
+                    )?,
                     rustflags: Default::default(),
                     check: false,
                     frontend_threads: 2,
@@ -381,7 +384,9 @@ fn project_files() {
                     table.0.entry(n.clone()).or_default().merge(prof);
                 }
             }
-            if let Ok(ps) = sysgen::library::profile::Profiles::new(&table, profile) {
+            if let Ok(ps) =
+                sysgen::library::profile::Profiles::new(&table, profile, Default::default())
+            {
                 ps.get("core", sysgen::library::profile::ProfileFor::Target);
                 ps.get("core", sysgen::library::profile::ProfileFor::Host);
             }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use sysgen::library::panic::PanicStrategy;
+use sysgen::library::profile::PanicStrategy;
 use sysgen::model::{
     self, Body, CrateDecl, CrateType, Emit, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl,
     Unit,
@@ -24,8 +24,8 @@ fn model_of(
         &g,
         &rules,
         &ModelOptions {
-            profile: "release".into(),
-            panic,
+            profile: sysgen::library::profile::Profiles::new(&g.ws.profiles, "release", panic)
+                .unwrap(),
             rustflags: [(
                 "x86_64-unknown-linux-gnu".to_string(),
                 vec!["-Cforce-frame-pointers=yes".to_string()],

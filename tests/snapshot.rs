@@ -19,8 +19,12 @@ fn mock_model() -> (sysgen::resolve::graph::BuildGraph, model::Model) {
         &g,
         &rules,
         &ModelOptions {
-            profile: "release".into(),
-            panic: sysgen::library::panic::PanicStrategy::Unwind,
+            profile: sysgen::library::profile::Profiles::new(
+                &g.ws.profiles,
+                "release",
+                sysgen::library::profile::PanicStrategy::Unwind,
+            )
+            .unwrap(),
             rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
                 .into_iter()
                 .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::rustflags;
 use crate::emit::generate::BuildOptions;
-use crate::library::panic::PanicStrategy;
+use crate::library::profile::PanicStrategy;
 use crate::model::declare::ModelFlags;
 use crate::resolve::load::GraphOptions;
 use crate::toolchain::locate::SourceOptions;

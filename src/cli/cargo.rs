@@ -26,7 +26,7 @@ use anyhow::Result;
 
 use crate::base::fsx;
 use crate::config::rustflags;
-use crate::library::panic::PanicStrategy;
+use crate::library::profile::PanicStrategy;
 use crate::model::declare::ModelFlags;
 use crate::resolve::load::GraphOptions;
 use crate::user_bail;
@@ -197,7 +197,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
             (None, true) => "release".into(),
             (None, false) => "dev".into(),
         };
-        project.panic(&profile)?.unwrap_or(PanicStrategy::Unwind)
+        project.panic(&profile)?.unwrap_or_default()
     };
     let opts = GraphOptions {
         sources: Default::default(),
@@ -227,7 +227,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     let sysroot = stored.entry.sysroot();
     let s = &stored.summary;
     let mut how = s.crates.join(", ");
-    if s.panic != "unwind" {
+    if s.panic != PanicStrategy::Unwind {
         how.push_str(&format!("; panic={}", s.panic));
     }
     if s.check {

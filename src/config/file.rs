@@ -80,7 +80,7 @@ pub struct RawSysgen {
     /// Targets when no `--target` is given (JSON paths are relative to the
     /// config file).
     pub targets: Option<Vec<String>>,
-    pub panic: Option<crate::library::panic::PanicStrategy>,
+    pub panic: Option<crate::library::profile::PanicStrategy>,
     pub profile: Option<String>,
     pub rustflags: Option<Vec<String>>,
 }

@@ -10,7 +10,7 @@ use cargo_platform::Platform;
 use cargo_util_schemas::manifest::TomlProfiles;
 
 use crate::base::error::toml_error_line;
-use crate::library::panic::PanicStrategy;
+use crate::library::profile::PanicStrategy;
 use crate::toolchain::target::Target;
 use crate::{user_bail, user_err};
 
@@ -191,23 +191,19 @@ impl Project {
         let Some(profiles) = self.profiles.as_ref() else {
             return Ok(None);
         };
-        let mut cur = name.to_string();
-        for _ in 0..8 {
-            let Some((_, p)) = profiles.0.iter().find(|(k, _)| k.as_str() == cur) else {
-                return Ok(None);
+        for cur in crate::library::profile::inherits_chain(profiles, name)? {
+            let Some(panic) = profiles.0.get(cur.as_str()).and_then(|p| p.panic.as_ref()) else {
+                continue;
             };
-            if let Some(panic) = &p.panic {
-                return PanicStrategy::parse(panic).map(Some).ok_or_else(|| {
-                    user_err!(
-                        "{}: [profile.{cur}] panic = {panic:?} is not unwind, abort or immediate-abort",
-                        self.inputs.first().map(|p| p.display().to_string()).unwrap_or_default()
-                    )
-                });
-            }
-            let Some(parent) = p.inherits.clone() else {
-                return Ok(None);
-            };
-            cur = parent;
+            return PanicStrategy::parse(panic).map(Some).ok_or_else(|| {
+                user_err!(
+                    "{}: [profile.{cur}] panic = {panic:?} is not unwind, abort or immediate-abort",
+                    self.inputs
+                        .first()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                )
+            });
         }
         Ok(None)
     }

@@ -87,7 +87,7 @@ pub fn write_ninja(
     let meta = ninja::NinjaMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: g.ws.root.display().to_string(),
-        profile: loaded.profile.clone(),
+        profile: loaded.profile.name().to_string(),
         regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs,
     };

@@ -3,7 +3,6 @@
 //! profiles.
 
 pub mod manifest;
-pub mod panic;
 pub mod profile;
 pub mod rules;
 pub mod verify;

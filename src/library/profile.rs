@@ -12,6 +12,53 @@ use cargo_util_schemas::manifest::{
 
 use crate::{user_bail, user_err};
 
+/// How panics are handled in every crate of a sysroot (`-Cpanic=…`) and
+/// which panic runtime the sysroot gets (rules/build-std.toml).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PanicStrategy {
+    #[default]
+    Unwind,
+    Abort,
+    ImmediateAbort,
+}
+
+impl PanicStrategy {
+    /// The name rustc, cargo and the config files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanicStrategy::Unwind => "unwind",
+            PanicStrategy::Abort => "abort",
+            PanicStrategy::ImmediateAbort => "immediate-abort",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PanicStrategy> {
+        [Self::Unwind, Self::Abort, Self::ImmediateAbort]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for PanicStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `opt-level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OptLevel {
@@ -113,6 +160,9 @@ pub struct Profile {
     pub lto: Lto,
     pub strip: Option<Strip>,
     pub rustflags: Vec<String>,
+    /// Not part of [`Profile::identity`]: a unit's identity holds the
+    /// sysroot's panic strategy beside it.
+    pub panic: PanicStrategy,
 }
 
 impl Profile {
@@ -127,6 +177,7 @@ impl Profile {
             lto: Lto::Off,
             strip: None,
             rustflags: Vec::new(),
+            panic: PanicStrategy::Unwind,
         };
         match name {
             "release" => Some(release),
@@ -243,36 +294,53 @@ pub enum ProfileFor {
     Host,
 }
 
+/// The resolved profile of a sysroot build: the named profile over its
+/// `inherits` chain, checked once, with the panic strategy decided for the
+/// build; [`Profiles::get`] gives each unit's.
+#[derive(Debug, Clone)]
 pub struct Profiles {
     base: Profile,
     root: String,
     table: TomlProfiles,
 }
 
+/// The profiles from `name` up its `inherits` chain, as far as `table`
+/// defines them: the walk stops at a built-in profile (dev, release), at a
+/// name `table` lacks, or at a profile without `inherits`, and refuses a
+/// cycle. The one walker of `inherits`, for the library's profiles and the
+/// project's.
+pub fn inherits_chain(table: &TomlProfiles, name: &str) -> Result<Vec<String>> {
+    let mut chain = vec![name.to_string()];
+    loop {
+        let cur = chain.last().expect("the chain starts with `name`");
+        if Profile::builtin(cur).is_some() {
+            return Ok(chain);
+        }
+        let Some(parent) = table.0.get(cur.as_str()).and_then(|p| p.inherits.clone()) else {
+            return Ok(chain);
+        };
+        if chain.contains(&parent) {
+            user_bail!("profile `{name}` inherits in a cycle");
+        }
+        chain.push(parent);
+    }
+}
+
 impl Profiles {
-    pub fn new(table: &TomlProfiles, name: &str) -> Result<Profiles> {
-        // Follow `inherits` down to a built-in.
-        let mut chain = vec![name.to_string()];
-        let mut cur = name.to_string();
-        let base = loop {
-            if let Some(b) = Profile::builtin(&cur) {
-                break b;
-            }
-            let Some(p) = table.0.get(cur.as_str()) else {
+    /// The profile `name` of `table`, checked (overrides included), for a
+    /// sysroot whose crates use `panic`.
+    pub fn new(table: &TomlProfiles, name: &str, panic: PanicStrategy) -> Result<Profiles> {
+        let chain = inherits_chain(table, name)?;
+        let cur = chain.last().expect("the chain starts with `name`").clone();
+        let Some(base) = Profile::builtin(&cur) else {
+            if !table.0.contains_key(cur.as_str()) {
                 user_bail!(
                     "unknown profile `{name}`; use dev, release, or a profile of the library's Cargo.toml such as dist"
                 );
-            };
-            let Some(parent) = &p.inherits else {
-                user_bail!(
-                    "profile `{cur}` in the library's Cargo.toml has no `inherits`; it cannot be used"
-                );
-            };
-            if chain.contains(parent) {
-                user_bail!("profile `{name}` inherits in a cycle");
             }
-            chain.push(parent.clone());
-            cur = parent.clone();
+            user_bail!(
+                "profile `{cur}` in the library's Cargo.toml has no `inherits`; it cannot be used"
+            );
         };
         let root = cur;
         let mut p = base;
@@ -300,11 +368,22 @@ impl Profiles {
                 scratch.merge(b, &format!("[profile.{n}.build-override]"))?;
             }
         }
+        p.panic = panic;
         Ok(Profiles {
             base: p,
             root,
             table: table.clone(),
         })
+    }
+
+    /// The profile's name (`release`, `dev`, `dist`, …).
+    pub fn name(&self) -> &str {
+        &self.base.name
+    }
+
+    /// The sysroot's panic strategy.
+    pub fn panic(&self) -> PanicStrategy {
+        self.base.panic
     }
 
     pub fn is_release_like(&self) -> bool {
@@ -320,6 +399,8 @@ impl Profiles {
             p.codegen_units = None;
             p.debuginfo = DebugInfo::None;
             p.rustflags.clear();
+            // Build scripts and proc macros unwind, as under cargo.
+            p.panic = PanicStrategy::Unwind;
         }
         // Per-package overrides, from the root profile up to the named one.
         let mut names = vec![self.root.clone()];

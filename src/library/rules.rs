@@ -19,7 +19,7 @@ pub struct BuildStd {
     pub default_features: Vec<String>,
     pub default_crates_std: Vec<String>,
     pub default_crates_no_std: Vec<String>,
-    pub panic_runtime: BTreeMap<String, String>,
+    pub panic_runtime: BTreeMap<crate::library::profile::PanicStrategy, String>,
     /// Crates that, listed in a sysroot config, bring the panic runtime.
     pub panic_runtime_with: Vec<String>,
     /// Crates added for a test harness when the sysroot has std.

@@ -3,7 +3,6 @@
 
 use crate::base::hash::stable_hash;
 use crate::library::manifest::Package;
-use crate::library::panic::PanicStrategy;
 use crate::library::profile::Profile;
 use crate::library::profile::{ProfileFor, Profiles};
 use crate::library::rules::Rules;
@@ -21,8 +20,8 @@ use std::path::{Path, PathBuf};
 /// How the user wants the sysroot built (what is not in the graph).
 #[derive(Debug, Clone)]
 pub struct ModelOptions {
-    pub profile: String,
-    pub panic: PanicStrategy,
+    /// The resolved profile, with the sysroot's panic strategy.
+    pub profile: Profiles,
     /// Per target name: extra flags for every sysroot crate (the project's
     /// config rustflags, sysgen.toml's, RUSTFLAGS and --rustflags).
     pub rustflags: BTreeMap<String, Vec<String>>,
@@ -86,7 +85,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
         g,
         rules,
         opts,
-        profiles: Profiles::new(&g.ws.profiles, &opts.profile)?,
+        profiles: opts.profile.clone(),
         ids: order
             .iter()
             .enumerate()
@@ -201,7 +200,7 @@ impl<'g> Builder<'g> {
             &u.features.join(","),
             &profile.identity(),
             &self.user_flags(u.platform).join("\u{1f}"),
-            self.opts.panic.as_str(),
+            self.opts.profile.panic().as_str(),
             if self.opts.check { "check" } else { "build" },
             &self.g.rustc.version,
         ])
@@ -320,7 +319,7 @@ impl<'g> Builder<'g> {
             flags.push(Flag {
                 args: prof.rustflags.clone(),
                 origin: Origin::Profile {
-                    name: self.opts.profile.clone(),
+                    name: self.opts.profile.name().to_string(),
                 },
             });
             flags.push(Flag {

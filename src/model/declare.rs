@@ -71,7 +71,6 @@ pub fn declare(loaded: &Loaded, rules: &Rules, flags: &ModelFlags) -> Result<Mod
         rules,
         &crate::model::ModelOptions {
             profile: loaded.profile.clone(),
-            panic: g.panic,
             rustflags: target_rustflags,
             check: flags.check,
             frontend_threads: flags

@@ -1,7 +1,7 @@
 //! A unit's flags from its profile and its manifest (features, lints,
 //! check-cfg), and the cfgs rustc will see, for the source scan.
 
-use crate::library::panic::PanicStrategy;
+use crate::library::profile::PanicStrategy;
 use crate::model::builder::{Builder, UnitCx};
 use crate::model::schema::{Flag, Origin};
 
@@ -40,10 +40,10 @@ impl Builder<'_> {
         if prof.overflow_checks {
             env.names.insert("overflow_checks".into());
         }
-        if cx.in_sysroot && self.opts.panic != PanicStrategy::Unwind {
+        if cx.in_sysroot && cx.profile.panic != PanicStrategy::Unwind {
             env.pairs.retain(|(k, _)| k != "panic");
             env.pairs
-                .insert(("panic".into(), self.opts.panic.as_str().to_string()));
+                .insert(("panic".into(), cx.profile.panic.as_str().to_string()));
         }
         for f in &u.features {
             env.pairs.insert(("feature".into(), f.clone()));
@@ -120,7 +120,7 @@ impl Builder<'_> {
         let profile = |args: Vec<String>| Flag {
             args,
             origin: Origin::Profile {
-                name: self.opts.profile.clone(),
+                name: self.opts.profile.name().to_string(),
             },
         };
         let c = |s: String| vec!["-C".to_string(), s];
@@ -129,9 +129,9 @@ impl Builder<'_> {
         if prof.opt_level != OptLevel::O0 {
             out.push(profile(c(format!("opt-level={}", prof.opt_level.as_str()))));
         }
-        if cx.in_sysroot && self.opts.panic != PanicStrategy::Unwind {
+        if cx.in_sysroot && cx.profile.panic != PanicStrategy::Unwind {
             out.push(Flag {
-                args: c(format!("panic={}", self.opts.panic)),
+                args: c(format!("panic={}", cx.profile.panic)),
                 origin: Origin::Panic,
             });
         }

@@ -202,8 +202,8 @@ pub fn manifests(loaded: &Loaded, model: &Model) -> Vec<(String, Vec<u8>)> {
                     host: &g.rustc.host,
                 },
                 target: &target.name,
-                profile: &loaded.profile,
-                panic: g.panic.as_str(),
+                profile: loaded.profile.name(),
+                panic: loaded.profile.panic().as_str(),
                 crates: model
                     .sysroot_libs(t)
                     .filter_map(|u| origins.record(u))
@@ -323,8 +323,8 @@ pub fn sbom(loaded: &Loaded, model: &Model) -> Result<String> {
     sysroot.description = Some(NormalizedString::new(&format!(
         "Rust standard library sysroot built by sysgen with {} ({} profile, panic={})",
         g.rustc.version,
-        loaded.profile,
-        g.panic.as_str()
+        loaded.profile.name(),
+        loaded.profile.panic().as_str()
     )));
     dependencies.insert(
         0,

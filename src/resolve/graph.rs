@@ -58,7 +58,7 @@ pub enum EdgeKind {
 pub struct Request {
     pub crates: Option<Vec<String>>,
     pub features: Option<Vec<String>>,
-    pub panic: crate::library::panic::PanicStrategy,
+    pub panic: crate::library::profile::PanicStrategy,
     /// A sysgen.toml / Xargo.toml: its `[dependencies]` choose the crates
     /// and stages when `crates` is `None`.
     pub config: Option<crate::config::Config>,
@@ -97,8 +97,6 @@ pub struct BuildGraph {
     pub crates: Vec<Vec<String>>,
     /// Per target: the root library units.
     pub roots: Vec<Vec<NodeIndex>>,
-    /// The panic strategy the graph was resolved for.
-    pub panic: crate::library::panic::PanicStrategy,
     pub(super) index: HashMap<(PkgId, UnitKind, Platform, u32, Vec<String>), NodeIndex>,
     /// Per target and crate name: the library unit that puts that crate into
     /// the sysroot (one per name, or the sysroot breaks).
@@ -211,7 +209,6 @@ impl BuildGraph {
             rustc,
             crates: all_crates,
             roots: Vec::new(),
-            panic: req.panic,
             index: HashMap::new(),
             sysroot_names: HashMap::new(),
         };

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::base::{fingerprint, fsx};
 use crate::config::{self, project};
-use crate::library::panic::PanicStrategy;
+use crate::library::profile::PanicStrategy;
 use crate::library::rules::Rules;
 use crate::library::{profile, workspace};
 use crate::resolve::graph;
@@ -47,8 +47,10 @@ pub struct Loaded {
     pub graph: graph::BuildGraph,
     pub config: Option<config::Config>,
     pub project: project::Project,
-    /// The profile, resolved (command line, config, release) and valid.
-    pub profile: String,
+    /// The profile, resolved once (command line, config, release; the panic
+    /// strategy from the command line, config, the project's profile) and
+    /// checked.
+    pub profile: profile::Profiles,
     /// `--features`, as given.
     pub features: Option<Vec<String>>,
 }
@@ -118,13 +120,6 @@ pub fn load_with(
         None => target::Target::probe(&rustc, &rustc.host.clone())?,
     };
     let mut ws = workspace::Workspace::load(&library, locate::registry_sources(&opts.sources)?)?;
-    let mut request = graph::Request {
-        crates: opts.crates.clone(),
-        features: opts.features.clone(),
-        panic: PanicStrategy::Unwind,
-        config: None,
-        test_harness: opts.test_harness,
-    };
     if let Some(c) = &config {
         for (name, src) in &c.patches {
             if let config::CrateSource::Path(dir) = src {
@@ -132,7 +127,6 @@ pub fn load_with(
             }
         }
         ws.inputs.insert(c.path.clone());
-        request.config = Some(c.clone());
     }
     if let Some(p) = &project.profiles {
         // The project's profiles over the library's, as Xargo passed them
@@ -142,25 +136,30 @@ pub fn load_with(
         }
     }
     ws.inputs.extend(project.inputs.iter().cloned());
-    let profile = match (
-        &opts.profile,
-        config.as_ref().and_then(|c| c.sysgen.profile.as_ref()),
-    ) {
-        (Some(p), _) => p.clone(),
-        (None, Some(p)) => {
-            // Checked here, where the file can be named.
-            if let Err(e) = profile::Profiles::new(&ws.profiles, p) {
-                let path = config.as_ref().map(|c| c.path.display().to_string());
-                user_bail!("{}: [sysgen] profile: {e}", path.unwrap_or_default());
-            }
-            p.clone()
-        }
-        (None, None) => "release".to_string(),
-    };
-    profile::Profiles::new(&ws.profiles, &profile)?;
-    request.panic = match (opts.panic, config.as_ref().and_then(|c| c.sysgen.panic)) {
+    let config_profile = config.as_ref().and_then(|c| c.sysgen.profile.as_ref());
+    let name = opts
+        .profile
+        .as_ref()
+        .or(config_profile)
+        .map_or("release", String::as_str);
+    let panic = match (opts.panic, config.as_ref().and_then(|c| c.sysgen.panic)) {
         (Some(p), _) | (None, Some(p)) => p,
-        (None, None) => project.panic(&profile)?.unwrap_or(PanicStrategy::Unwind),
+        (None, None) => project.panic(name)?.unwrap_or_default(),
+    };
+    let profile = match profile::Profiles::new(&ws.profiles, name, panic) {
+        // The config's choice is named with its file.
+        Err(e) if opts.profile.is_none() && config_profile.is_some() => {
+            let path = config.as_ref().map(|c| c.path.display().to_string());
+            user_bail!("{}: [sysgen] profile: {e}", path.unwrap_or_default());
+        }
+        r => r?,
+    };
+    let request = graph::Request {
+        crates: opts.crates.clone(),
+        features: opts.features.clone(),
+        panic,
+        config: config.clone(),
+        test_harness: opts.test_harness,
     };
     let mut graph = graph::BuildGraph::build(ws, rustc, targets, host, rules, &request)?;
     // Nothing is written, and nothing compiled, from unchecked sources.

@@ -22,7 +22,7 @@ impl BuildGraph {
             rules
                 .build_std
                 .panic_runtime
-                .get(req.panic.as_str())
+                .get(&req.panic)
                 .cloned()
                 .ok_or_else(|| {
                     anyhow::anyhow!(

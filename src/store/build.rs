@@ -39,13 +39,7 @@ pub fn sysroot_in_store(
     let rules = Rules::load()?;
     let loaded = load::load_with(opts, &rules, &mut fp)?;
     let model = declare::declare(&loaded, &rules, flags)?;
-    let family = key::Family::of(
-        &model,
-        &loaded.graph.rustc,
-        &loaded.profile,
-        loaded.graph.panic.as_str(),
-        flags.check,
-    )?;
+    let family = key::Family::of(&model, &loaded.graph.rustc, &loaded.profile, flags.check)?;
     let roots = key::Roots::of(&model);
     let st = entries::Store::open()?;
     let found = st.find(&family, &roots, &mut fp)?;

@@ -27,7 +27,7 @@ pub struct Summary {
     /// The sysroot's crates (the libraries in `lib/rustlib/<target>/lib`).
     pub crates: Vec<String>,
     pub profile: String,
-    pub panic: String,
+    pub panic: crate::library::profile::PanicStrategy,
     pub check: bool,
     pub rustc: String,
 }
@@ -56,8 +56,7 @@ impl Family {
     pub fn of(
         m: &Model,
         rustc: &crate::toolchain::target::Rustc,
-        profile: &str,
-        panic: &str,
+        profile: &crate::library::profile::Profiles,
         check: bool,
     ) -> Result<Family> {
         #[derive(Serialize)]
@@ -110,8 +109,8 @@ impl Family {
             summary: Summary {
                 targets: m.targets.iter().map(|t| t.name.clone()).collect(),
                 crates,
-                profile: profile.to_string(),
-                panic: panic.to_string(),
+                profile: profile.name().to_string(),
+                panic: profile.panic(),
                 check,
                 rustc: rustc.version.clone(),
             },

@@ -59,7 +59,7 @@ pub fn request(crates: Option<&[&str]>, features: Option<&[&str]>) -> Request {
         test_harness: false,
         crates: crates.map(|c| c.iter().map(|s| s.to_string()).collect()),
         features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
-        panic: sysgen::library::panic::PanicStrategy::Unwind,
+        panic: sysgen::library::profile::PanicStrategy::Unwind,
         config: None,
     }
 }
