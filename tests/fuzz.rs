@@ -412,8 +412,7 @@ fn target_probe_answers() {
         let text = String::from_utf8_lossy(input);
         match sysgen::toolchain::target::Target::from_probe_output(
             &name.display().to_string(),
-            "t",
-            None,
+            sysgen::toolchain::target::CompileTarget::Triple("t".into()),
             &text,
         ) {
             // Not a user input: a bad answer is a cache miss or a user error

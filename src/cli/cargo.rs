@@ -29,6 +29,7 @@ use crate::config::rustflags;
 use crate::library::profile::PanicStrategy;
 use crate::model::declare::ModelFlags;
 use crate::resolve::load::GraphOptions;
+use crate::toolchain::target::CompileTarget;
 use crate::user_bail;
 
 /// What the sysroot must provide for a cargo subcommand.
@@ -181,13 +182,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     let cwd = fsx::current_dir()?;
     let targets: Vec<String> = targets
         .into_iter()
-        .map(|t| {
-            if t.ends_with(".json") {
-                cwd.join(&t).display().to_string()
-            } else {
-                t
-            }
-        })
+        .map(|t| CompileTarget::parse(&t).relative_to(&cwd).rustc_arg())
         .collect();
     let panic = if k == Kind::Test {
         PanicStrategy::Unwind
@@ -258,7 +253,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
             "the project's .cargo/config.toml gives these targets different rustflags, but one cargo run passes one set to all; run `sysgen cargo` once per --target"
         );
     }
-    let json = stored.targets.iter().any(|t| t.spec_file.is_some());
+    let json = stored.targets.iter().any(|t| t.spec_file().is_some());
     let sysroot_flag = format!("--sysroot={}", sysroot.display());
     let mut rustflags = per_target.pop().unwrap_or_default();
     let mut rustdocflags = rustflags::as_cargo_reads(

@@ -27,7 +27,7 @@ pub fn to_args(
     // Targets from the command line are pinned; the config's are read again.
     if !opts.targets.is_empty() {
         for t in &g.targets {
-            args.extend(["--target".into(), t.arg.clone()]);
+            args.extend(["--target".into(), t.kind.rustc_arg()]);
         }
     }
     if let Some(c) = &opts.crates {

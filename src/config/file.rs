@@ -36,7 +36,7 @@ use serde::Deserialize;
 
 use crate::base::error::toml_error_line;
 use crate::config::git::{self, GitRef};
-use crate::toolchain::target::Target;
+use crate::toolchain::target::{CompileTarget, Target};
 use crate::{user_bail, user_err};
 
 #[derive(Debug, Deserialize)]
@@ -268,11 +268,9 @@ impl Config {
             .unwrap_or_default()
             .into_iter()
             .map(|t| {
-                if t.ends_with(".json") {
-                    self.project_dir().join(t).display().to_string()
-                } else {
-                    t
-                }
+                CompileTarget::parse(&t)
+                    .relative_to(self.project_dir())
+                    .rustc_arg()
             })
             .collect()
     }

@@ -11,7 +11,7 @@ use cargo_util_schemas::manifest::TomlProfiles;
 
 use crate::base::error::toml_error_line;
 use crate::library::profile::PanicStrategy;
-use crate::toolchain::target::Target;
+use crate::toolchain::target::{CompileTarget, Target};
 use crate::{user_bail, user_err};
 
 #[derive(Debug, Clone, Default)]
@@ -33,15 +33,19 @@ pub struct Project {
     pub rustc_wrapper: Option<String>,
 }
 
-/// A config value that may be a path: relative paths with a `/` (or a
-/// `.json` target) are relative to the directory holding `.cargo/`.
-fn config_relative(value: &str, file: &Path) -> String {
-    let base = file
-        .parent()
+/// The directory a config file's relative paths start from: the one
+/// holding its `.cargo/`.
+fn config_base(file: &Path) -> &Path {
+    file.parent()
         .and_then(Path::parent)
-        .unwrap_or(Path::new("/"));
-    if (value.contains('/') || value.ends_with(".json")) && Path::new(value).is_relative() {
-        base.join(value).display().to_string()
+        .unwrap_or(Path::new("/"))
+}
+
+/// A config value that may be a path: relative paths with a `/` are
+/// relative to the directory holding `.cargo/`.
+fn config_relative(value: &str, file: &Path) -> String {
+    if value.contains('/') && Path::new(value).is_relative() {
+        config_base(file).join(value).display().to_string()
     } else {
         value.to_string()
     }
@@ -135,7 +139,11 @@ impl Project {
                 target_set = true;
                 p.build_target = flags(v, f, "build.target")?
                     .iter()
-                    .map(|t| config_relative(t, f))
+                    .map(|t| {
+                        CompileTarget::parse(t)
+                            .relative_to(config_base(f))
+                            .rustc_arg()
+                    })
                     .collect();
             }
             if let Some(v) = t.get("build").and_then(|b| b.get("rustc-wrapper"))

@@ -39,7 +39,11 @@ pub type RegenFn<'a> = &'a dyn Fn(&Loaded, &BuildOptions) -> Regen;
 fn regen_inputs(loaded: &Loaded, sysgen: &std::path::Path) -> Vec<std::path::PathBuf> {
     let g = &loaded.graph;
     let mut inputs: Vec<std::path::PathBuf> = g.ws.inputs.iter().cloned().collect();
-    inputs.extend(g.targets.iter().filter_map(|t| t.spec_file.clone()));
+    inputs.extend(
+        g.targets
+            .iter()
+            .filter_map(|t| t.spec_file().map(std::path::Path::to_path_buf)),
+    );
     inputs.push(sysgen.to_path_buf());
     inputs
 }

@@ -110,7 +110,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             .iter()
             .map(|t| TargetDecl {
                 name: t.name.clone(),
-                spec_file: t.spec_file.clone(),
+                spec_file: t.spec_file().map(Path::to_path_buf),
             })
             .collect(),
         units,
@@ -294,9 +294,12 @@ impl<'g> Builder<'g> {
                 why: "the unit's identity: everything that changes its output",
             },
         });
-        if is_target && self.g.target_of(u.platform).spec_file.is_none() {
+        if is_target && self.g.target_of(u.platform).spec_file().is_none() {
             flags.push(Flag {
-                args: vec!["--target".into(), self.g.target_of(u.platform).arg.clone()],
+                args: vec![
+                    "--target".into(),
+                    self.g.target_of(u.platform).kind.rustc_arg(),
+                ],
                 origin: Origin::Sysgen {
                     why: "the sysroot's target",
                 },

@@ -65,8 +65,7 @@ pub fn explain(
 /// (whose target is named by its stem).
 fn is_target(loaded: &Loaded, p: Platform, named: &str) -> bool {
     let t = loaded.graph.target_of(p);
-    p != Platform::Host
-        && (t.name == named || t.spec_file.as_ref().is_some_and(|f| f.ends_with(named)))
+    p != Platform::Host && (t.name == named || t.spec_file().is_some_and(|f| f.ends_with(named)))
 }
 
 fn describe(loaded: &Loaded, n: NodeIndex) -> String {

@@ -114,7 +114,7 @@ pub fn load_with(
     }
     let host = match targets
         .iter()
-        .find(|t| t.name == rustc.host && t.spec_file.is_none())
+        .find(|t| t.name == rustc.host && t.spec_file().is_none())
     {
         Some(t) => t.clone(),
         None => target::Target::probe(&rustc, &rustc.host.clone())?,

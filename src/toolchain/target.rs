@@ -213,20 +213,76 @@ fn first_line(b: &[u8]) -> String {
         .to_string()
 }
 
+/// What `--target` names, parsed once (rustc's rule: a value ending in
+/// `.json` is a target-spec file, anything else a built-in triple).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CompileTarget {
+    Triple(String),
+    SpecFile(PathBuf),
+}
+
+impl CompileTarget {
+    pub fn parse(s: &str) -> CompileTarget {
+        if s.ends_with(".json") {
+            CompileTarget::SpecFile(PathBuf::from(s))
+        } else {
+            CompileTarget::Triple(s.to_string())
+        }
+    }
+
+    /// A relative spec file made absolute against `base` (where the value
+    /// was written: the working directory, a config's directory).
+    pub fn relative_to(self, base: &Path) -> CompileTarget {
+        match self {
+            CompileTarget::SpecFile(p) if p.is_relative() => CompileTarget::SpecFile(base.join(p)),
+            t => t,
+        }
+    }
+
+    /// What to pass to rustc's `--target`.
+    pub fn rustc_arg(&self) -> String {
+        match self {
+            CompileTarget::Triple(t) => t.clone(),
+            CompileTarget::SpecFile(p) => p.display().to_string(),
+        }
+    }
+
+    /// The name rustc and the sysroot use: the triple, or the file's stem.
+    pub fn short_name(&self) -> String {
+        match self {
+            CompileTarget::Triple(t) => t.clone(),
+            CompileTarget::SpecFile(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn spec_file(&self) -> Option<&Path> {
+        match self {
+            CompileTarget::Triple(_) => None,
+            CompileTarget::SpecFile(p) => Some(p),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The name rustc and the sysroot use: a triple, or a JSON file's stem.
     pub name: String,
-    /// What to pass to `--target`: the triple, or the JSON file's absolute path.
-    pub arg: String,
-    /// The JSON file for custom targets.
-    pub spec_file: Option<PathBuf>,
+    /// What `--target` names (a spec file by its canonical path).
+    pub kind: CompileTarget,
     pub cfg: Vec<Cfg>,
     /// `metadata.std` of the target spec.
     pub supports_std: Option<bool>,
 }
 
 impl Target {
+    /// The JSON file of a custom target.
+    pub fn spec_file(&self) -> Option<&Path> {
+        self.kind.spec_file()
+    }
+
     pub fn matches(&self, platform: Option<&Platform>) -> bool {
         platform.is_none_or(|p| p.matches(&self.name, &self.cfg))
     }
@@ -261,28 +317,31 @@ impl Target {
         }
         Ok(Target {
             name: name.to_string(),
-            arg: name.to_string(),
-            spec_file: None,
+            kind: CompileTarget::Triple(name.to_string()),
             cfg,
             supports_std,
         })
     }
 
     pub fn probe(rustc: &Rustc, spec: &str) -> Result<Target> {
-        let (name, arg, spec_file) = if spec.ends_with(".json") {
-            let p = Path::new(spec);
-            if !p.is_file() {
-                user_bail!(
-                    "target spec file {spec} does not exist; pass a built-in triple or an existing .json file"
-                );
+        let kind = match CompileTarget::parse(spec) {
+            CompileTarget::SpecFile(p) => {
+                if !p.is_file() {
+                    user_bail!(
+                        "target spec file {spec} does not exist; pass a built-in triple or an existing .json file"
+                    );
+                }
+                let abs = std::fs::canonicalize(&p)
+                    .map_err(|e| crate::base::fsx::io_error("read the target spec", &p, &e))?;
+                CompileTarget::SpecFile(abs)
             }
-            let abs = std::fs::canonicalize(p)
-                .map_err(|e| crate::base::fsx::io_error("read the target spec", p, &e))?;
-            let stem = abs.file_stem().unwrap().to_string_lossy().to_string();
-            (stem, abs.to_string_lossy().to_string(), Some(abs))
-        } else {
-            (spec.to_string(), spec.to_string(), None)
+            t => t,
         };
+        let (name, arg, spec_file) = (
+            kind.short_name(),
+            kind.rustc_arg(),
+            kind.spec_file().map(Path::to_path_buf),
+        );
         let spec_text = match &spec_file {
             Some(f) => crate::base::fsx::read_text(f)?,
             None => String::new(),
@@ -297,7 +356,7 @@ impl Target {
         if let Some(t) = key
             .as_deref()
             .and_then(crate::toolchain::probe_cache::get)
-            .and_then(|text| Target::from_probe_output(&name, &arg, spec_file.clone(), &text).ok())
+            .and_then(|text| Target::from_probe_output(&name, kind.clone(), &text).ok())
         {
             return Ok(t);
         }
@@ -331,7 +390,7 @@ impl Target {
             );
         }
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let t = Target::from_probe_output(&name, &arg, spec_file, &text).map_err(|e| {
+        let t = Target::from_probe_output(&name, kind, &text).map_err(|e| {
             user_err!(
                 "`{} --print cfg --target {arg}` printed something that is not a cfg list ({e}); pass a real compiler with --rustc PATH",
                 rustc.path.display()
@@ -344,20 +403,14 @@ impl Target {
     }
 
     /// Parse rustc's answer to `--print cfg --print target-spec-json`.
-    pub fn from_probe_output(
-        name: &str,
-        arg: &str,
-        spec_file: Option<PathBuf>,
-        text: &str,
-    ) -> Result<Target> {
+    pub fn from_probe_output(name: &str, kind: CompileTarget, text: &str) -> Result<Target> {
         let json_start = text.find("\n{").map(|i| i + 1).unwrap_or(text.len());
         let (cfg_text, json_text) = text.split_at(json_start);
         let supports_std = serde_json::from_str::<serde_json::Value>(json_text)
             .ok()
             .and_then(|v| v.get("metadata")?.get("std")?.as_bool());
         let mut t = Target::from_cfg_text(name, cfg_text, supports_std)?;
-        t.arg = arg.to_string();
-        t.spec_file = spec_file;
+        t.kind = kind;
         Ok(t)
     }
 }
