@@ -346,7 +346,10 @@ fn workspace_inheritance_is_honoured() {
     assert_eq!(g.ws.packages[lib_unit(&g, "core")].edition, "2021");
 }
 
-fn lib_unit(g: &sysgen::resolve::graph::BuildGraph, name: &str) -> usize {
+fn lib_unit(
+    g: &sysgen::resolve::graph::BuildGraph,
+    name: &str,
+) -> sysgen::library::workspace::PkgId {
     lib(g, name).pkg
 }
 

@@ -17,7 +17,33 @@ use crate::base::error::toml_error_line;
 use crate::library::manifest::{self, Dependency, Package};
 use crate::{user_bail, user_err};
 
-pub type PkgId = usize;
+/// A loaded package: an index into [`Workspace::packages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PkgId(pub usize);
+
+/// The loaded packages, indexed by [`PkgId`].
+#[derive(Debug, Clone, Default)]
+pub struct Packages(Vec<Package>);
+
+impl std::ops::Index<PkgId> for Packages {
+    type Output = Package;
+    fn index(&self, id: PkgId) -> &Package {
+        &self.0[id.0]
+    }
+}
+
+impl std::ops::IndexMut<PkgId> for Packages {
+    fn index_mut(&mut self, id: PkgId) -> &mut Package {
+        &mut self.0[id.0]
+    }
+}
+
+impl std::ops::Deref for Packages {
+    type Target = [Package];
+    fn deref(&self) -> &[Package] {
+        &self.0
+    }
+}
 
 pub use crate::toolchain::locate::RegistrySources;
 
@@ -45,7 +71,7 @@ pub struct Workspace {
     lock: Vec<LockEntry>,
     pub registry: RegistrySources,
     /// Loaded packages; a `PkgId` indexes this.
-    pub packages: Vec<Package>,
+    pub packages: Packages,
     by_manifest: HashMap<PathBuf, PkgId>,
     /// `(package, version)` of registry packages whose source is missing.
     pub missing: BTreeSet<(String, String)>,
@@ -139,7 +165,7 @@ impl Workspace {
             user_patches: BTreeSet::new(),
             lock: entries,
             registry,
-            packages: Vec::new(),
+            packages: Packages::default(),
             by_manifest: HashMap::new(),
             missing: BTreeSet::new(),
             inputs,
@@ -172,8 +198,8 @@ impl Workspace {
         let inside = manifest.starts_with(&self.root);
         let pkg = manifest::load_package(&manifest, inside.then_some(&self.ws_table))?;
         self.inputs.insert(manifest.clone());
-        let id = self.packages.len();
-        self.packages.push(pkg);
+        let id = PkgId(self.packages.len());
+        self.packages.0.push(pkg);
         self.by_manifest.insert(manifest, id);
         Ok(id)
     }

@@ -242,7 +242,7 @@ fn why(loaded: &Loaded, n: NodeIndex, out: &mut String) {
         if reasons.is_empty() {
             // Cargo's resolver 1 unifies features across platforms: a
             // dependent that is not built for this target still counts.
-            for other in &g.ws.packages {
+            for other in g.ws.packages.iter() {
                 for dep in other
                     .deps
                     .iter()
