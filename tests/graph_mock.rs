@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sysgen::resolve::graph::{EdgeKind, Platform, UnitKind};
+use sysgen::resolve::graph::{CompileKind, EdgeKind, UnitKind};
 
 #[test]
 fn std_brings_the_crates_cargo_build_std_adds() {
@@ -138,8 +138,8 @@ fn dev_dependencies_are_not_resolved() {
 fn build_scripts_compile_for_the_host_and_run_for_the_target() {
     let g = graph(vec![linux()], &request(Some(&["std"]), None));
     let compile =
-        unit(&g, "std", UnitKind::BuildScriptCompile, Platform::Host).expect("compile unit");
-    let run = unit(&g, "std", UnitKind::BuildScriptRun, Platform::Target(0)).expect("run unit");
+        unit(&g, "std", UnitKind::BuildScriptCompile, CompileKind::Host).expect("compile unit");
+    let run = unit(&g, "std", UnitKind::BuildScriptRun, CompileKind::Target(0)).expect("run unit");
     assert_eq!(compile.features, run.features);
     // The library depends on the run, which depends on the compiled script.
     let json = sysgen::emit::json::graph_json(&g);

@@ -8,7 +8,7 @@ use common::*;
 use sysgen::library::profile::PanicStrategy;
 use sysgen::model::{
     self, Body, CrateDecl, CrateType, Emit, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl,
-    Unit,
+    UnitDecl,
 };
 
 fn model_of(
@@ -47,7 +47,7 @@ fn std_model() -> Model {
 }
 
 /// The library unit of `package` for target 0.
-fn lib<'m>(m: &'m Model, package: &str) -> (&'m Unit, &'m CrateDecl) {
+fn lib<'m>(m: &'m Model, package: &str) -> (&'m UnitDecl, &'m CrateDecl) {
     m.units
         .iter()
         .filter(|u| u.package == package && u.target == Some(0))
@@ -270,7 +270,7 @@ fn targets_whose_features_agree_share_the_compiled_build_scripts() {
     )
     .unwrap();
     let m = model_of(vec![linux(), aarch64], &["std"], PanicStrategy::Unwind);
-    let scripts: Vec<&Unit> = m
+    let scripts: Vec<&UnitDecl> = m
         .units
         .iter()
         .filter(|u| {

@@ -17,7 +17,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::emit::starlark::{Rule, quote};
-use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, Unit};
+use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, UnitDecl};
 use crate::user_bail;
 
 const BUILD: &str = include_str!("../../templates/BUILD.bazel.j2");
@@ -94,7 +94,7 @@ impl Gen<'_> {
             .collect()
     }
 
-    fn target_name(&self, u: &Unit) -> &str {
+    fn target_name(&self, u: &UnitDecl) -> &str {
         match u.target {
             Some(t) => &self.m.targets[t].name,
             None => "host",
@@ -102,7 +102,7 @@ impl Gen<'_> {
     }
 
     /// The Bazel target of a unit.
-    fn name(&self, u: &Unit) -> String {
+    fn name(&self, u: &UnitDecl) -> String {
         let plat = self.target_name(u);
         match &u.body {
             Body::Crate(c) if c.crate_type == CrateType::Bin => {
@@ -118,7 +118,7 @@ impl Gen<'_> {
         format!("sysroot-{}-below-stage{stage}", self.m.targets[t].name)
     }
 
-    fn crate_rule(&mut self, u: &Unit) -> Result<Rule> {
+    fn crate_rule(&mut self, u: &UnitDecl) -> Result<Rule> {
         let Body::Crate(c) = &u.body else {
             unreachable!("a crate unit")
         };
@@ -210,7 +210,7 @@ impl Gen<'_> {
             .s("output_name", output_name))
     }
 
-    fn run_rule(&mut self, u: &Unit) -> Result<Rule> {
+    fn run_rule(&mut self, u: &UnitDecl) -> Result<Rule> {
         let Body::Run(r) = &u.body else {
             unreachable!("a run unit")
         };

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::resolve::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
+use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, UnitKind};
 
 #[derive(Serialize)]
 pub struct JsonUnit {
@@ -68,7 +68,7 @@ pub fn graph_json(g: &BuildGraph) -> JsonGraph {
                     UnitKind::BuildScriptCompile => Some("compile"),
                     UnitKind::BuildScriptRun => Some("run"),
                 },
-                host: u.platform == Platform::Host,
+                host: u.platform == CompileKind::Host,
                 features: u.features.clone(),
                 deps,
                 dep_ids,

@@ -94,7 +94,7 @@ impl Render<'_> {
 }
 
 #[derive(Serialize)]
-struct Rule {
+struct MakeRule {
     id: String,
     targets: String,
     grouped: bool,
@@ -196,7 +196,7 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
         if let Some(d) = &a.depfile {
             clean.insert(r.path(d));
         }
-        rules.push(Rule {
+        rules.push(MakeRule {
             id,
             cmdfile,
             targets: a

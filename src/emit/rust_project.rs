@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::model::{EnvValue, Model, Unit};
+use crate::model::{EnvValue, Model, UnitDecl};
 
 /// Marks a file sysgen wrote (rust-analyzer ignores fields it does not
 /// know), so that sysgen overwrites its own file and no one else's.
@@ -78,7 +78,7 @@ struct Crate {
 
 /// The project file, and the crates whose build-script cfgs are missing.
 pub fn to_string(m: &Model, build_dir: Option<&Path>) -> Result<(String, Vec<String>)> {
-    let listed: Vec<&Unit> = m
+    let listed: Vec<&UnitDecl> = m
         .units
         .iter()
         .filter(|u| u.krate().is_some_and(|c| c.in_sysroot))

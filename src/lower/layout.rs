@@ -32,7 +32,7 @@ use anyhow::Result;
 use crate::exec::runscript::RunSpec;
 use crate::lower::plan::{Action, ActionKind, BuildPath, Part, Plan, Word, words};
 use crate::model::{
-    Body, CrateType, Emit, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, Unit, UnitId,
+    Body, CrateType, Emit, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, UnitDecl, UnitId,
 };
 
 /// How the build runs.
@@ -119,23 +119,23 @@ impl<'a> Layout<'a> {
             .join("lib")
     }
 
-    fn lib_dir(&self, u: &Unit) -> PathBuf {
+    fn lib_dir(&self, u: &UnitDecl) -> PathBuf {
         match u.target {
             None => PathBuf::from("build/host/deps"),
             Some(t) => self.sysroot_lib_dir(t),
         }
     }
 
-    fn unit_dir(&self, u: &Unit) -> PathBuf {
+    fn unit_dir(&self, u: &UnitDecl) -> PathBuf {
         unit_dir(self.m, u)
     }
 
-    fn crate_name(u: &Unit) -> &str {
+    fn crate_name(u: &UnitDecl) -> &str {
         &u.krate().expect("a crate unit").crate_name
     }
 
     /// The library file a lib unit produces.
-    fn lib_output(&self, u: &Unit) -> PathBuf {
+    fn lib_output(&self, u: &UnitDecl) -> PathBuf {
         let name = Self::crate_name(u);
         match u.target {
             Some(_) => self.lib_dir(u).join(format!(
@@ -150,7 +150,7 @@ impl<'a> Layout<'a> {
 
     /// Whether the unit's rustc call is pipelined: sysroot libraries,
     /// whose dependents are libraries too (build scripts link host ones).
-    fn pipelined(&self, u: &Unit) -> bool {
+    fn pipelined(&self, u: &UnitDecl) -> bool {
         self.opts.pipeline && !self.opts.check && u.krate().is_some_and(|c| c.in_sysroot)
     }
 
@@ -160,14 +160,14 @@ impl<'a> Layout<'a> {
             .join("meta")
     }
 
-    fn meta_output(&self, u: &Unit) -> PathBuf {
+    fn meta_output(&self, u: &UnitDecl) -> PathBuf {
         let t = u.target.expect("a pipelined unit is a target's");
         self.meta_dir(t)
             .join(format!("lib{}.rmeta", Self::crate_name(u)))
     }
 
     /// What dependents pass to `--extern`: the metadata when pipelined.
-    fn extern_output(&self, u: &Unit) -> PathBuf {
+    fn extern_output(&self, u: &UnitDecl) -> PathBuf {
         if self.pipelined(u) {
             self.meta_output(u)
         } else {
@@ -191,7 +191,7 @@ impl<'a> Layout<'a> {
     }
 
     /// The rustc call of a crate: one action, or two when pipelined.
-    fn rustc_actions(&self, u: &Unit) -> Vec<Action> {
+    fn rustc_actions(&self, u: &UnitDecl) -> Vec<Action> {
         let c = u.krate().expect("a crate unit");
         let bin = c.crate_type == CrateType::Bin;
         let (out, depfile) = if bin {
@@ -368,7 +368,7 @@ impl<'a> Layout<'a> {
         ]
     }
 
-    fn run_action(&self, u: &Unit, files: &mut Vec<(PathBuf, String)>) -> Result<Action> {
+    fn run_action(&self, u: &UnitDecl, files: &mut Vec<(PathBuf, String)>) -> Result<Action> {
         let Body::Run(r) = &u.body else {
             unreachable!("a run unit")
         };
@@ -428,7 +428,7 @@ impl<'a> Layout<'a> {
 
 /// A unit's own directory in the layout (relative to the output
 /// directory): `build/<platform>/<package>-<hash>`.
-pub fn unit_dir(m: &Model, u: &Unit) -> PathBuf {
+pub fn unit_dir(m: &Model, u: &UnitDecl) -> PathBuf {
     let plat = match u.target {
         None => "host",
         Some(t) => &m.targets[t].name,

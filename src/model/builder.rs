@@ -8,10 +8,10 @@ use crate::library::profile::{ProfileFor, Profiles};
 use crate::library::rules::Rules;
 use crate::model::schema::{
     Body, CrateDecl, CrateType, Dep, Emit, EnvValue, Flag, JSON_DIAGNOSTICS, Model, Origin, Root,
-    RootId, Sources, SrcPath, TargetDecl, Unit, UnitId,
+    RootId, Sources, SrcPath, TargetDecl, UnitDecl, UnitId,
 };
-use crate::resolve::graph::Unit as GraphUnit;
-use crate::resolve::graph::{BuildGraph, EdgeKind, Platform, UnitKind};
+use crate::resolve::graph::Unit;
+use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, UnitKind};
 use anyhow::Result;
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, HashMap};
@@ -122,7 +122,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
 /// sysroot. Flags and env are plain functions of it.
 pub(super) struct UnitCx<'a> {
     pub(super) n: NodeIndex,
-    pub(super) unit: &'a GraphUnit,
+    pub(super) unit: &'a Unit,
     pub(super) pkg: &'a Package,
     pub(super) profile: Profile,
     pub(super) in_sysroot: bool,
@@ -161,17 +161,17 @@ impl<'g> Builder<'g> {
 
     pub(super) fn for_(&self, n: NodeIndex) -> ProfileFor {
         match self.g.graph[n].platform {
-            Platform::Host => ProfileFor::Host,
-            Platform::Target(_) => ProfileFor::Target,
+            CompileKind::Host => ProfileFor::Host,
+            CompileKind::Target(_) => ProfileFor::Target,
         }
     }
 
     /// The user's extra flags for units of `plat` (none for the host, as
     /// cargo with `--target` gives build scripts none).
-    pub(super) fn user_flags(&self, plat: Platform) -> &[String] {
+    pub(super) fn user_flags(&self, plat: CompileKind) -> &[String] {
         match plat {
-            Platform::Host => &[],
-            Platform::Target(i) => self
+            CompileKind::Host => &[],
+            CompileKind::Target(i) => self
                 .opts
                 .rustflags
                 .get(&self.g.targets[i].name)
@@ -185,7 +185,7 @@ impl<'g> Builder<'g> {
         let u = cx.unit;
         let p = cx.pkg;
         let profile = &cx.profile;
-        let host = if u.platform == Platform::Host {
+        let host = if u.platform == CompileKind::Host {
             "host"
         } else {
             "target"
@@ -208,10 +208,10 @@ impl<'g> Builder<'g> {
 
     pub(super) fn in_sysroot(&self, n: NodeIndex) -> bool {
         let u = &self.g.graph[n];
-        u.kind == UnitKind::Lib && u.platform != Platform::Host
+        u.kind == UnitKind::Lib && u.platform != CompileKind::Host
     }
 
-    fn unit(&self, n: NodeIndex) -> Unit {
+    fn unit(&self, n: NodeIndex) -> UnitDecl {
         let cx = self.cx(n);
         let (u, p) = (cx.unit, cx.pkg);
         let plat = self.g.platform_name(u.platform);
@@ -228,13 +228,13 @@ impl<'g> Builder<'g> {
             }
             UnitKind::BuildScriptRun => Body::Run(self.run_decl(&cx)),
         };
-        Unit {
+        UnitDecl {
             id: self.ids[&cx.n],
             package: p.name.clone(),
             version: p.version.to_string(),
             target: match u.platform {
-                Platform::Host => None,
-                Platform::Target(i) => Some(i),
+                CompileKind::Host => None,
+                CompileKind::Target(i) => Some(i),
             },
             stage: u.stage,
             hash: self.hashes[&cx.n].clone(),
@@ -246,7 +246,7 @@ impl<'g> Builder<'g> {
     fn crate_decl(&self, cx: &UnitCx) -> CrateDecl {
         let u = cx.unit;
         let p = cx.pkg;
-        let is_target = u.platform != Platform::Host;
+        let is_target = u.platform != CompileKind::Host;
         let (crate_name, edition, root, crate_type) = if u.kind == UnitKind::Lib {
             let lib = p.lib.as_ref().expect("lib unit has a lib");
             let t = if p.crate_types_has_rlib() {

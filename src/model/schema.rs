@@ -225,7 +225,7 @@ pub enum Body {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Unit {
+pub struct UnitDecl {
     pub id: UnitId,
     pub package: String,
     pub version: String,
@@ -240,7 +240,7 @@ pub struct Unit {
     pub body: Body,
 }
 
-impl Unit {
+impl UnitDecl {
     pub fn krate(&self) -> Option<&CrateDecl> {
         match &self.body {
             Body::Crate(c) => Some(c),
@@ -294,11 +294,11 @@ pub struct Model {
     pub rustc: PathBuf,
     pub host: String,
     pub targets: Vec<TargetDecl>,
-    pub units: Vec<Unit>,
+    pub units: Vec<UnitDecl>,
 }
 
 impl Model {
-    pub fn unit(&self, id: UnitId) -> &Unit {
+    pub fn unit(&self, id: UnitId) -> &UnitDecl {
         &self.units[id.0]
     }
 
@@ -317,7 +317,7 @@ impl Model {
     }
 
     /// The sysroot libraries of target `t`, in the stable order.
-    pub fn sysroot_libs(&self, t: usize) -> impl Iterator<Item = &Unit> {
+    pub fn sysroot_libs(&self, t: usize) -> impl Iterator<Item = &UnitDecl> {
         self.units
             .iter()
             .filter(move |u| u.target == Some(t) && u.krate().is_some_and(|c| c.in_sysroot))

@@ -13,7 +13,7 @@ use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
 use crate::model::{EnvValue, Model, Origin};
-use crate::resolve::graph::{EdgeKind, Platform, UnitKind};
+use crate::resolve::graph::{CompileKind, EdgeKind, UnitKind};
 use crate::resolve::load::Loaded;
 use crate::user_bail;
 
@@ -63,9 +63,9 @@ pub fn explain(
 
 /// Whether `p` is the target the user named: a triple, or a spec file
 /// (whose target is named by its stem).
-fn is_target(loaded: &Loaded, p: Platform, named: &str) -> bool {
+fn is_target(loaded: &Loaded, p: CompileKind, named: &str) -> bool {
     let t = loaded.graph.target_of(p);
-    p != Platform::Host && (t.name == named || t.spec_file().is_some_and(|f| f.ends_with(named)))
+    p != CompileKind::Host && (t.name == named || t.spec_file().is_some_and(|f| f.ends_with(named)))
 }
 
 fn describe(loaded: &Loaded, n: NodeIndex) -> String {
@@ -78,8 +78,8 @@ fn describe(loaded: &Loaded, n: NodeIndex) -> String {
         UnitKind::BuildScriptRun => " build script run",
     };
     let platform = match u.platform {
-        Platform::Host => "host".to_string(),
-        Platform::Target(_) => g.platform_name(u.platform).to_string(),
+        CompileKind::Host => "host".to_string(),
+        CompileKind::Target(_) => g.platform_name(u.platform).to_string(),
     };
     format!(
         "{} {}{kind} ({platform}, stage {})",
@@ -291,8 +291,8 @@ fn flags_of(loaded: &Loaded, model: &Model, n: NodeIndex, out: &mut String) {
     let gu = &g.graph[n];
     let pkg = &g.ws.packages[gu.pkg];
     let target = match gu.platform {
-        Platform::Host => None,
-        Platform::Target(t) => Some(t),
+        CompileKind::Host => None,
+        CompileKind::Target(t) => Some(t),
     };
     let _ = writeln!(out, "{}", describe(loaded, n));
     let Some(c) = model.units.iter().find_map(|u| {

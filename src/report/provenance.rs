@@ -130,7 +130,7 @@ impl Origins {
         Origins { by_id }
     }
 
-    fn record(&self, u: &crate::model::Unit) -> Option<CrateRecord> {
+    fn record(&self, u: &crate::model::UnitDecl) -> Option<CrateRecord> {
         let c = u.krate()?;
         let (source, checksum) = self
             .by_id

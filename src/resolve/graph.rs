@@ -29,7 +29,7 @@ pub enum UnitKind {
 /// Where a unit's output runs: the host (build scripts and what they link),
 /// or one of the graph's targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Platform {
+pub enum CompileKind {
     Host,
     Target(usize),
 }
@@ -38,7 +38,7 @@ pub enum Platform {
 pub struct Unit {
     pub pkg: PkgId,
     pub kind: UnitKind,
-    pub platform: Platform,
+    pub platform: CompileKind,
     pub stage: u32,
     pub features: Vec<String>,
 }
@@ -97,24 +97,24 @@ pub struct BuildGraph {
     pub crates: Vec<Vec<String>>,
     /// Per target: the root library units.
     pub roots: Vec<Vec<NodeIndex>>,
-    pub(super) index: HashMap<(PkgId, UnitKind, Platform, u32, Vec<String>), NodeIndex>,
+    pub(super) index: HashMap<(PkgId, UnitKind, CompileKind, u32, Vec<String>), NodeIndex>,
     /// Per target and crate name: the library unit that puts that crate into
     /// the sysroot (one per name, or the sysroot breaks).
-    pub(super) sysroot_names: HashMap<(Platform, String), NodeIndex>,
+    pub(super) sysroot_names: HashMap<(CompileKind, String), NodeIndex>,
 }
 
 impl BuildGraph {
-    pub fn platform_name(&self, p: Platform) -> &str {
+    pub fn platform_name(&self, p: CompileKind) -> &str {
         match p {
-            Platform::Host => &self.host.name,
-            Platform::Target(i) => &self.targets[i].name,
+            CompileKind::Host => &self.host.name,
+            CompileKind::Target(i) => &self.targets[i].name,
         }
     }
 
-    pub fn target_of(&self, p: Platform) -> &Target {
+    pub fn target_of(&self, p: CompileKind) -> &Target {
         match p {
-            Platform::Host => &self.host,
-            Platform::Target(i) => &self.targets[i],
+            CompileKind::Host => &self.host,
+            CompileKind::Target(i) => &self.targets[i],
         }
     }
 
@@ -138,7 +138,7 @@ impl BuildGraph {
             p.name.clone(),
             u.kind,
             p.version.to_string(),
-            u.platform == Platform::Host,
+            u.platform == CompileKind::Host,
         )
     }
 
@@ -216,7 +216,7 @@ impl BuildGraph {
             let mut nodes = Vec::new();
             for (stage, res, ids, staged) in per_stage {
                 for (&p, &staged) in ids.iter().zip(staged) {
-                    let n = g.add_lib(p, Platform::Target(t), res, *stage)?;
+                    let n = g.add_lib(p, CompileKind::Target(t), res, *stage)?;
                     if staged && g.graph[n].stage < *stage {
                         g.lowered_stage_error(n, *stage, req)?;
                     }

@@ -5,7 +5,7 @@
 use crate::library::manifest::DepKind;
 use crate::library::workspace::PkgId;
 use crate::resolve::Resolution;
-use crate::resolve::graph::{BuildGraph, EdgeKind, Platform, Unit, UnitKind};
+use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, Unit, UnitKind};
 use crate::user_bail;
 use anyhow::Result;
 use petgraph::graph::NodeIndex;
@@ -16,23 +16,23 @@ impl BuildGraph {
         &self,
         p: PkgId,
         kind: UnitKind,
-        plat: Platform,
+        plat: CompileKind,
         res: &Resolution,
         stage: u32,
-    ) -> (PkgId, UnitKind, Platform, u32, Vec<String>) {
+    ) -> (PkgId, UnitKind, CompileKind, u32, Vec<String>) {
         let features: Vec<String> = res
             .features
             .get(&p)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
         // Host units never enter a sysroot: every stage shares them.
-        let stage = if plat == Platform::Host { 0 } else { stage };
+        let stage = if plat == CompileKind::Host { 0 } else { stage };
         (p, kind, plat, stage, features)
     }
 
     pub(super) fn node(
         &mut self,
-        key: (PkgId, UnitKind, Platform, u32, Vec<String>),
+        key: (PkgId, UnitKind, CompileKind, u32, Vec<String>),
     ) -> (NodeIndex, bool) {
         if let Some(&n) = self.index.get(&key) {
             return (n, false);
@@ -54,7 +54,7 @@ impl BuildGraph {
         &self,
         p: PkgId,
         kind: DepKind,
-        plat: Platform,
+        plat: CompileKind,
         res: &Resolution,
     ) -> Vec<(usize, PkgId)> {
         let target = self.target_of(plat);
@@ -82,7 +82,7 @@ impl BuildGraph {
         &self,
         p: PkgId,
         kind: DepKind,
-        plat: Platform,
+        plat: CompileKind,
         res: &Resolution,
     ) -> Vec<(String, bool, PkgId)> {
         let mut seen = BTreeSet::new();
@@ -112,7 +112,7 @@ impl BuildGraph {
     pub(super) fn add_lib(
         &mut self,
         p: PkgId,
-        plat: Platform,
+        plat: CompileKind,
         res: &Resolution,
         stage: u32,
     ) -> Result<NodeIndex> {
@@ -125,7 +125,7 @@ impl BuildGraph {
             .as_ref()
             .map(|l| l.name.clone())
             .unwrap_or_else(|| self.ws.packages[p].name.replace('-', "_"));
-        if plat != Platform::Host
+        if plat != CompileKind::Host
             && let Some(&other) = self.sysroot_names.get(&(plat, crate_name.clone()))
         {
             let o = &self.graph[other];
@@ -153,7 +153,7 @@ impl BuildGraph {
             );
         }
         let (n, _) = self.node(key);
-        if plat != Platform::Host {
+        if plat != CompileKind::Host {
             self.sysroot_names.insert((plat, crate_name), n);
         }
         for (name, public, q) in self.externs(p, DepKind::Normal, plat, res) {
@@ -171,7 +171,7 @@ impl BuildGraph {
     pub(super) fn add_run(
         &mut self,
         p: PkgId,
-        plat: Platform,
+        plat: CompileKind,
         res: &Resolution,
         stage: u32,
     ) -> Result<NodeIndex> {
@@ -192,12 +192,13 @@ impl BuildGraph {
     }
 
     pub(super) fn add_compile(&mut self, p: PkgId, res: &Resolution) -> Result<NodeIndex> {
-        let (n, new) = self.node(self.key(p, UnitKind::BuildScriptCompile, Platform::Host, res, 0));
+        let (n, new) =
+            self.node(self.key(p, UnitKind::BuildScriptCompile, CompileKind::Host, res, 0));
         if !new {
             return Ok(n);
         }
-        for (name, _, q) in self.externs(p, DepKind::Build, Platform::Host, res) {
-            let child = self.add_lib(q, Platform::Host, res, 0)?;
+        for (name, _, q) in self.externs(p, DepKind::Build, CompileKind::Host, res) {
+            let child = self.add_lib(q, CompileKind::Host, res, 0)?;
             self.graph.add_edge(
                 n,
                 child,

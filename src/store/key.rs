@@ -68,7 +68,7 @@ impl Family {
             host: &'a str,
             roots: Vec<(String, Option<&'a str>)>,
             targets: Vec<(&'a str, Option<String>)>,
-            units: &'a [crate::model::Unit],
+            units: &'a [crate::model::UnitDecl],
         }
         let mut targets = Vec::new();
         for t in &m.targets {

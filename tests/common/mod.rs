@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sysgen::library::rules::Rules;
 use sysgen::library::workspace::{RegistrySources, Workspace};
-use sysgen::resolve::graph::{BuildGraph, Platform, Request, Unit, UnitKind};
+use sysgen::resolve::graph::{BuildGraph, CompileKind, Request, Unit, UnitKind};
 use sysgen::toolchain::target::{Rustc, Target};
 
 pub fn mock_dir() -> PathBuf {
@@ -84,7 +84,7 @@ pub fn unit<'g>(
     g: &'g BuildGraph,
     krate: &str,
     kind: UnitKind,
-    plat: Platform,
+    plat: CompileKind,
 ) -> Option<&'g Unit> {
     g.graph
         .node_weights()
@@ -92,7 +92,7 @@ pub fn unit<'g>(
 }
 
 pub fn lib<'g>(g: &'g BuildGraph, krate: &str) -> &'g Unit {
-    unit(g, krate, UnitKind::Lib, Platform::Target(0))
+    unit(g, krate, UnitKind::Lib, CompileKind::Target(0))
         .unwrap_or_else(|| panic!("no lib unit for {krate}"))
 }
 
@@ -101,7 +101,7 @@ pub fn lib_names(g: &BuildGraph) -> Vec<String> {
     let mut v: Vec<String> = g
         .graph
         .node_weights()
-        .filter(|u| u.kind == UnitKind::Lib && u.platform == Platform::Target(0))
+        .filter(|u| u.kind == UnitKind::Lib && u.platform == CompileKind::Target(0))
         .map(|u| g.ws.packages[u.pkg].name.clone())
         .collect();
     v.sort();
