@@ -6,4 +6,4 @@ pub mod git;
 pub mod project;
 pub mod rustflags;
 
-pub use file::*;
+pub use file::{Config, CrateSource, CrateSpec};

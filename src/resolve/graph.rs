@@ -14,7 +14,7 @@ use petgraph::visit::EdgeRef;
 
 use crate::library::rules::Rules;
 use crate::library::workspace::{PkgId, Workspace};
-use crate::resolve::{self, Resolution};
+use crate::resolve::features::{self, Resolution};
 use crate::toolchain::target::{Rustc, Target};
 use crate::user_bail;
 
@@ -175,7 +175,7 @@ impl BuildGraph {
                 let mut extra = Vec::new();
                 if stage == 0 {
                     for name in &rules.build_std.resolve_roots {
-                        if let Some(id) = resolve::find_package(&mut ws, name)? {
+                        if let Some(id) = features::find_package(&mut ws, name)? {
                             extra.push(id);
                         }
                     }
@@ -187,11 +187,11 @@ impl BuildGraph {
                         .iter()
                         .map(|r| (r.pkg, r.features.clone(), r.defaults))
                         .collect();
-                    resolve::resolve_stage(&mut ws, &strict, &extra, &features)?
+                    features::resolve_stage(&mut ws, &strict, &extra, &features)?
                 } else {
                     let mut all = ids.clone();
                     all.extend(extra);
-                    resolve::resolve(&mut ws, &all, &features)?
+                    features::resolve(&mut ws, &all, &features)?
                 };
                 names.extend(ids.iter().map(|&i| ws.packages[i].name.clone()));
                 let staged = roots.iter().map(|r| r.staged).collect();

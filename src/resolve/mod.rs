@@ -6,5 +6,3 @@ pub mod graph;
 pub mod load;
 mod stages;
 mod units;
-
-pub use features::*;

@@ -3,8 +3,8 @@
 
 use crate::library::rules::Rules;
 use crate::library::workspace::{PkgId, Workspace};
+use crate::resolve::features;
 use crate::resolve::graph::{BuildGraph, Request, StageRoot};
-use crate::resolve::{self};
 use crate::toolchain::target::Target;
 use crate::user_bail;
 use anyhow::Result;
@@ -32,10 +32,10 @@ impl BuildGraph {
                 })
         };
         let library_root = |ws: &mut Workspace, name: &str, what: &str| -> Result<PkgId> {
-            match resolve::find_package(ws, name)? {
+            match features::find_package(ws, name)? {
                 Some(id) => Ok(id),
                 None => {
-                    let known = resolve::local_package_names(ws)?;
+                    let known = features::local_package_names(ws)?;
                     user_bail!(
                         "unknown crate `{name}` in {what}; the standard library has: {}",
                         known.join(", ")

@@ -4,7 +4,7 @@
 
 use crate::library::manifest::DepKind;
 use crate::library::workspace::PkgId;
-use crate::resolve::Resolution;
+use crate::resolve::features::Resolution;
 use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, Unit, UnitKind};
 use crate::user_bail;
 use anyhow::Result;

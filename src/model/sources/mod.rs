@@ -8,4 +8,4 @@ mod lex;
 mod scan;
 
 pub use cfg::{CfgEnv, Pred, Tri};
-pub use follow::*;
+pub use follow::{Certainty, FileList, Scanner};
