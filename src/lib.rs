@@ -5,14 +5,14 @@
 //! `layering` test in tests/fast, hold that order).
 
 pub mod base;
-pub mod cli;
-pub mod config;
-pub mod emit;
-pub mod exec;
-pub mod library;
-pub mod lower;
-pub mod model;
-pub mod report;
-pub mod resolve;
-pub mod store;
 pub mod toolchain;
+pub mod library;
+pub mod config;
+pub mod resolve;
+pub mod model;
+pub mod exec;
+pub mod lower;
+pub mod report;
+pub mod emit;
+pub mod store;
+pub mod cli;

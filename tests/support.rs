@@ -1,5 +1,6 @@
-//! Shared helpers for the fast tests: the mock library workspace in
-//! `tests/mock`, and synthetic targets that need no rustc.
+//! Helpers shared by both test binaries (`tests/fast`, `tests/real`): the
+//! mock library workspace in `tests/mock`, synthetic targets that need no
+//! rustc, the stand-in toolchain, and sysroots built once and shared.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -1,11 +1,9 @@
 //! Bad input at the command line: one line on stderr naming the problem and
 //! the fix, exit status 2, and no output file written.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 fn sysgen_fails(args: &[&str]) -> String {
     let dir = tempdir();
@@ -292,7 +290,7 @@ fn corrupted_cache_entries_are_ignored_and_replaced() {
 
 #[test]
 fn a_control_character_in_a_path_from_a_file_stays_on_one_line() {
-    // Found by tests/fuzz.rs: a manifest's `path` with a newline in it.
+    // Found by tests/fast/fuzz.rs: a manifest's `path` with a newline in it.
     let lib = edited_library(|l| {
         let p = l.join("std/Cargo.toml");
         let text = std::fs::read_to_string(&p).unwrap();

@@ -3,12 +3,10 @@
 //! project's profile and rustflags, check-only sysroots, and malformed
 //! files. Generation only (milliseconds; rustc answers are cached).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::support::*;
 
 /// A project directory holding `files` (path, contents).
 fn project(files: &[(&str, &str)]) -> PathBuf {

@@ -2,11 +2,7 @@
 //! features, and where its rustc arguments come from — read from the model
 //! the emitters render.
 
-mod common;
-
-use std::process::Command;
-
-use common::*;
+use crate::support::*;
 
 fn explain_mock(args: &[&str]) -> std::process::Output {
     let cwd = tempdir();
@@ -77,33 +73,5 @@ fn a_crate_outside_the_graph_gets_one_line() {
     assert!(
         e.contains("`winx` is not in the sysroot's graph for x86_64-unknown-linux-gnu"),
         "{e}"
-    );
-}
-
-/// The real host std: why hashbrown is in it, and panic_abort's -Cpanic=abort.
-#[test]
-fn real_std_hashbrown_and_panic_abort() {
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env("SYSGEN_CACHE_DIR", tempdir())
-            .args(["explain", "--crates", "std,panic_abort"])
-            .args(args)
-            .output()
-            .unwrap();
-        stdout(&o)
-    };
-    let out = run(&["hashbrown"]);
-    assert!(
-        out.contains("std depends on hashbrown (--extern hashbrown"),
-        "{out}"
-    );
-    assert!(out.contains("rustc-dep-of-std: std asks for it"), "{out}");
-    let out = run(&["panic_abort", "--flags"]);
-    assert!(
-        out.lines()
-            .any(|l| l.contains("-Cpanic=abort") && l.contains("profile")),
-        "{out}"
     );
 }

@@ -6,16 +6,14 @@
 //! one-line user error: never a panic, never an `internal error`.
 //!
 //! The test command runs a short pass (a few thousand cases per reader);
-//! `SYSGEN_FUZZ_CASES=N cargo test --release --test fuzz` runs N per reader
+//! `SYSGEN_FUZZ_CASES=N cargo test --release --test fast fuzz` runs N per reader
 //! (BENCHMARKS.md records a long run). A failing input is saved under
 //! `target/tmp/fuzz-failures/` and named in the failure.
-
-mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 
 /// xorshift64*: deterministic, so a failure repeats with the same seed.
 struct Rng(u64);
@@ -416,7 +414,7 @@ fn target_probe_answers() {
             &text,
         ) {
             // Not a user input: a bad answer is a cache miss or a user error
-            // naming the compiler (tests/cli.rs); only a panic is a bug.
+            // naming the compiler (tests/fast/cli.rs); only a panic is a bug.
             Ok(t) => {
                 t.maybe_supports_std();
                 Ok(())

@@ -1,9 +1,7 @@
 //! The resolver and the unit graph, specified against the mock workspace in
 //! `tests/mock` (no rust-src, no rustc: milliseconds per test).
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sysgen::resolve::graph::{CompileKind, EdgeKind, UnitKind};
 
 #[test]

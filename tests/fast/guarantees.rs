@@ -3,12 +3,10 @@
 //! an interrupted or repeated build leaves. Fast: the mock library and
 //! stand-in programs, no real compile.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::support::*;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

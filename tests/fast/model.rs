@@ -2,9 +2,7 @@
 //! each declaration says, whatever emitter renders it. Milliseconds; no
 //! rustc, no output directory.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sysgen::library::profile::PanicStrategy;
 use sysgen::model::{
     self, Body, CrateDecl, CrateType, Emit, EnvValue, Model, ModelOptions, Origin, RootId, RunDecl,

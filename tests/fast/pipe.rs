@@ -3,8 +3,6 @@
 //! waits for a "go" file before it "generates code", so each test decides
 //! exactly when the codegen half ends.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -37,7 +35,7 @@ struct Pipe {
 
 impl Pipe {
     fn new() -> Pipe {
-        let root = common::tempdir();
+        let root = crate::support::tempdir();
         let fake = root.join("fake-rustc");
         std::fs::write(&fake, FAKE_RUSTC).unwrap();
         Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
@@ -195,12 +193,14 @@ fn the_compiler_stops_when_the_build_that_began_it_is_gone() {
         .parse()
         .unwrap();
     assert!(
-        common::process_alive(rustc),
+        crate::support::process_alive(rustc),
         "the compiler is generating code"
     );
     build.kill().unwrap();
     build.wait().unwrap();
-    common::wait_until("the compiler is gone", || !common::process_alive(rustc));
+    crate::support::wait_until("the compiler is gone", || {
+        !crate::support::process_alive(rustc)
+    });
     t.go();
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(
@@ -224,8 +224,8 @@ fn the_compiler_stops_when_the_build_that_began_it_is_gone() {
 #[test]
 fn a_pipelined_compile_never_waits_for_its_second_edge_to_create_directories() {
     for jobs in [&["-j1"][..], &[][..]] {
-        let t = common::tempdir();
-        let o = common::sysgen_fake(
+        let t = crate::support::tempdir();
+        let o = crate::support::sysgen_fake(
             &t,
             &[
                 "ninja",

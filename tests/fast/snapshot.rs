@@ -1,13 +1,11 @@
 //! Snapshots of every emitted build file for the mock workspace (Ninja,
 //! GNU Make, Bazel): any change to what sysgen emits shows up as a diff
 //! here. Rewrite the snapshots after an intended change with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test snapshot`.
-
-mod common;
+//! `UPDATE_SNAPSHOTS=1 cargo test --test fast snapshot`.
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::support::*;
 use sysgen::emit::ninja::{self, NinjaMeta};
 use sysgen::lower::{self, LowerOptions};
 use sysgen::model::{self, ModelOptions};

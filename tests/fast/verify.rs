@@ -5,12 +5,10 @@
 //! files, see `tests/mock/update-checksums.py`), a Cargo home made of real
 //! `.crate` archives, and the stand-in compiler.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::support::*;
 
 /// `sysgen ARGS` against `library` and the registry sources `registry`
 /// (a vendor directory, or a Cargo home when `cargo_home`).

@@ -5,13 +5,13 @@
 //! query graph is sysgen's graph, and monorepos can use the generated
 //! repository or generate it at fetch time.
 
-mod common;
-
 use std::collections::BTreeSet;
+
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 /// `bazel --batch …` in `ws` with an output base of its own (no server
 /// outlives the test).
@@ -295,43 +295,4 @@ fn monorepos_use_the_generated_repository_or_generate_it_at_fetch_time() {
         "bazel-bin/external/sysroot/sysroot-thumbv6m-none-eabi/lib/rustlib/thumbv6m-none-eabi/lib",
     );
     assert!(lib.join("libcore.rlib").is_file() && lib.join("libcompiler_builtins.rlib").is_file());
-}
-
-#[test]
-fn bad_input_to_sysgen_bazel_is_one_line_and_writes_nothing() {
-    let t = tempdir();
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["bazel", "--target", "x86_64-unknown-nowhere", "-o", "out"],
-    ));
-    assert!(e.contains("unknown target"), "{e}");
-    assert!(!t.join("out").exists());
-    let o = sysgen_in(
-        &t,
-        &["bazel", "--rust-src", "/nonexistent/rust-src", "-o", "out"],
-    );
-    let e = one_line_error(&o);
-    assert!(e.contains("/nonexistent/rust-src"), "{e}");
-    assert!(!t.join("out").exists());
-    let ro = Mount::tmpfs("ro,size=1m");
-    let out = ro.dir.join("out");
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["bazel", "--crates", "core", "-o", out.to_str().unwrap()],
-    ));
-    assert!(e.contains("Read-only"), "{e}");
-    // A WORKSPACE sysgen did not write is never overwritten.
-    write(&t.join("mine/WORKSPACE"), "workspace(name = \"mine\")\n");
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["bazel", "--crates", "core", "-o", "mine"],
-    ));
-    assert!(
-        e.contains("WORKSPACE") && e.contains("not written by sysgen"),
-        "{e}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(t.join("mine/WORKSPACE")).unwrap(),
-        "workspace(name = \"mine\")\n"
-    );
 }

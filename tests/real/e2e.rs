@@ -3,11 +3,9 @@
 //! Needs rust-src, the fetched registry sources, ninja, qemu-user and
 //! gcc-riscv64-linux-gnu — `.ci/run` installs them.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::copy_dir;
+use crate::support::copy_dir;
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {

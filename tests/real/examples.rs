@@ -3,12 +3,10 @@
 //! shows, exactly as written. Then a check per example that the sysroot is
 //! the one its README promises. Needs rust-src and the fetched sources.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::copy_dir;
+use crate::support::copy_dir;
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -74,7 +72,7 @@ fn every_example_has_a_test() {
     for n in names {
         assert!(
             this.contains(&format!("build_example(\"{n}\")")),
-            "examples/{n} is not built by tests/examples.rs"
+            "examples/{n} is not built by tests/real/examples.rs"
         );
     }
 }

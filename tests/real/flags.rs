@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-mod common;
-
 /// (crate or `*`, flag) that only sysgen passes, and why.
 const SYSGEN_ONLY: &[(&str, &str, &str)] = &[
     (
@@ -242,7 +240,7 @@ fn cargo_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
 
 fn sysgen_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
     // The shared host std build (tests/common): --frontend-threads=2 pinned.
-    let out = common::shared_build("host-std", common::HOST_STD);
+    let out = crate::support::shared_build("host-std", crate::support::HOST_STD);
     // Read the calls back from build.ninja, as a user would see them.
     let text = std::fs::read_to_string(out.join("build.ninja")).unwrap();
     let mut calls = BTreeMap::new();

@@ -4,12 +4,11 @@
 //! its dependents; a changed per-crate flag variable rebuilds exactly that
 //! crate and its dependents), objects for kernels, and bad input.
 
-mod common;
-
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 fn make(dir: &Path, args: &[&str]) -> String {
     run_ok(
@@ -230,36 +229,5 @@ fn host_std_by_make_is_the_ninja_sysroot_and_runs_a_program() {
     assert_eq!(
         run_ok(&mut Command::new(&exe)),
         "sum of squares: 14\ncaught panic: true\nbacktrace names main: true\n"
-    );
-}
-
-#[test]
-fn bad_input_to_sysgen_make_is_one_line_and_writes_nothing() {
-    let t = tempdir();
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["make", "--crates", "core", "-o", "with space"],
-    ));
-    assert!(e.contains("GNU Make cannot name"), "{e}");
-    assert!(!t.join("with space").exists());
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["make", "--target", "x86_64-unknown-nowhere", "-o", "out"],
-    ));
-    assert!(e.contains("unknown target"), "{e}");
-    assert!(!t.join("out").exists());
-    std::fs::create_dir_all(t.join("mine")).unwrap();
-    std::fs::write(t.join("mine/Makefile"), "all:\n").unwrap();
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["make", "--crates", "core", "-o", "mine"],
-    ));
-    assert!(
-        e.contains("Makefile") && e.contains("not written by sysgen"),
-        "{e}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(t.join("mine/Makefile")).unwrap(),
-        "all:\n"
     );
 }

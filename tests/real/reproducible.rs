@@ -3,12 +3,10 @@
 //! store, the byte-identity of the emitters and a distribution's rebuild
 //! check all rely on. Real builds (rust-src, ninja).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 fn build(out: &Path, cwd: &Path, args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))

@@ -1,0 +1,25 @@
+//! The fast tests: the mock library in `tests/mock`, synthetic targets,
+//! and a stand-in compiler and cargo (`tests/fake-toolchain`) for runs
+//! through real ninja. No rust-src and no real compile: seconds.
+//! `cargo test --test fast` is the quick loop.
+
+#[path = "../support.rs"]
+mod support;
+
+mod bazel;
+mod cargo;
+mod cli;
+mod config;
+mod explain;
+mod fuzz;
+mod graph_mock;
+mod guarantees;
+mod layering;
+mod make;
+mod model;
+mod pipe;
+mod rust_project;
+mod snapshot;
+mod sources;
+mod timings;
+mod verify;

@@ -1,0 +1,220 @@
+//! `sysgen cargo`: Xargo's one command, and the sysroot store it keeps.
+//!
+//! The fast tests run the mock library with the stand-in compiler and a
+//! stand-in cargo (`tests/fake-toolchain/bin/cargo`, which records what
+//! sysgen passes it). The real ones build with rust-src and the real cargo:
+//! a no_std crate for Cortex-M0 from an Xargo.toml, a custom JSON target,
+//! a panic=abort program for the host, and a real crate's own test suite.
+
+use std::path::{Path, PathBuf};
+
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+/// A project directory with a Cargo.toml (and `files`).
+fn project(files: &[(&str, &str)]) -> PathBuf {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+// ---- With rust-src and the real cargo ----------------------------------
+/// One store for the real tests of this run (emptied once per run).
+fn real_store() -> &'static Path {
+    static STORE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cargo-store");
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
+fn real(project: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(project)
+        .env("SYSGEN_CACHE_DIR", real_store())
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR")
+        .arg("cargo")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The real cargo as a user would run it in `project`: without the test
+/// runner's target directory (a `cargo clean` would empty it) or flags.
+fn user_cargo(project: &Path) -> Command {
+    let mut c = Command::new("cargo");
+    c.current_dir(project)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET");
+    c
+}
+
+fn real_ok(project: &Path, args: &[&str]) -> (String, String) {
+    let o = real(project, args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "sysgen cargo {args:?}:\n{err}");
+    (String::from_utf8_lossy(&o.stdout).to_string(), err)
+}
+
+const NO_STD_LIB: &str = "#![no_std]\nextern crate alloc;\nuse alloc::vec::Vec;\n\npub fn squares(n: u32) -> Vec<u32> {\n    (0..n).map(|i| i * i).collect()\n}\n";
+
+#[test]
+fn an_xargo_project_for_cortex_m0_builds_and_a_second_project_and_cargo_clean_reuse_it() {
+    let files = [
+        ("Xargo.toml", "[dependencies.alloc]\n"),
+        ("src/lib.rs", NO_STD_LIB),
+    ];
+    let a = project(&files);
+    let (_, err) = real_ok(&a, &["build", "--target", "thumbv6m-none-eabi"]);
+    assert!(
+        err.contains("built sysroot") && err.contains("Compiling p v0.1.0"),
+        "{err}"
+    );
+    assert!(
+        a.join("target/thumbv6m-none-eabi/debug/libp.rlib")
+            .is_file()
+    );
+
+    let b = project(&files);
+    let (_, err) = real_ok(&b, &["build", "--target", "thumbv6m-none-eabi"]);
+    assert!(
+        err.contains("reusing sysroot") && !err.contains("RUSTC core"),
+        "{err}"
+    );
+    assert!(
+        b.join("target/thumbv6m-none-eabi/debug/libp.rlib")
+            .is_file()
+    );
+
+    let o = user_cargo(&a).arg("clean").output().unwrap();
+    assert!(o.status.success());
+    let (_, err) = real_ok(&a, &["build", "--target", "thumbv6m-none-eabi"]);
+    assert!(
+        err.contains("reusing sysroot") && err.contains("Compiling p v0.1.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_custom_json_target_works_with_stable_cargo() {
+    // thumbv6m's spec under another name: a target with no prebuilt std.
+    let p = project(&[("src/lib.rs", "#![no_std]\npub fn one() -> u32 { 1 }\n")]);
+    let o = Command::new("rustc")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args([
+            "-Zunstable-options",
+            "--print",
+            "target-spec-json",
+            "--target",
+            "thumbv6m-none-eabi",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let mut spec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    spec.as_object_mut().unwrap().remove("is-builtin");
+    std::fs::write(p.join("m0-custom.json"), spec.to_string()).unwrap();
+    let (_, err) = real_ok(&p, &["build", "--target", "m0-custom.json"]);
+    assert!(err.contains("sysroot for m0-custom"), "{err}");
+    assert!(
+        p.join("target/m0-custom/debug/libp.rlib").is_file(),
+        "{err}"
+    );
+}
+
+#[test]
+fn cargo_run_of_a_host_program_with_panic_abort_in_its_profile() {
+    let p = project(&[(
+        "src/main.rs",
+        "fn main() {\n    let v: Vec<u32> = (1..=4).collect();\n    println!(\"abort: {}, sum: {}\", cfg!(panic = \"abort\"), v.iter().sum::<u32>());\n}\n",
+    )]);
+    let mut manifest = std::fs::read_to_string(p.join("Cargo.toml")).unwrap();
+    manifest.push_str("\n[profile.dev]\npanic = \"abort\"\n");
+    std::fs::write(p.join("Cargo.toml"), manifest).unwrap();
+    let (out, err) = real_ok(&p, &["run", "--target", "x86_64-unknown-linux-gnu"]);
+    assert_eq!(out, "abort: true, sum: 10\n", "{err}");
+    assert!(err.contains("panic=abort"), "{err}");
+}
+
+#[test]
+fn a_real_crates_own_test_suite_passes_the_same_count_as_with_the_prebuilt_std() {
+    // rustc-demangle from the Cargo home (std depends on it, so setup
+    // fetched it), without its std-only optional dependency.
+    let home = home_registry_crate("rustc-demangle-");
+    let p = tempdir().join("rustc-demangle");
+    copy_dir(&home, &p);
+    let manifest = std::fs::read_to_string(p.join("Cargo.toml")).unwrap();
+    let mut doc: toml::Table = toml::from_str(&manifest).unwrap();
+    doc.remove("dependencies");
+    if let Some(toml::Value::Table(f)) = doc.get_mut("features") {
+        f.remove("rustc-dep-of-std");
+    }
+    doc.insert("workspace".into(), toml::Value::Table(Default::default()));
+    std::fs::write(p.join("Cargo.toml"), toml::to_string(&doc).unwrap()).unwrap();
+    let passed = |out: &str| -> u32 {
+        out.lines()
+            .find_map(|l| l.strip_prefix("test result: ok. "))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no test result in:\n{out}"))
+    };
+    let o = user_cargo(&p)
+        .args(["test", "--lib", "--offline"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let prebuilt = passed(&String::from_utf8_lossy(&o.stdout));
+    let (out, err) = real_ok(
+        &p,
+        &[
+            "test",
+            "--lib",
+            "--offline",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ],
+    );
+    assert!(
+        err.contains(", test"),
+        "the test crate is in the sysroot: {err}"
+    );
+    assert_eq!(passed(&out), prebuilt, "{out}");
+    assert!(prebuilt > 20);
+}
+
+fn home_registry_crate(prefix: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let src = home.join("registry/src");
+    for index in std::fs::read_dir(&src).unwrap() {
+        for e in std::fs::read_dir(index.unwrap().path()).unwrap() {
+            let e = e.unwrap();
+            if e.file_name().to_string_lossy().starts_with(prefix) {
+                return e.path();
+            }
+        }
+    }
+    panic!(
+        "no {prefix}* in {} (scripts/setup fetches it)",
+        src.display()
+    );
+}

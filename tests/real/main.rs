@@ -1,0 +1,20 @@
+//! The real tests: rust-src, the real compiler and the tools a user has
+//! (ninja, make, Bazel, qemu, rust-analyzer, cargo as the oracle). Run by
+//! `scripts/test` with one test thread, so that no two std builds share the
+//! two cores (see ARCHITECTURE.md, "Tests").
+
+#[path = "../support.rs"]
+mod support;
+
+mod bazel;
+mod cargo;
+mod e2e;
+mod examples;
+mod explain;
+mod flags;
+mod make;
+mod parity;
+mod reproducible;
+mod rust_project;
+mod sources;
+mod timings;
