@@ -93,8 +93,13 @@ pub fn unit<'g>(
 }
 
 pub fn lib<'g>(g: &'g BuildGraph, krate: &str) -> &'g Unit {
-    unit(g, krate, UnitKind::Lib, CompileKind::Target(0))
-        .unwrap_or_else(|| panic!("no lib unit for {krate}"))
+    unit(
+        g,
+        krate,
+        UnitKind::Lib,
+        CompileKind::Target(sysgen::toolchain::target::TargetId(0)),
+    )
+    .unwrap_or_else(|| panic!("no lib unit for {krate}"))
 }
 
 /// Crate names of every library unit for target 0.
@@ -102,7 +107,10 @@ pub fn lib_names(g: &BuildGraph) -> Vec<String> {
     let mut v: Vec<String> = g
         .graph
         .node_weights()
-        .filter(|u| u.kind == UnitKind::Lib && u.platform == CompileKind::Target(0))
+        .filter(|u| {
+            u.kind == UnitKind::Lib
+                && u.platform == CompileKind::Target(sysgen::toolchain::target::TargetId(0))
+        })
         .map(|u| g.ws.packages[u.pkg].name.clone())
         .collect();
     v.sort();

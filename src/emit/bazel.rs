@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::emit::starlark::{Rule, quote};
 use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, UnitDecl};
+use crate::toolchain::target::TargetId;
 use crate::user_bail;
 
 const BUILD: &str = include_str!("../../templates/BUILD.bazel.j2");
@@ -44,7 +45,7 @@ struct Gen<'a> {
     /// Repo name per root.
     repos: BTreeMap<RootId, Repo>,
     /// Target spec files: (repo, file name) per target index.
-    specs: BTreeMap<usize, (Repo, String)>,
+    specs: BTreeMap<TargetId, (Repo, String)>,
     /// Files each repository must export.
     exports: BTreeMap<String, BTreeSet<String>>,
 }
@@ -96,7 +97,7 @@ impl Gen<'_> {
 
     fn target_name(&self, u: &UnitDecl) -> &str {
         match u.target {
-            Some(t) => &self.m.targets[t].name,
+            Some(t) => &self.m.target(t).name,
             None => "host",
         }
     }
@@ -114,8 +115,8 @@ impl Gen<'_> {
         }
     }
 
-    fn below_stage(&self, t: usize, stage: u32) -> String {
-        format!("sysroot-{}-below-stage{stage}", self.m.targets[t].name)
+    fn below_stage(&self, t: TargetId, stage: u32) -> String {
+        format!("sysroot-{}-below-stage{stage}", self.m.target(t).name)
     }
 
     fn crate_rule(&mut self, u: &UnitDecl) -> Result<Rule> {
@@ -202,7 +203,7 @@ impl Gen<'_> {
             .s(
                 "target",
                 u.target
-                    .map(|t| self.m.targets[t].name.clone())
+                    .map(|t| self.m.target(t).name.clone())
                     .unwrap_or_default(),
             )
             .s("target_spec", spec)
@@ -271,7 +272,7 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
         );
     }
     let mut specs = BTreeMap::new();
-    for (i, t) in m.targets.iter().enumerate() {
+    for (i, t) in m.targets_by_id() {
         if let Some(f) = &t.spec_file {
             let dir = f.parent().unwrap_or(Path::new("/")).to_path_buf();
             let file = f
@@ -283,7 +284,7 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
                 i,
                 (
                     Repo {
-                        name: format!("sysgen_spec_{i}"),
+                        name: format!("sysgen_spec_{}", i.0),
                         path: dir,
                         virtual_name: None,
                     },
@@ -307,7 +308,7 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
     }
     // Sysroots: empty (stage 0), below each higher stage, and each target's.
     rules.push(Rule::new("rust_sysroot", "empty-sysroot".into()));
-    let mut below: BTreeSet<(usize, u32)> = BTreeSet::new();
+    let mut below: BTreeSet<(TargetId, u32)> = BTreeSet::new();
     for u in &m.units {
         if let (Some(t), true) = (u.target, u.stage > 0) {
             below.insert((t, u.stage));
@@ -321,12 +322,12 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
             .collect();
         rules.push(
             Rule::new("rust_sysroot", g.below_stage(t, stage))
-                .s("target", m.targets[t].name.clone())
+                .s("target", m.target(t).name.clone())
                 .list("libs", libs),
         );
     }
     let mut sysroots = Vec::new();
-    for (t, target) in m.targets.iter().enumerate() {
+    for (t, target) in m.targets_by_id() {
         let libs: Vec<String> = m
             .sysroot_libs(t)
             .map(|l| format!(":{}", g.name(l)))

@@ -222,7 +222,7 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
         if let Body::Run(_) = u.body {
             let t = u
                 .target
-                .map(|t| m.targets[t].name.as_str())
+                .map(|t| m.target(t).name.as_str())
                 .unwrap_or("host");
             let dir = format!("build/{t}/{}-{}", u.package, &u.hash[..12]);
             clean.insert(r.path(&format!("{dir}/out")));

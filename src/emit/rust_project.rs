@@ -92,7 +92,7 @@ pub fn to_string(m: &Model, build_dir: Option<&Path>) -> Result<(String, Vec<Str
     let mut crates = Vec::new();
     for u in &listed {
         let c = u.krate().expect("filtered");
-        let target = &m.targets[u.target.expect("a sysroot crate")];
+        let target = &m.target(u.target.expect("a sysroot crate"));
         let sources = c.sources.clone().unwrap_or_default();
         let mut cfg = sources.cfg.clone();
         let mut env: BTreeMap<String, String> = BTreeMap::new();

@@ -34,6 +34,7 @@ use crate::lower::plan::{Action, ActionKind, BuildPath, Part, Plan, Word, words}
 use crate::model::{
     Body, CrateType, Emit, EnvValue, Model, OUT_VIRTUAL_NAME, SrcPath, UnitDecl, UnitId,
 };
+use crate::toolchain::target::TargetId;
 
 /// How the build runs.
 #[derive(Debug, Clone)]
@@ -113,9 +114,9 @@ impl<'a> Layout<'a> {
         self.m.real_path(p).display().to_string()
     }
 
-    fn sysroot_lib_dir(&self, target: usize) -> PathBuf {
+    fn sysroot_lib_dir(&self, target: TargetId) -> PathBuf {
         Path::new("sysroot/lib/rustlib")
-            .join(&self.m.targets[target].name)
+            .join(&self.m.target(target).name)
             .join("lib")
     }
 
@@ -154,9 +155,9 @@ impl<'a> Layout<'a> {
         self.opts.pipeline && !self.opts.check && u.krate().is_some_and(|c| c.in_sysroot)
     }
 
-    fn meta_dir(&self, target: usize) -> PathBuf {
+    fn meta_dir(&self, target: TargetId) -> PathBuf {
         Path::new("build")
-            .join(&self.m.targets[target].name)
+            .join(&self.m.target(target).name)
             .join("meta")
     }
 
@@ -216,7 +217,7 @@ impl<'a> Layout<'a> {
         // `core.o`).
         let object = match u.target {
             Some(t) => Path::new("build")
-                .join(&self.m.targets[t].name)
+                .join(&self.m.target(t).name)
                 .join("obj")
                 .join(format!("{}.o", c.crate_name)),
             None => out.with_extension("o"),
@@ -236,7 +237,7 @@ impl<'a> Layout<'a> {
         let src = self.src(&c.root);
         let mut args = vec![Word::from(src.clone()), Word(emit)];
         args.extend(words(u.args()));
-        if let Some(spec) = u.target.and_then(|t| self.m.targets[t].spec_file.as_ref()) {
+        if let Some(spec) = u.target.and_then(|t| self.m.target(t).spec_file.as_ref()) {
             args.extend(["--target".into(), spec.display().to_string().into()]);
         }
         let dep_dir = match (pipelined, u.target) {
@@ -431,7 +432,7 @@ impl<'a> Layout<'a> {
 pub fn unit_dir(m: &Model, u: &UnitDecl) -> PathBuf {
     let plat = match u.target {
         None => "host",
-        Some(t) => &m.targets[t].name,
+        Some(t) => &m.target(t).name,
     };
     Path::new("build")
         .join(plat)
@@ -459,7 +460,7 @@ pub fn lower(m: &Model, opts: &LowerOptions) -> Result<Plan> {
     }
     keep.retain(|p| p.is_relative());
     let mut sysroot_libs = Vec::new();
-    for (t, target) in m.targets.iter().enumerate() {
+    for (t, target) in m.targets_by_id() {
         let mut libs: Vec<BuildPath> = m.sysroot_libs(t).map(|u| l.rel(&l.lib_output(u))).collect();
         libs.sort();
         sysroot_libs.push((target.name.clone(), libs));

@@ -174,7 +174,7 @@ impl<'g> Builder<'g> {
             CompileKind::Target(i) => self
                 .opts
                 .rustflags
-                .get(&self.g.targets[i].name)
+                .get(&self.g.targets[i.0].name)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]),
         }

@@ -22,6 +22,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::toolchain::target::TargetId;
+
 /// A unit's place in [`Model::units`] (the graph's stable order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -230,7 +232,7 @@ pub struct UnitDecl {
     pub package: String,
     pub version: String,
     /// `None`: the host (build scripts and what they link).
-    pub target: Option<usize>,
+    pub target: Option<TargetId>,
     pub stage: u32,
     /// Everything that changes the unit's output, hashed: `-C metadata`,
     /// and what an output layout may name the unit by.
@@ -298,6 +300,18 @@ pub struct Model {
 }
 
 impl Model {
+    pub fn target(&self, id: TargetId) -> &TargetDecl {
+        &self.targets[id.0]
+    }
+
+    /// The targets with their ids, in order.
+    pub fn targets_by_id(&self) -> impl Iterator<Item = (TargetId, &TargetDecl)> {
+        self.targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (TargetId(i), t))
+    }
+
     pub fn unit(&self, id: UnitId) -> &UnitDecl {
         &self.units[id.0]
     }
@@ -317,7 +331,7 @@ impl Model {
     }
 
     /// The sysroot libraries of target `t`, in the stable order.
-    pub fn sysroot_libs(&self, t: usize) -> impl Iterator<Item = &UnitDecl> {
+    pub fn sysroot_libs(&self, t: TargetId) -> impl Iterator<Item = &UnitDecl> {
         self.units
             .iter()
             .filter(move |u| u.target == Some(t) && u.krate().is_some_and(|c| c.in_sysroot))

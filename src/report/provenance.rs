@@ -190,9 +190,7 @@ pub fn manifests(loaded: &Loaded, model: &Model) -> Vec<(String, Vec<u8>)> {
     let origins = Origins::new(loaded);
     let g = &loaded.graph;
     model
-        .targets
-        .iter()
-        .enumerate()
+        .targets_by_id()
         .map(|(t, target)| {
             let m = Manifest {
                 generated_by: format!("sysgen {}", env!("CARGO_PKG_VERSION")),
@@ -251,7 +249,7 @@ pub fn sbom(loaded: &Loaded, model: &Model) -> Result<String> {
         };
         let key = bom_ref(&u.package, &u.version);
         let platform = match u.target {
-            Some(t) => model.targets[t].name.clone(),
+            Some(t) => model.target(t).name.clone(),
             None => format!("{} (host)", model.host),
         };
         let deps: Vec<String> = u

@@ -15,7 +15,7 @@ use petgraph::visit::EdgeRef;
 use crate::library::rules::Rules;
 use crate::library::workspace::{PkgId, Workspace};
 use crate::resolve::features::{self, Resolution};
-use crate::toolchain::target::{Rustc, Target};
+use crate::toolchain::target::{Rustc, Target, TargetId};
 use crate::user_bail;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -31,7 +31,7 @@ pub enum UnitKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CompileKind {
     Host,
-    Target(usize),
+    Target(TargetId),
 }
 
 #[derive(Debug, Clone)]
@@ -107,14 +107,14 @@ impl BuildGraph {
     pub fn platform_name(&self, p: CompileKind) -> &str {
         match p {
             CompileKind::Host => &self.host.name,
-            CompileKind::Target(i) => &self.targets[i].name,
+            CompileKind::Target(i) => &self.targets[i.0].name,
         }
     }
 
     pub fn target_of(&self, p: CompileKind) -> &Target {
         match p {
             CompileKind::Host => &self.host,
-            CompileKind::Target(i) => &self.targets[i],
+            CompileKind::Target(i) => &self.targets[i.0],
         }
     }
 
@@ -216,7 +216,7 @@ impl BuildGraph {
             let mut nodes = Vec::new();
             for (stage, res, ids, staged) in per_stage {
                 for (&p, &staged) in ids.iter().zip(staged) {
-                    let n = g.add_lib(p, CompileKind::Target(t), res, *stage)?;
+                    let n = g.add_lib(p, CompileKind::Target(TargetId(t)), res, *stage)?;
                     if staged && g.graph[n].stage < *stage {
                         g.lowered_stage_error(n, *stage, req)?;
                     }

@@ -213,6 +213,14 @@ fn first_line(b: &[u8]) -> String {
         .to_string()
 }
 
+/// One of a build's targets: an index into its list of targets (the
+/// graph's `targets`, and the model's in the same order).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct TargetId(pub usize);
+
 /// What `--target` names, parsed once (rustc's rule: a value ending in
 /// `.json` is a target-spec file, anything else a built-in triple).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -137,7 +137,13 @@ fn build_scripts_compile_for_the_host_and_run_for_the_target() {
     let g = graph(vec![linux()], &request(Some(&["std"]), None));
     let compile =
         unit(&g, "std", UnitKind::BuildScriptCompile, CompileKind::Host).expect("compile unit");
-    let run = unit(&g, "std", UnitKind::BuildScriptRun, CompileKind::Target(0)).expect("run unit");
+    let run = unit(
+        &g,
+        "std",
+        UnitKind::BuildScriptRun,
+        CompileKind::Target(sysgen::toolchain::target::TargetId(0)),
+    )
+    .expect("run unit");
     assert_eq!(compile.features, run.features);
     // The library depends on the run, which depends on the compiled script.
     let json = sysgen::emit::json::graph_json(&g);

@@ -48,7 +48,9 @@ fn std_model() -> Model {
 fn lib<'m>(m: &'m Model, package: &str) -> (&'m UnitDecl, &'m CrateDecl) {
     m.units
         .iter()
-        .filter(|u| u.package == package && u.target == Some(0))
+        .filter(|u| {
+            u.package == package && u.target == Some(sysgen::toolchain::target::TargetId(0))
+        })
         .find_map(|u| u.krate().map(|c| (u, c)))
         .unwrap_or_else(|| panic!("no library unit for {package}"))
 }
