@@ -6,7 +6,7 @@
 //! [`UserError`](crate::UserError)s that name the path and what to do,
 //! instead of an `internal error` without a path.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -61,13 +61,94 @@ pub fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|e| io_error("create the directory", path, &e))
 }
 
+/// The most sysgen ever reads of a file it is about to replace.
+const READ_LIMIT: u64 = 64 << 20;
+
+/// The contents of `path` if it is a regular file (not followed through a
+/// symlink) of at most 64 MiB; `None` for anything else. Nothing is read
+/// from a device, a FIFO or a socket, and nothing without a bound.
+pub fn read_regular(path: &Path) -> Option<Vec<u8>> {
+    let m = std::fs::symlink_metadata(path).ok()?;
+    if !m.file_type().is_file() || m.len() > READ_LIMIT {
+        return None;
+    }
+    let mut out = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(READ_LIMIT + 1)
+        .read_to_end(&mut out)
+        .ok()?;
+    (out.len() as u64 <= READ_LIMIT).then_some(out)
+}
+
+/// What a file named on the command line (`-o FILE`) may replace: the one
+/// rule for every output sysgen writes there.
+#[derive(Clone, Copy)]
+pub enum Replace {
+    /// A report (`sbom`, `timings`, `graph`): an existing regular file, which
+    /// the user named, keeping its mode.
+    RegularFile,
+    /// A generated project file (`rust-project.json`): only a regular file
+    /// that `ours` recognises as one sysgen wrote.
+    Ours(fn(&[u8]) -> bool),
+}
+
+/// Check `path` before anything is computed: nothing there, or a regular
+/// file `rule` allows. A symlink, directory, device, FIFO or socket is
+/// refused with one line naming it, and is never read or replaced.
+pub fn check_output(path: &Path, rule: Replace) -> Result<()> {
+    let m = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("check", path, &e)),
+    };
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    let what = if t.is_dir() {
+        return Err(user_err!(
+            "{} is a directory; `-o` takes the path of the file to write",
+            path.display()
+        ));
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        match rule {
+            Replace::RegularFile => return Ok(()),
+            Replace::Ours(ours) if read_regular(path).is_some_and(|old| ours(&old)) => {
+                return Ok(());
+            }
+            Replace::Ours(_) => {
+                return Err(user_err!(
+                    "{} exists and was not written by sysgen; move it away or pass `-o` another file",
+                    path.display()
+                ));
+            }
+        }
+    };
+    Err(user_err!(
+        "{} is {what}, not a regular file; sysgen replaces only regular files: pass `-o` a file path (or `-o -` for standard output)",
+        path.display()
+    ))
+}
+
 /// Write `contents` to `path` atomically: a temporary file in the same
 /// directory, then a rename. Readers see the old file or the new one, never
-/// half of either; an unchanged file is not touched (its mtime stays).
+/// half of either; an unchanged file is not touched (its mtime stays), and
+/// a replaced regular file keeps its mode.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    if std::fs::read(path).is_ok_and(|old| old == contents) {
+    if read_regular(path).is_some_and(|old| old == contents) {
         return Ok(());
     }
+    let mode = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.file_type().is_file())
+        .map(|m| m.permissions());
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -80,6 +161,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| -> Result<()> {
         let mut f = std::fs::File::create(&tmp).map_err(|e| io_error("write", path, &e))?;
+        if let Some(mode) = mode {
+            f.set_permissions(mode)
+                .map_err(|e| io_error("write", path, &e))?;
+        }
         f.write_all(contents)
             .and_then(|_| f.sync_all())
             .map_err(|e| io_error("write", path, &e))?;

@@ -13,6 +13,7 @@ use anyhow::Result;
 use clap::Parser;
 
 use crate::base::error::UserError;
+use crate::base::fsx;
 use args::{BuildArgs, Cli, Command, Format, Selection};
 
 use crate::emit::generate;
@@ -46,9 +47,19 @@ fn emit_with(
     })
 }
 
-fn write_output(output: Option<&PathBuf>, text: &str) -> Result<()> {
+/// Check a report's `-o` before anything is computed (`-` is standard
+/// output).
+fn check_report_output(output: Option<&PathBuf>) -> Result<()> {
     match output {
-        Some(p) => crate::base::fsx::write_atomic(p, text.as_bytes()),
+        Some(p) if p.as_os_str() != "-" => fsx::check_output(p, fsx::Replace::RegularFile),
+        _ => Ok(()),
+    }
+}
+
+/// A report to its `-o` file, or to standard output (no `-o`, or `-o -`).
+fn write_output(output: Option<&PathBuf>, text: &str) -> Result<()> {
+    match output.filter(|p| p.as_os_str() != "-") {
+        Some(p) => fsx::write_atomic(p, text.as_bytes()),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -67,9 +78,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             model,
         } => {
-            if let Some(o) = &output {
-                crate::emit::outdir::check_output_file(o)?;
-            }
+            check_report_output(output.as_ref())?;
             let rules = crate::library::rules::Rules::load()?;
             let loaded = load::load(&sel.options(model.profile.as_deref())?, &rules)?;
             let text = match format {
@@ -104,16 +113,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Timings { dir, output } => {
             let out = output.unwrap_or_else(|| dir.join("sysgen-timings.html"));
-            crate::emit::outdir::check_output_file(&out)?;
+            check_report_output(Some(&out))?;
             let html = crate::report::timings::report(&dir)?;
-            crate::base::fsx::write_atomic(&out, html.as_bytes())?;
-            eprintln!("sysgen: wrote {}", out.display());
+            write_output(Some(&out), &html)?;
+            if out.as_os_str() != "-" {
+                eprintln!("sysgen: wrote {}", out.display());
+            }
             Ok(())
         }
         Command::Sbom { sel, model, output } => {
-            if let Some(o) = &output {
-                crate::emit::outdir::check_output_file(o)?;
-            }
+            check_report_output(output.as_ref())?;
             let (loaded, m) =
                 declare::load_declared(&sel.options(model.profile.as_deref())?, &model.options())?;
             write_output(

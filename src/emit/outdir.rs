@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::base::fsx::{self, io_error};
-use crate::{user_bail, user_err};
+use crate::user_bail;
 
 /// What an emitter writes into its output directory.
 #[derive(Debug, Clone, Copy)]
@@ -243,15 +243,4 @@ impl OutDir {
         }
         Ok(false)
     }
-}
-
-/// A user error for a path that cannot be an output file (`graph -o`).
-pub fn check_output_file(path: &Path) -> Result<()> {
-    if path.is_dir() {
-        return Err(user_err!(
-            "{} is a directory; `-o` takes the path of the file to write",
-            path.display()
-        ));
-    }
-    Ok(())
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::base::fsx;
 use crate::model::{EnvValue, Model, UnitDecl};
 
 /// Marks a file sysgen wrote (rust-analyzer ignores fields it does not
@@ -29,23 +30,16 @@ struct Project {
     crates: Vec<Crate>,
 }
 
-/// Refuse to replace a file that sysgen did not write (before anything
-/// else is done).
+/// Refuse, before anything else is done, to replace anything but a
+/// rust-project.json sysgen wrote (the rule of [`fsx::check_output`]).
 pub fn check_output(path: &Path) -> Result<()> {
-    crate::emit::outdir::check_output_file(path)?;
-    let Ok(old) = std::fs::read(path) else {
-        return Ok(());
-    };
-    let ours = serde_json::from_slice::<serde_json::Value>(&old)
+    fsx::check_output(path, fsx::Replace::Ours(written_by_sysgen))
+}
+
+fn written_by_sysgen(old: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(old)
         .ok()
-        .is_some_and(|v| v.get("generated_by").and_then(|g| g.as_str()) == Some(GENERATED_BY));
-    if !ours {
-        crate::user_bail!(
-            "{} exists and was not written by sysgen; move it away or pass `-o` another file",
-            path.display()
-        );
-    }
-    Ok(())
+        .is_some_and(|v| v.get("generated_by").and_then(|g| g.as_str()) == Some(GENERATED_BY))
 }
 
 #[derive(Serialize)]

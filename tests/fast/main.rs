@@ -17,6 +17,7 @@ mod guarantees;
 mod layering;
 mod make;
 mod model;
+mod outputs;
 mod pipe;
 mod rust_project;
 mod snapshot;
