@@ -340,18 +340,18 @@ pub(crate) struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub(crate) fn options(&self) -> ModelFlags {
+    pub(crate) fn options(&self) -> Result<ModelFlags> {
         let mut flags = Vec::new();
         let mut env_set = self.ignore_config_rustflags;
         if !self.no_env_rustflags {
-            flags = rustflags::env_rustflags();
+            flags = rustflags::env_rustflags()?;
             env_set |= rustflags::env_rustflags_set();
         }
         if let Some(f) = &self.rustflags {
             flags.extend(f.split_whitespace().map(str::to_string));
         }
         flags.extend(self.rustflag.iter().cloned());
-        ModelFlags {
+        Ok(ModelFlags {
             rustflags: flags,
             frontend_threads: self.frontend_threads.map(usize::from),
             nondeterministic_frontend: self.nondeterministic_frontend,
@@ -359,22 +359,22 @@ impl ModelArgs {
             env_rustflags_set: env_set,
             sources: false,
             objects: self.objects,
-        }
+        })
     }
 }
 
 impl BuildArgs {
-    pub(crate) fn options(&self) -> BuildOptions {
-        BuildOptions {
+    pub(crate) fn options(&self) -> Result<BuildOptions> {
+        Ok(BuildOptions {
             out_dir: self.out_dir.clone(),
             pipeline: !self.no_pipeline,
-            model: self.model.options(),
+            model: self.model.options()?,
             rustc_wrapper: match &self.rustc_wrapper {
                 Some(w) => Some(w.clone()),
                 None => std::env::var("RUSTC_WRAPPER").ok(),
             }
             .filter(|w| !w.is_empty()),
-        }
+        })
     }
 }
 

@@ -207,7 +207,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         test_harness: k == Kind::Test,
     };
     let flags = ModelFlags {
-        rustflags: rustflags::env_rustflags(),
+        rustflags: rustflags::env_rustflags()?,
         env_rustflags_set: rustflags::env_rustflags_set(),
         check: k == Kind::Check,
         ..Default::default()
@@ -245,7 +245,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
             "CARGO_ENCODED_RUSTFLAGS",
             "RUSTFLAGS",
             project.rustflags_for(t),
-        ));
+        )?);
     }
     per_target.dedup();
     if per_target.len() > 1 {
@@ -260,7 +260,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         "CARGO_ENCODED_RUSTDOCFLAGS",
         "RUSTDOCFLAGS",
         project.build_rustdocflags.clone().unwrap_or_default(),
-    );
+    )?;
     for f in [&mut rustflags, &mut rustdocflags] {
         f.push(sysroot_flag.clone());
         // Custom target specs are unstable in rustc.

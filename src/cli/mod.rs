@@ -42,7 +42,7 @@ fn emit_with(
     emit: impl Fn(&load::GraphOptions, &generate::BuildOptions, generate::RegenFn) -> Result<PathBuf>,
 ) -> Result<PathBuf> {
     let opts = sel.options(build.model.profile.as_deref())?;
-    emit(&opts, &build.options(), &|loaded, b| {
+    emit(&opts, &build.options()?, &|loaded, b| {
         regen::to_args(subcommand, &opts, b, loaded)
     })
 }
@@ -87,7 +87,7 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Crates => {
                     let flags = ModelFlags {
                         sources: true,
-                        ..model.options()
+                        ..model.options()?
                     };
                     let m = declare::declare(&loaded, &rules, &flags)?;
                     crate::emit::crates::to_string(&m)
@@ -102,7 +102,7 @@ fn run(cli: Cli) -> Result<()> {
             model,
         } => {
             let opts = sel.options(model.profile.as_deref())?;
-            let (loaded, m) = declare::load_declared(&opts, &model.options())?;
+            let (loaded, m) = declare::load_declared(&opts, &model.options()?)?;
             // With one --target, only its units.
             let only = (opts.targets.len() == 1).then(|| opts.targets[0].as_str());
             print!(
@@ -124,7 +124,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sbom { sel, model, output } => {
             check_report_output(output.as_ref())?;
             let (loaded, m) =
-                declare::load_declared(&sel.options(model.profile.as_deref())?, &model.options())?;
+                declare::load_declared(&sel.options(model.profile.as_deref())?, &model.options()?)?;
             write_output(
                 output.as_ref(),
                 &crate::report::provenance::sbom(&loaded, &m)?,
@@ -147,7 +147,7 @@ fn run(cli: Cli) -> Result<()> {
             crate::emit::rust_project::check_output(&output)?;
             let flags = ModelFlags {
                 sources: true,
-                ..model.options()
+                ..model.options()?
             };
             let (_, m) = declare::load_declared(&sel.options(model.profile.as_deref())?, &flags)?;
             let build_dir = match &build_dir {

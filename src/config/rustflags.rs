@@ -2,26 +2,43 @@
 //! decided here once for every caller (the sysroot's crates, and the user's
 //! crates under `sysgen cargo`).
 
+use anyhow::Result;
+
+use crate::user_bail;
+
+/// A variable's value; `None` when unset. rustc takes only UTF-8
+/// arguments, so a value that is not is refused (cargo refuses it too),
+/// never dropped.
+fn var(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            user_bail!(
+                "{name} is not valid UTF-8; rustc takes only UTF-8 flags: fix or unset {name}"
+            )
+        }
+    }
+}
+
 /// Flags from the environment as cargo reads them: `encoded` (0x1f
 /// separated) wins over `plain` (space separated); `None` when neither is
 /// set.
-pub fn from_env(encoded: &str, plain: &str) -> Option<Vec<String>> {
-    if let Ok(enc) = std::env::var(encoded) {
-        return Some(
+pub fn from_env(encoded: &str, plain: &str) -> Result<Option<Vec<String>>> {
+    if let Some(enc) = var(encoded)? {
+        return Ok(Some(
             enc.split('\u{1f}')
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-        );
+        ));
     }
-    std::env::var(plain)
-        .ok()
-        .map(|p| p.split_whitespace().map(str::to_string).collect())
+    Ok(var(plain)?.map(|p| p.split_whitespace().map(str::to_string).collect()))
 }
 
 /// CARGO_ENCODED_RUSTFLAGS, else RUSTFLAGS, else nothing.
-pub fn env_rustflags() -> Vec<String> {
-    from_env("CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS").unwrap_or_default()
+pub fn env_rustflags() -> Result<Vec<String>> {
+    Ok(from_env("CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS")?.unwrap_or_default())
 }
 
 /// Whether RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS is set (then they replace
@@ -32,8 +49,8 @@ pub fn env_rustflags_set() -> bool {
 
 /// Flags as cargo picks them for the user's crates: the environment, else
 /// the project's config.
-pub fn as_cargo_reads(encoded: &str, plain: &str, from_config: Vec<String>) -> Vec<String> {
-    from_env(encoded, plain).unwrap_or(from_config)
+pub fn as_cargo_reads(encoded: &str, plain: &str, from_config: Vec<String>) -> Result<Vec<String>> {
+    Ok(from_env(encoded, plain)?.unwrap_or(from_config))
 }
 
 /// A sysroot crate's flags for one target, in cargo's order: the project's

@@ -129,6 +129,42 @@ fn ninja_log(dir: &Path) -> Result<HashMap<String, (f64, f64)>> {
     Ok(runs)
 }
 
+/// Whether the actions' dependencies name actions that exist and form no
+/// cycle (a hand-edited file may do either; the critical path walks them).
+fn check_actions(actions: &[ActionInfo]) -> std::result::Result<(), String> {
+    let n = actions.len();
+    let mut waiting = vec![0usize; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, a) in actions.iter().enumerate() {
+        for &d in &a.deps {
+            if d >= n {
+                return Err(format!(
+                    "action {i} depends on action {d}, and there are {n}"
+                ));
+            }
+            waiting[i] += 1;
+            dependents[d].push(i);
+        }
+    }
+    // Kahn's algorithm: what is never freed is on a cycle.
+    let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        done += 1;
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    if done < n {
+        let i = (0..n).find(|&i| waiting[i] > 0).unwrap_or(0);
+        return Err(format!("action {i} depends on itself through a cycle"));
+    }
+    Ok(())
+}
+
 /// Build the report for the finished build in `dir`.
 pub fn report(dir: &Path) -> Result<String> {
     let actions_path = dir.join(ACTIONS);
@@ -141,6 +177,12 @@ pub fn report(dir: &Path) -> Result<String> {
     let actions: Vec<ActionInfo> = serde_json::from_str(&text).map_err(|e| {
         crate::user_err!(
             "{} is malformed ({e}); generate the build again with `sysgen ninja`",
+            actions_path.display()
+        )
+    })?;
+    check_actions(&actions).map_err(|why| {
+        crate::user_err!(
+            "{} is malformed ({why}); generate the build again with `sysgen ninja`",
             actions_path.display()
         )
     })?;

@@ -167,6 +167,33 @@ pub fn load_with(
         graph.graph.node_weights().map(|u| u.pkg).collect();
     let checked = crate::library::verify::registry_sources(&graph.ws, packages, fp)?;
     graph.ws.inputs.extend(checked);
+    // Every path that reaches a build file or rustc's arguments is UTF-8:
+    // the roots first (the message names what the user gave), then every
+    // file generation read.
+    let g = &graph;
+    let mut roots = vec![
+        ("the compiler", g.rustc.path.as_path()),
+        ("the compiler's sysroot", g.rustc.sysroot.as_path()),
+        ("rust-src's library directory", g.ws.root.as_path()),
+    ];
+    match &g.ws.registry {
+        workspace::RegistrySources::Vendor(d) => roots.push(("the vendor directory", d)),
+        workspace::RegistrySources::CargoHome(d) => roots.push(("the Cargo home", d)),
+    }
+    if let Some(c) = &config {
+        roots.push(("the config", c.path.as_path()));
+    }
+    for t in &g.targets {
+        if let Some(f) = t.spec_file() {
+            roots.push(("the target spec", f));
+        }
+    }
+    for (what, p) in roots {
+        fsx::require_utf8(what, p)?;
+    }
+    for p in &g.ws.inputs {
+        fsx::require_utf8("a file sysgen read,", p)?;
+    }
     Ok(Loaded {
         graph,
         config,

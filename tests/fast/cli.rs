@@ -300,3 +300,118 @@ fn a_control_character_in_a_path_from_a_file_stays_on_one_line() {
     let e = one_line_error(&sysgen_in(&t, &lib, &["graph"]));
     assert!(e.contains("pan\\nic_unwind"), "escaped: {e}");
 }
+
+/// A path that is not UTF-8 cannot be written into a build file or given to
+/// rustc: wherever it comes from, it is one line naming it, exit 2, and
+/// nothing is written. (Found by the hostile probe: `graph --format crates`
+/// panicked, `ninja` said "internal error" without the path, a non-UTF-8
+/// `--vendor` or `--config` gave build files holding U+FFFD.)
+#[test]
+fn non_utf8_paths_and_flags_are_one_line_errors_naming_them() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempdir();
+    let bad = |name: &str| t.join(OsStr::from_bytes(&[name.as_bytes(), b"-\xff"].concat()));
+    let (lib, vendor) = (bad("library"), bad("vendor"));
+    copy_dir(&mock_dir().join("library"), &lib);
+    copy_dir(&mock_dir().join("vendor"), &vendor);
+    std::fs::write(bad("sysgen.toml"), "[dependencies]\ncore = {}\n").unwrap();
+    let run = |args: &[&OsStr], env: Option<(&str, &OsStr)>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"));
+        c.current_dir(&t)
+            .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .args(args)
+            .arg("--rustc")
+            .arg(fake_rustc_path());
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let good_lib = mock_dir().join("library");
+    let good_vendor = mock_dir().join("vendor");
+    let s = |x: &'static str| OsStr::new(x);
+    let cases: Vec<(Vec<&OsStr>, Option<(&str, &OsStr)>, &str)> = vec![
+        (
+            vec![
+                s("graph"),
+                s("--format"),
+                s("crates"),
+                s("--rust-src"),
+                lib.as_os_str(),
+                s("--vendor"),
+                good_vendor.as_os_str(),
+            ],
+            None,
+            "rust-src's library directory",
+        ),
+        (
+            vec![
+                s("ninja"),
+                s("-o"),
+                s("out"),
+                s("--rust-src"),
+                good_lib.as_os_str(),
+                s("--vendor"),
+                vendor.as_os_str(),
+            ],
+            None,
+            "the vendor directory",
+        ),
+        (
+            vec![
+                s("ninja"),
+                s("-o"),
+                s("out"),
+                s("--rust-src"),
+                good_lib.as_os_str(),
+                s("--vendor"),
+                good_vendor.as_os_str(),
+                s("--config"),
+                bad("sysgen.toml").into_os_string().leak(),
+            ],
+            None,
+            "the config",
+        ),
+        (
+            vec![
+                s("ninja"),
+                s("-o"),
+                s("out"),
+                s("--rust-src"),
+                good_lib.as_os_str(),
+                s("--vendor"),
+                good_vendor.as_os_str(),
+            ],
+            Some(("RUSTFLAGS", OsStr::from_bytes(b"-Cfoo=\xff"))),
+            "RUSTFLAGS is not valid UTF-8",
+        ),
+        (
+            vec![
+                s("ninja"),
+                s("-o"),
+                s("out"),
+                s("--rust-src"),
+                good_lib.as_os_str(),
+                s("--vendor"),
+                good_vendor.as_os_str(),
+            ],
+            Some(("CARGO_ENCODED_RUSTFLAGS", OsStr::from_bytes(b"-Cfoo=\xff"))),
+            "CARGO_ENCODED_RUSTFLAGS is not valid UTF-8",
+        ),
+    ];
+    for (args, env, names) in cases {
+        let o = run(&args, env);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let e = one_line_error(&o);
+        assert!(e.contains(names), "{args:?}: {e}");
+        assert!(!t.join("out").exists(), "{args:?} wrote out/");
+    }
+}

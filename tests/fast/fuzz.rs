@@ -438,3 +438,56 @@ fn build_script_output() {
         Ok(())
     });
 }
+
+/// The state `sysgen timings` reads back from a build directory: the
+/// actions generation recorded and Ninja's log. A hand-edited file (a
+/// dependency cycle, an index out of range) is one line, never a panic or
+/// a stack overflow.
+const ACTIONS_SEED: &str = r#"[
+  {"description": "core 0.0.0 (t)", "kind": "rustc-begin", "output": "meta/libcore.rmeta", "deps": [], "state": null},
+  {"description": "core 0.0.0 (t)", "kind": "rustc-end", "output": "lib/libcore.rlib", "deps": [0], "state": null},
+  {"description": "alloc 0.0.0 (t)", "kind": "rustc", "output": "lib/liballoc.rlib", "deps": [0, 1], "state": null}
+]"#;
+const NINJA_LOG_SEED: &str = "# ninja log v5\n0\t100\t0\tmeta/libcore.rmeta\tabc\n100\t250\t0\tlib/libcore.rlib\tdef\n120\t400\t0\tlib/liballoc.rlib\t123\n";
+
+fn timings_in(dir: &Path, actions: &[u8], log: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(dir.join(sysgen::report::timings::ACTIONS), actions).unwrap();
+    std::fs::write(dir.join(".ninja_log"), log).unwrap();
+    sysgen::report::timings::report(dir).map(|_| ())
+}
+
+#[test]
+fn timings_state() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join(".sysgen")).unwrap();
+    // The seeds make a report; a cycle and a missing action are user errors.
+    timings_in(&dir, ACTIONS_SEED.as_bytes(), NINJA_LOG_SEED.as_bytes()).unwrap();
+    for (from, to, why) in [
+        (
+            "\"deps\": [], \"state\"",
+            "\"deps\": [2], \"state\"",
+            "a cycle",
+        ),
+        ("\"deps\": [0, 1]", "\"deps\": [0, 7]", "out of range"),
+    ] {
+        let e = timings_in(
+            &dir,
+            ACTIONS_SEED.replacen(from, to, 1).as_bytes(),
+            NINJA_LOG_SEED.as_bytes(),
+        )
+        .unwrap_err();
+        assert!(
+            e.downcast_ref::<sysgen::base::error::UserError>().is_some(),
+            "{e:#}"
+        );
+        assert!(e.to_string().contains("is malformed"), "{why}: {e}");
+    }
+    let seeds = vec![(dir.join("actions.json"), ACTIONS_SEED.to_string())];
+    fuzz("timings-actions", &seeds, |_, input| {
+        timings_in(&dir, input, NINJA_LOG_SEED.as_bytes())
+    });
+    let seeds = vec![(dir.join(".ninja_log"), NINJA_LOG_SEED.to_string())];
+    fuzz("timings-ninja-log", &seeds, |_, input| {
+        timings_in(&dir, ACTIONS_SEED.as_bytes(), input)
+    });
+}
