@@ -3,7 +3,9 @@
 //! rustc, the stand-in toolchain, and sysroots built once and shared.
 #![allow(dead_code)]
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use sysgen::library::rules::Rules;
 use sysgen::library::workspace::{RegistrySources, Workspace};
@@ -381,4 +383,163 @@ pub fn sysgen_in(cwd: &Path, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+// Used by both halves of bazel.rs.
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+// Used by both halves of cargo.rs.
+/// A project directory with a Cargo.toml (and `files`).
+pub fn project(files: &[(&str, &str)]) -> PathBuf {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+// Used by both halves of explain.rs.
+pub fn stdout(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+// Used by both halves of sources.rs.
+/// Files rustc read that are not listed, and listed files it did not read
+/// that nothing explains (a build script's cfg may decide `maybe` files).
+pub fn unexplained(
+    listed: &BTreeSet<String>,
+    maybe: &BTreeSet<String>,
+    read: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    let missing = read.difference(listed).cloned().collect();
+    let extra = listed
+        .difference(read)
+        .filter(|f| !maybe.contains(*f))
+        .cloned()
+        .collect();
+    (missing, extra)
+}
+
+// Used by both halves of timings.rs.
+/// The longest chain of logged edge durations through build.ninja's edges:
+/// (its milliseconds, the descriptions along it).
+pub fn longest_chain(dir: &Path) -> (f64, Vec<String>) {
+    let mut dur: HashMap<String, f64> = HashMap::new();
+    let log = std::fs::read_to_string(dir.join(".ninja_log")).unwrap();
+    for line in log.lines().skip(1) {
+        let c: Vec<&str> = line.split('\t').collect();
+        dur.insert(
+            c[3].to_string(),
+            c[1].parse::<f64>().unwrap() - c[0].parse::<f64>().unwrap(),
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("build.ninja")).unwrap();
+    // (outputs, inputs, desc) of each edge; paths here have no spaces.
+    let mut edges: Vec<(Vec<String>, Vec<String>, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("build ") {
+            let (outs, ins) = rest.split_once(": ").unwrap();
+            let mut ins = ins.split(' ');
+            let rule = ins.next().unwrap();
+            if rule == "phony" || rule == "regenerate" {
+                continue;
+            }
+            let ins: Vec<String> = ins
+                .filter(|i| *i != "|" && *i != "||")
+                .map(str::to_string)
+                .collect();
+            edges.push((
+                outs.split(' ').map(str::to_string).collect(),
+                ins,
+                String::new(),
+            ));
+        } else if let Some(d) = line.strip_prefix("  desc = ")
+            && let Some(e) = edges.last_mut()
+        {
+            e.2 = d.to_string();
+        }
+    }
+    let producer: HashMap<&str, usize> = edges
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| e.0.iter().map(move |o| (o.as_str(), i)))
+        .collect();
+    let mut memo: HashMap<usize, (f64, Option<usize>)> = HashMap::new();
+    fn chain(
+        i: usize,
+        edges: &[(Vec<String>, Vec<String>, String)],
+        producer: &HashMap<&str, usize>,
+        dur: &HashMap<String, f64>,
+        memo: &mut HashMap<usize, (f64, Option<usize>)>,
+    ) -> f64 {
+        if let Some(&(d, _)) = memo.get(&i) {
+            return d;
+        }
+        let mut best = (0.0, None);
+        for input in &edges[i].1 {
+            if let Some(&p) = producer.get(input.as_str()) {
+                let l = chain(p, edges, producer, dur, memo);
+                if l > best.0 {
+                    best = (l, Some(p));
+                }
+            }
+        }
+        let total = best.0 + dur.get(&edges[i].0[0]).copied().unwrap_or(0.0);
+        memo.insert(i, (total, best.1));
+        total
+    }
+    let mut tip = (0.0, 0);
+    for i in 0..edges.len() {
+        let l = chain(i, &edges, &producer, &dur, &mut memo);
+        if l > tip.0 {
+            tip = (l, i);
+        }
+    }
+    let mut names = Vec::new();
+    let mut at = Some(tip.1);
+    while let Some(i) = at {
+        if !names.contains(&edges[i].2) {
+            names.push(edges[i].2.clone());
+        }
+        at = memo[&i].1;
+    }
+    names.reverse();
+    (tip.0, names)
+}
+
+// Used by both halves of timings.rs.
+/// The report's critical path: (milliseconds, names).
+pub fn reported_path(html: &str) -> (f64, Vec<String>) {
+    let start = html.find("<span id=\"critical-path\" data-ms=\"").unwrap();
+    let rest = &html[start + 34..];
+    let (ms, rest) = rest.split_once("\">").unwrap();
+    let (names, _) = rest.split_once("</span>").unwrap();
+    (
+        ms.parse().unwrap(),
+        names.split(" → ").map(str::to_string).collect(),
+    )
+}
+
+// Used by both halves of timings.rs.
+pub fn timings(dir: &Path, out: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .arg("timings")
+        .arg(dir)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out).unwrap()
 }

@@ -5,14 +5,7 @@
 //! query graph is sysgen's graph, and monorepos can use the generated
 //! repository or generate it at fetch time.
 
-use std::path::Path;
-
 use crate::support::*;
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 #[test]
 fn bad_input_to_sysgen_bazel_is_one_line_and_writes_nothing() {

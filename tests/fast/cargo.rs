@@ -16,22 +16,6 @@ fn fake_cargo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin/cargo")
 }
 
-/// A project directory with a Cargo.toml (and `files`).
-fn project(files: &[(&str, &str)]) -> PathBuf {
-    let dir = tempdir();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    for (name, text) in files {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
 /// `sysgen cargo ARGS` in `project` with the mock library, the stand-in
 /// rustc and cargo, and the store in `store`.
 fn fake_cmd(project: &Path, store: &Path, args: &[&str]) -> Command {

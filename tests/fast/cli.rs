@@ -333,7 +333,9 @@ fn non_utf8_paths_and_flags_are_one_line_errors_naming_them() {
     let good_lib = mock_dir().join("library");
     let good_vendor = mock_dir().join("vendor");
     let s = |x: &'static str| OsStr::new(x);
-    let cases: Vec<(Vec<&OsStr>, Option<(&str, &OsStr)>, &str)> = vec![
+    // (arguments, an environment variable, what the error names)
+    type Case<'a> = (Vec<&'a OsStr>, Option<(&'a str, &'a OsStr)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 s("graph"),

@@ -9,11 +9,6 @@ fn explain_mock(args: &[&str]) -> std::process::Output {
     sysgen_fake(&cwd, &[&["explain"][..], args].concat())
 }
 
-fn stdout(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
 #[test]
 fn a_renamed_registry_dependency_is_explained_by_its_path_and_each_features_cause() {
     let out = stdout(&explain_mock(&["hashmapx"]));

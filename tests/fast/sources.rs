@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use std::path::{Path, PathBuf};
 
+use crate::support::unexplained;
 use sysgen::model::sources::{Certainty, CfgEnv, FileList, Scanner};
 
 fn fixture() -> PathBuf {
@@ -120,22 +121,6 @@ fn a_bare_metal_target_reads_other_files() {
     for f in ["src/unix.rs", "src/first_match.rs", "src/otherwise.rs"] {
         assert!(!sure.contains(&f.to_string()), "{f}");
     }
-}
-
-/// Files rustc read that are not listed, and listed files it did not read
-/// that nothing explains (a build script's cfg may decide `maybe` files).
-fn unexplained(
-    listed: &BTreeSet<String>,
-    maybe: &BTreeSet<String>,
-    read: &BTreeSet<String>,
-) -> (Vec<String>, Vec<String>) {
-    let missing = read.difference(listed).cloned().collect();
-    let extra = listed
-        .difference(read)
-        .filter(|f| !maybe.contains(*f))
-        .cloned()
-        .collect();
-    (missing, extra)
 }
 
 #[test]

@@ -50,11 +50,6 @@ fn host() -> String {
         .unwrap()
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 /// The units' dependency edges as (from, to) names a reader recognises:
 /// `T/crate`, `host/crate`, `script/package`, `run/T/package`.
 fn model_edges(args: &[&str]) -> BTreeSet<(String, String)> {

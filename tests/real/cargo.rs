@@ -12,22 +12,6 @@ use std::process::{Command, Output};
 
 use crate::support::*;
 
-/// A project directory with a Cargo.toml (and `files`).
-fn project(files: &[(&str, &str)]) -> PathBuf {
-    let dir = tempdir();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    for (name, text) in files {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
 // ---- With rust-src and the real cargo ----------------------------------
 /// One store for the real tests of this run (emptied once per run).
 fn real_store() -> &'static Path {

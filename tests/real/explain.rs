@@ -6,11 +6,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-fn stdout(o: &std::process::Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
 /// The real host std: why hashbrown is in it, and panic_abort's -Cpanic=abort.
 #[test]
 fn real_std_hashbrown_and_panic_abort() {

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use std::process::Command;
 
+use crate::support::unexplained;
+
 // ------------------------------------------------------ real dep-info --
 /// What rustc read per output, from ninja's record of the depfiles.
 fn ninja_deps(out: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -34,22 +36,6 @@ fn ninja_deps(out: &Path) -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     deps
-}
-
-/// Files rustc read that are not listed, and listed files it did not read
-/// that nothing explains (a build script's cfg may decide `maybe` files).
-fn unexplained(
-    listed: &BTreeSet<String>,
-    maybe: &BTreeSet<String>,
-    read: &BTreeSet<String>,
-) -> (Vec<String>, Vec<String>) {
-    let missing = read.difference(listed).cloned().collect();
-    let extra = listed
-        .difference(read)
-        .filter(|f| !maybe.contains(*f))
-        .cloned()
-        .collect();
-    (missing, extra)
 }
 
 /// Compare `sysgen graph --format crates ARGS` with the dep-info of the
