@@ -61,17 +61,21 @@ pub fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|e| io_error("create the directory", path, &e))
 }
 
-/// Refuse a path that is not valid UTF-8, naming it and `what` it is:
-/// such a path cannot be written into a build file or passed to rustc
-/// (which takes only UTF-8 arguments) as it is.
+/// Refuse a path that is not valid UTF-8 or holds a line break, naming it
+/// and `what` it is: such a path cannot be written into a build file or
+/// passed to rustc (which takes only UTF-8 arguments, one a line in `@args`
+/// files) as it is.
 pub fn require_utf8(what: &str, path: &Path) -> Result<()> {
-    if path.to_str().is_none() {
-        return Err(user_err!(
+    match path.to_str() {
+        None => Err(user_err!(
             "{what} {} is not valid UTF-8; build files and rustc's arguments cannot name it: rename it or move it to a UTF-8 path",
             path.display()
-        ));
+        )),
+        Some(s) if s.contains(['\n', '\r']) => Err(user_err!(
+            "{what} {s:?} holds a line break; build files and rustc's arguments cannot name it: rename it"
+        )),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// The most sysgen ever reads of a file it is about to replace.

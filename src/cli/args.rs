@@ -350,6 +350,7 @@ impl ModelArgs {
         if let Some(f) = &self.rustflags {
             flags.extend(f.split_whitespace().map(str::to_string));
         }
+        crate::toolchain::flags::check("--rustflag", &self.rustflag)?;
         flags.extend(self.rustflag.iter().cloned());
         Ok(ModelFlags {
             rustflags: flags,

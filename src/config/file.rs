@@ -216,12 +216,17 @@ impl Config {
                 patches.insert(d.package.clone().unwrap_or(name), src);
             }
         }
+        let sysgen = raw.sysgen.unwrap_or_default();
+        crate::toolchain::flags::check(
+            &format!("{}: [sysgen] rustflags", path.display()),
+            sysgen.rustflags.as_deref().unwrap_or_default(),
+        )?;
         Ok(Config {
             path: path.to_path_buf(),
             deps,
             target_deps,
             patches,
-            sysgen: raw.sysgen.unwrap_or_default(),
+            sysgen,
             checkouts: Vec::new(),
         })
     }

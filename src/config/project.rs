@@ -68,6 +68,12 @@ fn read_toml(path: &Path) -> Result<Option<toml::Table>> {
 
 /// A rustflags value: an array of flags, or one space-separated string.
 fn flags(v: &toml::Value, file: &Path, key: &str) -> Result<Vec<String>> {
+    let flags = flag_list(v, file, key)?;
+    crate::toolchain::flags::check(&format!("{}: `{key}`", file.display()), &flags)?;
+    Ok(flags)
+}
+
+fn flag_list(v: &toml::Value, file: &Path, key: &str) -> Result<Vec<String>> {
     match v {
         toml::Value::String(s) => Ok(s.split_whitespace().map(str::to_string).collect()),
         toml::Value::Array(a) => a

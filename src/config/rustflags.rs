@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 
+use crate::toolchain::flags::check;
 use crate::user_bail;
 
 /// A variable's value; `None` when unset. rustc takes only UTF-8
@@ -26,12 +27,13 @@ fn var(name: &str) -> Result<Option<String>> {
 /// set.
 pub fn from_env(encoded: &str, plain: &str) -> Result<Option<Vec<String>>> {
     if let Some(enc) = var(encoded)? {
-        return Ok(Some(
-            enc.split('\u{1f}')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        ));
+        let flags: Vec<String> = enc
+            .split('\u{1f}')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        check(encoded, &flags)?;
+        return Ok(Some(flags));
     }
     Ok(var(plain)?.map(|p| p.split_whitespace().map(str::to_string).collect()))
 }

@@ -280,6 +280,7 @@ impl Profile {
             });
         }
         if let Some(r) = &t.rustflags {
+            crate::toolchain::flags::check(&format!("{which}: rustflags"), r)?;
             self.rustflags = r.clone();
         }
         Ok(())

@@ -417,3 +417,94 @@ fn non_utf8_paths_and_flags_are_one_line_errors_naming_them() {
         assert!(!t.join("out").exists(), "{args:?} wrote out/");
     }
 }
+
+/// A rustflag may hold any Unicode character but NUL, LF and CR, whatever
+/// its source; one that holds a line break is refused with one line naming
+/// the source, and nothing is written. (Found by the hostile probe: with
+/// `CARGO_ENCODED_RUSTFLAGS=$'-Ca=x\n  cmd = touch /tmp/pwned #'`, the
+/// flag became Ninja statements that ran a command; the same through
+/// sysgen.toml and `.cargo/config.toml`.)
+#[test]
+fn a_rustflag_with_a_line_break_is_refused_wherever_it_comes_from() {
+    let injected = "-Ca=x\n  cmd = touch pwned #";
+    let t = tempdir();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+        .env("CARGO_ENCODED_RUSTFLAGS", injected)
+        .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
+        .arg("--rustc")
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(mock_dir().join("library"))
+        .arg("--vendor")
+        .arg(mock_dir().join("vendor"))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(e.contains("CARGO_ENCODED_RUSTFLAGS: the rustflag"), "{e}");
+    assert!(!t.join("out").exists() && !t.join("pwned").exists());
+
+    let e = one_line_error(&sysgen_fake(
+        &t,
+        &[
+            "ninja",
+            "--no-config",
+            "--crates",
+            "core",
+            "--rustflag",
+            injected,
+            "-o",
+            "out",
+        ],
+    ));
+    assert!(e.contains("--rustflag: the rustflag"), "{e}");
+
+    let toml_string = injected.replace('\n', "\\n");
+    std::fs::write(
+        t.join("sysgen.toml"),
+        format!("[dependencies]\ncore = {{}}\n\n[sysgen]\nrustflags = [\"{toml_string}\"]\n"),
+    )
+    .unwrap();
+    let e = one_line_error(&sysgen_fake(&t, &["ninja", "-o", "out"]));
+    assert!(
+        e.contains("sysgen.toml: [sysgen] rustflags: the rustflag"),
+        "{e}"
+    );
+
+    std::fs::write(t.join("sysgen.toml"), "[dependencies]\ncore = {}\n").unwrap();
+    std::fs::create_dir_all(t.join(".cargo")).unwrap();
+    std::fs::write(
+        t.join(".cargo/config.toml"),
+        format!("[build]\nrustflags = [\"{toml_string}\"]\n"),
+    )
+    .unwrap();
+    let e = one_line_error(&sysgen_fake(&t, &["ninja", "-o", "out"]));
+    assert!(
+        e.contains("config.toml: `build.rustflags`: the rustflag"),
+        "{e}"
+    );
+    assert!(!t.join("out").exists() && !t.join("pwned").exists());
+
+    // A path with a line break is refused the same way.
+    std::fs::remove_dir_all(t.join(".cargo")).unwrap();
+    let lib = t.join("lib\nrary");
+    copy_dir(&mock_dir().join("library"), &lib);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
+        .current_dir(&t)
+        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
+        .arg("--rustc")
+        .arg(fake_rustc_path())
+        .arg("--rust-src")
+        .arg(&lib)
+        .arg("--vendor")
+        .arg(mock_dir().join("vendor"))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(e.contains("holds a line break"), "{e}");
+    assert!(!t.join("out").exists());
+}
