@@ -34,12 +34,17 @@ pub const CMD_DIR: &str = "build/cmd";
 
 const TEMPLATE: &str = include_str!("../../templates/sysgen.mk.j2");
 
-/// Refuse a path Make cannot name in a rule.
+/// Refuse a path Make cannot name in a rule. Paths stand unquoted in
+/// rules and in recipes (`$(SYSGEN_OUT)` is expanded by Make, then read by
+/// the shell), so only characters that mean nothing to either may appear:
+/// letters and digits (any script), `_ @ + = , . / -`. Anything else is
+/// refused here, never accepted and then broken (or run: a backquote in
+/// `-o` was a command substitution).
 pub fn check_path(what: &str, p: &Path) -> Result<()> {
     let s = p.to_string_lossy();
     if let Some(c) = s
         .chars()
-        .find(|c| matches!(c, ' ' | '$' | ':' | '#' | '%' | '\t'))
+        .find(|c| !(c.is_alphanumeric() || "_@+=,./-".contains(*c)))
     {
         user_bail!(
             "{what} {s} holds {c:?}, which GNU Make cannot name in a rule; use a path without it (or `sysgen ninja`, which can)"

@@ -36,3 +36,31 @@ fn bad_input_to_sysgen_make_is_one_line_and_writes_nothing() {
         "all:\n"
     );
 }
+
+/// Paths stand unquoted in Make's rules and recipes, so a character the
+/// shell or Make would read is refused, never accepted and then run or
+/// broken. (Found by the hostile probe: `-o 'a`>/tmp/pwned`b'` ran the
+/// command substitution under make; `'`, `"`, `;` and `\` were accepted
+/// and broke the build later.)
+#[test]
+fn make_refuses_every_path_character_the_shell_or_make_would_read() {
+    let t = tempdir();
+    for dir in [
+        "a`>pwned`b",
+        "a'b",
+        "a\"b",
+        "a;b",
+        "a\\b",
+        "a(b",
+        "a*b",
+        "~a",
+    ] {
+        let e = one_line_error(&sysgen_fake(&t, &["make", "--crates", "core", "-o", dir]));
+        assert!(e.contains("GNU Make cannot name"), "{dir:?}: {e}");
+        assert!(!t.join(dir).exists(), "{dir:?}");
+    }
+    assert!(!t.join("pwned").exists());
+    // What it can name still works: letters of any script, digits, `_@+=,./-`.
+    let o = sysgen_fake(&t, &["make", "--crates", "core", "-o", "out_ä-1.2@x+y=z,w"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
