@@ -177,21 +177,35 @@ pub fn fake_rustc_path() -> PathBuf {
 /// `sysgen ARGS` against the mock library with the stand-in compiler, in
 /// `cwd`, with a cache of its own under `cwd`.
 pub fn sysgen_fake(cwd: &Path, args: &[&str]) -> std::process::Output {
-    let m = mock_dir();
-    std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(cwd)
-        .env("SYSGEN_CACHE_DIR", cwd.join(".cache"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    sysgen_cmd(cwd)
         .args(args)
-        .arg("--rustc")
-        .arg(fake_rustc_path())
-        .arg("--rust-src")
-        .arg(m.join("library"))
-        .arg("--vendor")
-        .arg(m.join("vendor"))
+        .args(mock_toolchain(&mock_dir().join("library")))
         .output()
         .unwrap()
+}
+
+/// The sysgen binary run in `cwd`, with its own cache and no rustflags
+/// from the test's environment.
+pub fn sysgen_cmd(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
+    c.current_dir(cwd)
+        .env("SYSGEN_CACHE_DIR", cwd.join(".cache"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    c
+}
+
+/// The stand-in compiler, `library` as rust-src and the mock vendor
+/// directory, as arguments.
+pub fn mock_toolchain(library: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "--rustc".into(),
+        fake_rustc_path().into(),
+        "--rust-src".into(),
+        library.into(),
+        "--vendor".into(),
+        mock_dir().join("vendor").into(),
+    ]
 }
 
 /// Whether a process exists and is not a zombie.

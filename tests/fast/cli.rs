@@ -317,14 +317,8 @@ fn non_utf8_paths_and_flags_are_one_line_errors_naming_them() {
     copy_dir(&mock_dir().join("vendor"), &vendor);
     std::fs::write(bad("sysgen.toml"), "[dependencies]\ncore = {}\n").unwrap();
     let run = |args: &[&OsStr], env: Option<(&str, &OsStr)>| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"));
-        c.current_dir(&t)
-            .env("SYSGEN_CACHE_DIR", t.join(".cache"))
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .args(args)
-            .arg("--rustc")
-            .arg(fake_rustc_path());
+        let mut c = sysgen_cmd(&t);
+        c.args(args).arg("--rustc").arg(fake_rustc_path());
         if let Some((k, v)) = env {
             c.env(k, v);
         }
@@ -428,17 +422,10 @@ fn non_utf8_paths_and_flags_are_one_line_errors_naming_them() {
 fn a_rustflag_with_a_line_break_is_refused_wherever_it_comes_from() {
     let injected = "-Ca=x\n  cmd = touch pwned #";
     let t = tempdir();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(&t)
-        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+    let o = sysgen_cmd(&t)
         .env("CARGO_ENCODED_RUSTFLAGS", injected)
         .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
-        .arg("--rustc")
-        .arg(fake_rustc_path())
-        .arg("--rust-src")
-        .arg(mock_dir().join("library"))
-        .arg("--vendor")
-        .arg(mock_dir().join("vendor"))
+        .args(mock_toolchain(&mock_dir().join("library")))
         .output()
         .unwrap();
     let e = one_line_error(&o);
@@ -490,18 +477,9 @@ fn a_rustflag_with_a_line_break_is_refused_wherever_it_comes_from() {
     std::fs::remove_dir_all(t.join(".cargo")).unwrap();
     let lib = t.join("lib\nrary");
     copy_dir(&mock_dir().join("library"), &lib);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
-        .current_dir(&t)
-        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    let o = sysgen_cmd(&t)
         .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
-        .arg("--rustc")
-        .arg(fake_rustc_path())
-        .arg("--rust-src")
-        .arg(&lib)
-        .arg("--vendor")
-        .arg(mock_dir().join("vendor"))
+        .args(mock_toolchain(&lib))
         .output()
         .unwrap();
     let e = one_line_error(&o);
