@@ -14,7 +14,8 @@ use crate::lower::{ActionKind, Plan};
 
 const TEMPLATE: &str = include_str!("../../templates/build.ninja.j2");
 
-/// Escape a path for a Ninja `build` line.
+/// Escape a path for a Ninja `build` line (`|` cannot be escaped: see
+/// [`paths`], which refuses it).
 pub fn ninja_path(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -60,51 +61,63 @@ pub struct NinjaMeta {
     pub regen_inputs: Vec<String>,
 }
 
-fn paths(v: &[String]) -> String {
-    v.iter()
+/// Paths for a build line. Ninja has no escape for `|` in a path (it always
+/// starts the implicit-dependency or validation list), so a path holding
+/// one is refused with one line, never written and then misread.
+fn paths(v: &[String]) -> Result<String> {
+    if let Some(p) = v.iter().find(|p| p.contains('|')) {
+        crate::user_bail!(
+            "the path {p:?} holds `|`, which a Ninja build line cannot name; rename it, or use `sysgen make` or `sysgen bazel`"
+        );
+    }
+    Ok(v.iter()
         .map(|p| ninja_path(p))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" "))
 }
 
 pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
     let actions: Vec<Edge> = plan
         .actions
         .iter()
-        .map(|a| Edge {
-            outputs: paths(&a.outputs),
-            rule: match a.kind {
-                ActionKind::Rustc => "rustc",
-                ActionKind::RustcBegin => "rustc_begin",
-                ActionKind::RustcEnd => "rustc_end",
-                ActionKind::RunBuildScript => "build_script",
-            },
-            inputs: paths(&a.inputs),
-            implicit: if a.implicit_inputs.is_empty() {
-                String::new()
-            } else {
-                format!(" | {}", paths(&a.implicit_inputs))
-            },
-            cmd: ninja_value(&{
-                let mut c = command_line(&a.env, &a.program, &a.args);
-                if let (true, Some(d)) = (a.escape_depfile_dollars, &a.depfile) {
-                    c.push_str(&format!(" && sed -i 's/\\$/$$/g' {}", shell_quote(d)));
-                }
-                c
-            }),
-            depfile: ninja_value(a.depfile.as_deref().unwrap_or("")),
-            desc: ninja_value(&a.description),
+        .map(|a| -> Result<Edge> {
+            Ok(Edge {
+                outputs: paths(&a.outputs)?,
+                rule: match a.kind {
+                    ActionKind::Rustc => "rustc",
+                    ActionKind::RustcBegin => "rustc_begin",
+                    ActionKind::RustcEnd => "rustc_end",
+                    ActionKind::RunBuildScript => "build_script",
+                },
+                inputs: paths(&a.inputs)?,
+                implicit: if a.implicit_inputs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" | {}", paths(&a.implicit_inputs)?)
+                },
+                cmd: ninja_value(&{
+                    let mut c = command_line(&a.env, &a.program, &a.args);
+                    if let (true, Some(d)) = (a.escape_depfile_dollars, &a.depfile) {
+                        c.push_str(&format!(" && sed -i 's/\\$/$$/g' {}", shell_quote(d)));
+                    }
+                    c
+                }),
+                depfile: ninja_value(a.depfile.as_deref().unwrap_or("")),
+                desc: ninja_value(&a.description),
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let sysroots: Vec<Sysroot> = plan
         .sysroot_libs
         .iter()
-        .map(|(name, libs)| Sysroot {
-            name: name.clone(),
-            phony: ninja_path(&format!("sysroot-{name}")),
-            libs: paths(libs),
+        .map(|(name, libs)| -> Result<Sysroot> {
+            Ok(Sysroot {
+                name: name.clone(),
+                phony: ninja_path(&format!("sysroot-{name}")),
+                libs: paths(libs)?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let targets: Vec<&str> = plan.sysroot_libs.iter().map(|(n, _)| n.as_str()).collect();
     super::render(
         "build.ninja",
@@ -115,7 +128,7 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             profile => meta.profile.clone(),
             targets => targets.join(", "),
             regen_cmd => ninja_value(&meta.regen_cmd),
-            regen_inputs => paths(&meta.regen_inputs),
+            regen_inputs => paths(&meta.regen_inputs)?,
             actions => super::value(&actions),
             sysroots => super::value(&sysroots),
         },

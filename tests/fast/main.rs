@@ -10,6 +10,7 @@ mod bazel;
 mod cargo;
 mod cli;
 mod config;
+mod escapers;
 mod explain;
 mod fuzz;
 mod graph_mock;
