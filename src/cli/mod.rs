@@ -20,21 +20,9 @@ use crate::emit::generate;
 use crate::model::declare::{self, ModelFlags};
 use crate::resolve::load;
 
-/// Run one build-file emitter with the regeneration command of `subcommand`.
-fn generate_ninja(sel: &Selection, build: &BuildArgs, subcommand: &str) -> Result<PathBuf> {
-    emit_with(sel, build, subcommand, generate::generate_ninja)
-}
-
-fn generate_make(sel: &Selection, build: &BuildArgs, subcommand: &str) -> Result<PathBuf> {
-    emit_with(sel, build, subcommand, generate::generate_make)
-}
-
-fn generate_bazel(sel: &Selection, build: &BuildArgs, _: &str) -> Result<PathBuf> {
-    emit_with(sel, build, "bazel", |o, b, _| {
-        generate::generate_bazel(o, b)
-    })
-}
-
+/// Run one build-file emitter of the [`generate`] pipeline, giving it the
+/// regeneration command of `subcommand` (what `sysgen SUBCOMMAND` regenerates
+/// the same file with).
 fn emit_with(
     sel: &Selection,
     build: &BuildArgs,
@@ -134,7 +122,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Cargo { args } => exit_with(crate::cli::cargo::run(args, false)?),
         Command::Cache { command } => cache::run(command),
         Command::Ninja { sel, build } => {
-            let path = generate_ninja(&sel, &build, "ninja")?;
+            let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;
             eprintln!("sysgen: wrote {}", path.display());
             Ok(())
         }
@@ -170,7 +158,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Make { sel, build } => {
-            let dir = generate_make(&sel, &build, "make")?;
+            let dir = emit_with(&sel, &build, "make", generate::generate_make)?;
             eprintln!(
                 "sysgen: wrote {}/sysgen.mk and a Makefile; build with `make -C {} -j`",
                 dir.display(),
@@ -179,7 +167,10 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bazel { sel, build } => {
-            let dir = generate_bazel(&sel, &build, "bazel")?;
+            // A Bazel repository has no regeneration rule.
+            let dir = emit_with(&sel, &build, "bazel", |o, b, _| {
+                generate::generate_bazel(o, b)
+            })?;
             eprintln!(
                 "sysgen: wrote a Bazel repository in {}; build it with `bazel build //:all`",
                 dir.display()
@@ -187,7 +178,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Build { sel, build } => {
-            let path = generate_ninja(&sel, &build, "ninja")?;
+            let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;
             let dir = path.parent().expect("build.ninja has a directory");
             crate::exec::ninja::run_ninja(dir)?;
             eprintln!("{}", sysroot_usage(dir));
