@@ -387,6 +387,19 @@ pub fn run_ok(cmd: &mut std::process::Command) -> String {
     text
 }
 
+/// Run `cmd`, assert it succeeded (showing what it printed if not), and
+/// return its standard output alone.
+pub fn stdout_ok(cmd: &mut std::process::Command) -> String {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("UTF-8 output")
+}
+
 /// `sysgen ARGS` in `cwd`, with the real toolchain and no flags from the
 /// environment.
 pub fn sysgen_in(cwd: &Path, args: &[&str]) -> std::process::Output {

@@ -65,7 +65,7 @@ pub fn create_dir_all(path: &Path) -> Result<()> {
 /// and `what` it is: such a path cannot be written into a build file or
 /// passed to rustc (which takes only UTF-8 arguments, one a line in `@args`
 /// files) as it is.
-pub fn require_utf8(what: &str, path: &Path) -> Result<()> {
+pub fn require_nameable(what: &str, path: &Path) -> Result<()> {
     match path.to_str() {
         None => Err(user_err!(
             "{what} {} is not valid UTF-8; build files and rustc's arguments cannot name it: rename it or move it to a UTF-8 path",

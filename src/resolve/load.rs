@@ -189,10 +189,10 @@ pub fn load_with(
         }
     }
     for (what, p) in roots {
-        fsx::require_utf8(what, p)?;
+        fsx::require_nameable(what, p)?;
     }
     for p in &g.ws.inputs {
-        fsx::require_utf8("a file sysgen read,", p)?;
+        fsx::require_nameable("a file sysgen read,", p)?;
     }
     Ok(Loaded {
         graph,

@@ -66,20 +66,9 @@ fn shell_quote_is_read_back_by_sh_byte_for_byte() {
     for batch in all.chunks(500) {
         let words: Vec<String> = batch.iter().map(|s| shell_quote(s)).collect();
         let script = format!("printf '%s\\0' {}", words.join(" "));
-        let o = Command::new("sh").arg("-c").arg(&script).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let text = String::from_utf8(o.stdout).unwrap();
-        let got: Vec<String> = text
-            .strip_suffix('\0')
-            .unwrap_or(&text)
-            .split('\0')
-            .map(str::to_string)
-            .collect();
-        let got = if batch.len() == 1 && text.is_empty() {
-            vec![String::new()]
-        } else {
-            got
-        };
+        let text = stdout_ok(Command::new("sh").arg("-c").arg(&script));
+        // printf writes one NUL-terminated string per argument.
+        let got: Vec<String> = text.split_terminator('\0').map(str::to_string).collect();
         let d = differences(batch, &got);
         assert!(d.is_empty(), "{d:#?}");
     }
@@ -106,41 +95,27 @@ fn ninja_values_and_paths_are_read_back_by_ninja_byte_for_byte() {
         }
         let file = dir.join(format!("b{b}.ninja"));
         std::fs::write(&file, &f).unwrap();
-        let o = Command::new("ninja")
-            .arg("-f")
-            .arg(&file)
-            .args(["-t", "commands"])
-            .args((0..batch.len()).map(|i| format!("v{i}")))
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
+        let commands = stdout_ok(
+            Command::new("ninja")
+                .arg("-f")
+                .arg(&file)
+                .args(["-t", "commands"])
+                .args((0..batch.len()).map(|i| format!("v{i}"))),
         );
         // One line per edge, in the order asked (the edges are independent).
-        let got: Vec<String> = String::from_utf8(o.stdout)
-            .unwrap()
+        let got: Vec<String> = commands
             .lines()
             .map(|l| l.strip_prefix('x').unwrap().to_string())
             .collect();
         let d = differences(batch, &got);
         assert!(d.is_empty(), "values: {d:#?}");
-        let o = Command::new("ninja")
-            .arg("-f")
-            .arg(&file)
-            .args(["-t", "targets", "all"])
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
+        let targets = stdout_ok(
+            Command::new("ninja")
+                .arg("-f")
+                .arg(&file)
+                .args(["-t", "targets", "all"]),
         );
-        let listed: std::collections::BTreeSet<String> = String::from_utf8(o.stdout)
-            .unwrap()
+        let listed: std::collections::BTreeSet<String> = targets
             .lines()
             .filter_map(|l| l.strip_suffix(": phony"))
             .map(str::to_string)
