@@ -34,18 +34,22 @@ pub const CMD_DIR: &str = "build/cmd";
 
 const TEMPLATE: &str = include_str!("../../templates/sysgen.mk.j2");
 
-/// Refuse a path Make cannot name in a rule. Paths stand unquoted in
-/// rules and in recipes (`$(SYSGEN_OUT)` is expanded by Make, then read by
-/// the shell), so only characters that mean nothing to either may appear:
-/// letters and digits (any script), `_ @ + = , . / -`. Anything else is
-/// refused here, never accepted and then broken (or run: a backquote in
-/// `-o` was a command substitution).
+/// The characters a path may hold to stand unquoted in a rule and in a
+/// recipe (`$(SYSGEN_OUT)/…` is expanded by Make, then read by the shell):
+/// letters and digits (any script) and `_ @ + , . / -`. Everything else
+/// means something to Make (space, `$ : # % = ; \\`, wildcards, `~`) or to
+/// the shell, so the first such character is returned.
+pub fn unnameable(path: &str) -> Option<char> {
+    path.chars()
+        .find(|c| !(c.is_alphanumeric() || "_@+,./-".contains(*c)))
+}
+
+/// Refuse a path Make cannot name in a rule: here, with one line, before
+/// anything is written — never accepted and then broken (or run: a
+/// backquote in `-o` was a command substitution).
 pub fn check_path(what: &str, p: &Path) -> Result<()> {
     let s = p.to_string_lossy();
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || "_@+=,./-".contains(*c)))
-    {
+    if let Some(c) = unnameable(&s) {
         user_bail!(
             "{what} {s} holds {c:?}, which GNU Make cannot name in a rule; use a path without it (or `sysgen ninja`, which can)"
         );
@@ -53,14 +57,55 @@ pub fn check_path(what: &str, p: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Escape text for a recursively expanded variable's value.
-fn make_value(s: &str) -> String {
-    s.replace('$', "$$").replace('#', "\\#")
+/// Text as the value of a variable assignment (`=`, `:=`, `?=`), which
+/// Make expands to exactly `s`: `$` is doubled; a `#` would start a
+/// comment, so it is escaped, and the backslashes before it doubled (Make
+/// reads `\\#` as one backslash and a comment); a line ending in a
+/// backslash would continue onto the next, and leading blanks would be
+/// dropped, so either is guarded with `$()` (a reference to the empty
+/// variable).
+pub fn make_var(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    if s.starts_with([' ', '\t']) {
+        out.push_str("$()");
+    }
+    let mut backslashes = 0;
+    for c in s.chars() {
+        match c {
+            '\\' => {
+                backslashes += 1;
+                out.push(c);
+                continue;
+            }
+            '#' => {
+                out.push_str(&"\\".repeat(backslashes + 1));
+                out.push('#');
+            }
+            '$' => out.push_str("$$"),
+            c => out.push(c),
+        }
+        backslashes = 0;
+    }
+    if backslashes > 0 {
+        out.push_str("$()");
+    }
+    out
 }
 
-/// `shell_quote`, then Make's escaping.
-fn text(s: &str) -> String {
-    make_value(&super::shell::shell_quote(s))
+/// Text in a recipe line, which Make expands and hands to the shell: `$`
+/// is doubled, and a trailing backslash guarded (it would join the next
+/// line). `#` means nothing to Make there.
+pub fn make_recipe(s: &str) -> String {
+    let mut out = s.replace('$', "$$");
+    if out.ends_with('\\') {
+        out.push_str("$()");
+    }
+    out
+}
+
+/// One shell word as a variable's value: `shell_quote`, then `make_var`.
+pub fn shell_var(s: &str) -> String {
+    make_var(&super::shell::shell_quote(s))
 }
 
 struct Render<'a> {
@@ -71,30 +116,39 @@ struct Render<'a> {
 }
 
 impl Render<'_> {
-    /// A path as a rule names it.
-    fn path(&self, p: &str) -> String {
-        if Path::new(p).is_absolute() {
-            make_value(p)
+    /// A path as a rule names it: every path the fragment holds passes
+    /// here, so none that Make would misread is ever written.
+    fn path(&self, p: &str) -> Result<String> {
+        check_path("a path the build names,", Path::new(p))?;
+        Ok(if Path::new(p).is_absolute() {
+            p.to_string()
         } else if self.generated.contains(p) {
-            format!("$(SYSGEN_DIR)/{}", make_value(p))
+            format!("$(SYSGEN_DIR)/{p}")
         } else {
-            format!("$(SYSGEN_OUT)/{}", make_value(p))
-        }
+            format!("$(SYSGEN_OUT)/{p}")
+        })
     }
 
-    fn word(&self, w: &Word) -> String {
-        let s: String =
+    /// One shell word of a command, as the value of its variable.
+    fn word(&self, w: &Word) -> Result<String> {
+        let s =
             w.0.iter()
-                .map(|p| match p {
-                    Part::Text(t) if t.is_empty() => String::new(),
-                    Part::Text(t) if *t == self.rustc => "$(SYSGEN_RUSTC)".into(),
-                    Part::Text(t) => text(t),
-                    Part::Out(rel) => self.path(rel),
-                    Part::OutDir => "$(SYSGEN_OUT)".into(),
-                    Part::Cwd => "$(CURDIR)".into(),
+                .map(|p| {
+                    Ok(match p {
+                        Part::Text(t) if t.is_empty() => String::new(),
+                        Part::Text(t) if *t == self.rustc => "$(SYSGEN_RUSTC)".into(),
+                        Part::Text(t) => shell_var(t),
+                        Part::Out(rel) => self.path(rel)?,
+                        Part::OutDir => "$(SYSGEN_OUT)".into(),
+                        Part::Cwd => "$(CURDIR)".into(),
+                    })
                 })
-                .collect();
-        if s.is_empty() { "''".into() } else { s }
+                .collect::<Result<String>>()?;
+        Ok(if s.is_empty() { "''".into() } else { s })
+    }
+
+    fn paths<'p>(&self, ps: impl IntoIterator<Item = &'p String>) -> Result<Vec<String>> {
+        ps.into_iter().map(|p| self.path(p)).collect()
     }
 }
 
@@ -134,10 +188,16 @@ pub struct MakeMeta {
 
 /// The fragment (`sysgen.mk`) and the standalone `Makefile`.
 pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, String)> {
+    // Files generation writes beside the fragment.
     let generated: BTreeSet<String> = plan
         .files
         .iter()
         .map(|(p, _)| p.to_string_lossy().to_string())
+        .chain(
+            plan.sysroot_libs
+                .iter()
+                .map(|(name, _)| manifest_source(name)),
+        )
         .collect();
     let r = Render {
         rustc: meta.rustc.display().to_string(),
@@ -154,7 +214,7 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
         } else if a.program == r.rustc {
             "$(SYSGEN_RUSTC)".to_string()
         } else {
-            text(&a.program)
+            shell_var(&a.program)
         };
         let mut cmd = Vec::new();
         if let ActionKind::RunBuildScript = a.kind {
@@ -166,59 +226,50 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
             for (k, v) in &a.env {
                 let mut w = vec![Part::Text(format!("{k}="))];
                 w.extend(v.0.iter().cloned());
-                cmd.push(r.word(&Word(w)));
+                cmd.push(r.word(&Word(w))?);
             }
         }
         cmd.push(program);
-        cmd.extend(a.args.iter().map(|w| r.word(w)));
+        for w in &a.args {
+            cmd.push(r.word(w)?);
+        }
         if let Some(c) = u.krate().filter(|c| c.in_sysroot) {
             cmd.push(format!(
                 "$(SYSGEN_RUSTFLAGS) $(SYSGEN_RUSTFLAGS_{})",
                 c.crate_name
             ));
         }
-        let mut prereqs: Vec<String> = a
-            .inputs
-            .iter()
-            .chain(&a.implicit_inputs)
-            .map(|p| r.path(p))
-            .collect();
+        let mut prereqs = r.paths(a.inputs.iter().chain(&a.implicit_inputs))?;
         prereqs.dedup();
         let what = match (&a.kind, &u.body) {
             (ActionKind::RunBuildScript, _) => "BUILD",
             (_, Body::Crate(c)) if c.crate_type == crate::model::CrateType::Bin => "RUSTC",
             _ => "RUSTC",
         };
-        for o in &a.outputs {
-            clean.insert(r.path(o));
-        }
+        let targets = r.paths(&a.outputs)?;
+        clean.extend(targets.iter().cloned());
         let cmdfile = match a.outputs.first() {
             Some(o) if Path::new(o).is_relative() && !generated.contains(o.as_str()) => {
-                format!("$(SYSGEN_OUT)/{CMD_DIR}/{}.cmd", make_value(o))
+                format!("$(SYSGEN_OUT)/{CMD_DIR}/{o}.cmd")
             }
             _ => format!("$(SYSGEN_OUT)/{CMD_DIR}/{id}.cmd"),
         };
         if let Some(d) = &a.depfile {
-            clean.insert(r.path(d));
+            clean.insert(r.path(d)?);
         }
         rules.push(MakeRule {
             id,
             cmdfile,
-            targets: a
-                .outputs
-                .iter()
-                .map(|o| r.path(o))
-                .collect::<Vec<_>>()
-                .join(" "),
+            targets: targets.join(" "),
             grouped: a.outputs.len() > 1,
             prereqs: prereqs.join(" "),
             cmd: cmd.join(" "),
-            desc: make_value(&format!("{what:<7} {}", a.description)),
+            desc: make_var(&format!("{what:<7} {}", a.description)),
             depfile: match (&a.kind, &a.depfile) {
                 // The runner's depfile names its outputs relative to the
                 // output directory: Make would not match them.
                 (ActionKind::RunBuildScript, _) | (_, None) => String::new(),
-                (_, Some(d)) => r.path(d),
+                (_, Some(d)) => r.path(d)?,
             },
         });
     }
@@ -230,38 +281,42 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
                 .map(|t| m.target(t).name.as_str())
                 .unwrap_or("host");
             let dir = format!("build/{t}/{}-{}", u.package, &u.hash[..12]);
-            clean.insert(r.path(&format!("{dir}/out")));
-            clean.insert(r.path(&format!("{dir}/output")));
+            clean.insert(r.path(&format!("{dir}/out"))?);
+            clean.insert(r.path(&format!("{dir}/output"))?);
         }
     }
     clean.insert(format!("$(SYSGEN_OUT)/{CMD_DIR}"));
-    let sysroots: Vec<Sysroot> = plan
+    let sysroots = plan
         .sysroot_libs
         .iter()
-        .map(|(name, libs)| Sysroot {
-            name: name.clone(),
-            libs: libs.iter().map(|l| r.path(l)).collect::<Vec<_>>().join(" "),
-            manifest: format!(
-                "$(SYSGEN_OUT)/sysroot/lib/rustlib/{}/{}",
-                make_value(name),
-                crate::report::provenance::MANIFEST
-            ),
-            manifest_src: format!("$(SYSGEN_DIR)/{}", make_value(&manifest_source(name))),
+        .map(|(name, libs)| {
+            Ok(Sysroot {
+                name: {
+                    check_path("the target name", Path::new(name))?;
+                    name.clone()
+                },
+                libs: r.paths(libs)?.join(" "),
+                manifest: r.path(&format!(
+                    "sysroot/lib/rustlib/{name}/{}",
+                    crate::report::provenance::MANIFEST
+                ))?,
+                manifest_src: r.path(&manifest_source(name))?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<Sysroot>>>()?;
     let fragment = super::render(
         "sysgen.mk",
         TEMPLATE,
         context! {
             version => meta.version.clone(),
             rust_src => meta.rust_src.clone(),
-            rustc => make_value(&r.rustc),
-            sysgen => make_value(&r.sysgen),
+            rustc => shell_var(&r.rustc),
+            sysgen => shell_var(&r.sysgen),
             rules => super::value(&rules),
             sysroots => super::value(&sysroots),
             clean => clean.into_iter().collect::<Vec<_>>(),
-            regen_cmd => make_value(&meta.regen_cmd),
-            regen_inputs => meta.regen_inputs.iter().map(|p| make_value(p)).collect::<Vec<_>>().join(" "),
+            regen_cmd => make_recipe(&meta.regen_cmd),
+            regen_inputs => r.paths(&meta.regen_inputs)?.join(" "),
         },
     )?;
     let makefile = format!(

@@ -2,7 +2,8 @@
 //! language: random strings from a hostile alphabet go through the escaper
 //! and back through `sh`, `ninja` or a Starlark-compatible literal parser
 //! (Python's `ast.literal_eval`, whose string literals are a superset of the
-//! escapes `starlark::quote` writes), and must come out byte-identical.
+//! escapes `starlark::quote` writes) or GNU Make, and must come out
+//! byte-identical, or be refused.
 //! Line breaks and NUL are refused before any escaper sees them (the
 //! contract in README); the shell and Starlark escapers are checked with
 //! line breaks too. `SYSGEN_ESCAPER_CASES=N` runs N cases per escaper
@@ -11,6 +12,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use sysgen::emit::make::{make_recipe, make_var, shell_var, unnameable};
 use sysgen::emit::ninja::{ninja_path, ninja_value};
 use sysgen::emit::shell::shell_quote;
 use sysgen::emit::starlark::quote;
@@ -129,6 +131,123 @@ fn ninja_values_and_paths_are_read_back_by_ninja_byte_for_byte() {
             missing.is_empty(),
             "paths ninja did not read back: {missing:#?}"
         );
+    }
+}
+
+/// Make's three contexts, read back by GNU Make itself: a variable's value
+/// (`make_var`, written out by `$(file …)`), a shell word held in a
+/// variable and expanded into a recipe (`shell_var`, as every command of
+/// the fragment is), and text written straight into a recipe
+/// (`make_recipe`, as the self-regeneration command is). The `#` after
+/// backslashes and the trailing backslash are the cases that broke.
+#[test]
+fn make_values_and_recipes_are_read_back_by_make_byte_for_byte() {
+    let all = strings(4, cases(), &['\\', '#', '\\', '#']);
+    let dir = tempdir();
+    for (b, batch) in all.chunks(250).enumerate() {
+        let (vars, sh) = (dir.join(format!("vars{b}")), dir.join(format!("sh{b}")));
+        let mut f = String::new();
+        for (i, s) in batch.iter().enumerate() {
+            f.push_str(&format!(
+                "v{i} = {}\nw{i} := {}\n",
+                make_var(s),
+                shell_var(s)
+            ));
+        }
+        f.push_str("all:\n");
+        for i in 0..batch.len() {
+            f.push_str(&format!("\t@$(file >>{},x$(v{i}))\n", vars.display()));
+        }
+        let words: Vec<String> = (0..batch.len()).map(|i| format!("$(w{i})")).collect();
+        f.push_str(&format!(
+            "\t@printf '%s\\0' {} > {}\n",
+            words.join(" "),
+            sh.display()
+        ));
+        for s in batch {
+            let word = make_recipe(&shell_quote(s));
+            f.push_str(&format!("\t@printf '%s\\0' {word} >> {}\n", sh.display()));
+        }
+        let file = dir.join(format!("m{b}.mk"));
+        std::fs::write(&file, &f).unwrap();
+        run_ok(Command::new("make").arg("-s").arg("-f").arg(&file));
+        // `$(file)` ends each value with a newline; values hold none.
+        let text = std::fs::read_to_string(&vars).unwrap();
+        let got: Vec<String> = text
+            .lines()
+            .map(|l| l.strip_prefix('x').unwrap().to_string())
+            .collect();
+        let d = differences(batch, &got);
+        assert!(d.is_empty(), "make_var: {d:#?}");
+        let text = std::fs::read_to_string(&sh).unwrap();
+        let got: Vec<String> = text.split_terminator('\0').map(str::to_string).collect();
+        let (held, direct) = got.split_at(batch.len());
+        let d = differences(batch, held);
+        assert!(d.is_empty(), "shell_var in a recipe: {d:#?}");
+        let d = differences(batch, direct);
+        assert!(d.is_empty(), "make_recipe: {d:#?}");
+    }
+}
+
+/// A path Make accepts (`unnameable` finds nothing) stands unquoted as a
+/// target, as a prerequisite and in a recipe's shell words, and comes back
+/// byte-identical; everything else is refused before a fragment is written.
+/// (`=` was accepted, and a path holding it made Make read a rule as a
+/// variable assignment.)
+#[test]
+fn make_paths_are_read_back_by_make_byte_for_byte() {
+    // Mostly what Make can name, so that most cases are written.
+    let nameable = ['_', '@', '+', ',', '.', '-', 'a', 'Z', '9', 'é', 'ß', 'ж'];
+    let extra: Vec<char> = nameable
+        .iter()
+        .cycle()
+        .take(nameable.len() * 16)
+        .copied()
+        .collect();
+    let all: Vec<String> = strings(5, cases(), &extra);
+    let accepted: Vec<String> = all
+        .iter()
+        .filter(|s| unnameable(s).is_none())
+        .map(|s| format!("p/q{s}"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(accepted.len() * 4 > all.len(), "many cases are nameable");
+    let dir = tempdir();
+    for (b, batch) in accepted.chunks(250).enumerate() {
+        let out = dir.join(format!("out{b}"));
+        let mut f = String::from("all:");
+        for i in 0..batch.len() {
+            f.push_str(&format!(" t{i}"));
+        }
+        f.push('\n');
+        for (i, p) in batch.iter().enumerate() {
+            // The prerequisite names the path; its own rule, the target,
+            // prints it as the shell reads it.
+            f.push_str(&format!(
+                "t{i}: {p}\n\t@printf '%s\\0' $^ >> {}\n",
+                out.display()
+            ));
+            f.push_str(&format!(
+                "{p}:\n\t@printf '%s\\0' $@ >> {}\n",
+                out.display()
+            ));
+        }
+        let file = dir.join(format!("p{b}.mk"));
+        std::fs::write(&file, &f).unwrap();
+        run_ok(
+            Command::new("make")
+                .arg("-s")
+                .arg("-j1")
+                .arg("-f")
+                .arg(&file),
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        let got: Vec<String> = text.split_terminator('\0').map(str::to_string).collect();
+        // Each path twice: as a target, then as a prerequisite.
+        let twice: Vec<String> = batch.iter().flat_map(|p| [p.clone(), p.clone()]).collect();
+        let d = differences(&twice, &got);
+        assert!(d.is_empty(), "{d:#?}");
     }
 }
 

@@ -6,6 +6,7 @@
 #[path = "../support.rs"]
 mod support;
 
+mod argv;
 mod bazel;
 mod cargo;
 mod cli;

@@ -61,6 +61,6 @@ fn make_refuses_every_path_character_the_shell_or_make_would_read() {
     }
     assert!(!t.join("pwned").exists());
     // What it can name still works: letters of any script, digits, `_@+=,./-`.
-    let o = sysgen_fake(&t, &["make", "--crates", "core", "-o", "out_ä-1.2@x+y=z,w"]);
+    let o = sysgen_fake(&t, &["make", "--crates", "core", "-o", "out_ä-1.2@x+y,w"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
