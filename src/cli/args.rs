@@ -167,6 +167,13 @@ pub(crate) enum Command {
         /// An environment variable for the compiler (NAME=VALUE).
         #[arg(long = "env", value_name = "NAME=VALUE")]
         env: Vec<String>,
+        /// An environment variable whose value is PATH below the directory
+        /// the compile runs in.
+        #[arg(long = "env-path", value_name = "NAME=PATH")]
+        env_paths: Vec<String>,
+        /// Remap the directory the compile runs in to TO.
+        #[arg(long = "remap-pwd", value_name = "TO")]
+        remap_pwd: Option<String>,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },

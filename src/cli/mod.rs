@@ -191,7 +191,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::PipeSupervise { state, cmd } => {
             exit_with(crate::exec::pipe::supervise(&state, &cmd)?)
         }
-        Command::RunRustc { env, cmd } => exit_with(crate::exec::pipe::run_rendered(&env, &cmd)?),
+        Command::RunRustc {
+            env,
+            env_paths,
+            remap_pwd,
+            cmd,
+        } => {
+            let in_pwd = crate::exec::pipe::InPwd {
+                env_paths,
+                remap_pwd,
+            };
+            exit_with(crate::exec::pipe::run_rendered(&env, &in_pwd, &cmd)?)
+        }
         Command::PipeEnd { state, rmeta, rlib } => {
             exit_with(crate::exec::pipe::end(&state, &rmeta, &rlib)?)
         }

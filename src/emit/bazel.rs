@@ -16,7 +16,7 @@ use anyhow::Result;
 use minijinja::context;
 use serde::Serialize;
 
-use crate::emit::starlark::{Rule, quote};
+use crate::emit::starlark::{Rule, check_label, quote};
 use crate::model::{Body, CrateType, EnvValue, Model, OUT_VIRTUAL_NAME, RootId, SrcPath, UnitDecl};
 use crate::toolchain::target::TargetId;
 use crate::user_bail;
@@ -40,6 +40,9 @@ pub struct Output {
     pub files: Vec<(PathBuf, String)>,
 }
 
+/// Environment variables of a rule attribute, in order.
+type Env = Vec<(String, String)>;
+
 struct Gen<'a> {
     m: &'a Model,
     /// Repo name per root.
@@ -58,6 +61,7 @@ impl Gen<'_> {
                 p.rel
             );
         };
+        check_label("the source file", &p.rel)?;
         self.exports
             .entry(repo.name.clone())
             .or_default()
@@ -81,18 +85,20 @@ impl Gen<'_> {
         }
     }
 
-    fn env(&self, vars: &[(String, EnvValue)]) -> Vec<(String, String)> {
-        vars.iter()
-            .filter_map(|(k, v)| {
-                let v = match v {
-                    EnvValue::Text(s) => s.clone(),
-                    EnvValue::Path(p) => format!("${{pwd}}/{}", self.exec_path(p)),
-                    // The rules add these where the action runs.
-                    EnvValue::OutDir(_) | EnvValue::Rustc => return None,
-                };
-                Some((k.clone(), v))
-            })
-            .collect()
+    /// An action's environment: text as it is, and paths relative to the
+    /// directory the action runs in (which the runner prefixes, only
+    /// there: nothing in a value is ever rewritten).
+    fn env(&self, vars: &[(String, EnvValue)]) -> (Env, Env) {
+        let (mut text, mut paths) = (Vec::new(), Vec::new());
+        for (k, v) in vars {
+            match v {
+                EnvValue::Text(s) => text.push((k.clone(), s.clone())),
+                EnvValue::Path(p) => paths.push((k.clone(), self.exec_path(p))),
+                // The rules add these where the action runs.
+                EnvValue::OutDir(_) | EnvValue::Rustc => {}
+            }
+        }
+        (text, paths)
     }
 
     fn target_name(&self, u: &UnitDecl) -> &str {
@@ -180,6 +186,7 @@ impl Gen<'_> {
             .map(|r| format!(":{}", self.name(self.m.unit(r))))
             .unwrap_or_default();
         let flags: Vec<String> = c.flags.iter().flat_map(|f| f.args.clone()).collect();
+        let (env, env_paths) = self.env(&c.env);
         Ok(Rule::new(kind, self.name(u))
             .s("crate_name", c.crate_name.clone())
             .s("crate_root", root)
@@ -189,7 +196,8 @@ impl Gen<'_> {
             .s("crate_type", c.crate_type.as_str())
             .list("crate_features", c.features.clone())
             .list("rustc_flags", flags)
-            .dict("rustc_env", self.env(&c.env))
+            .dict("rustc_env", env)
+            .dict("rustc_env_paths", env_paths)
             .list("deps", deps)
             .dict("aliases", aliases)
             .list("private_deps", private)
@@ -240,9 +248,11 @@ impl Gen<'_> {
                 _ => None,
             })
             .unwrap_or_default();
+        let (env, env_paths) = self.env(&r.env);
         Ok(Rule::new("cargo_build_script", self.name(u))
             .s("script", format!(":{}", self.name(self.m.unit(r.script))))
-            .dict("build_script_env", self.env(&r.env))
+            .dict("build_script_env", env)
+            .dict("build_script_env_paths", env_paths)
             .s("links", links_name)
             .dict("links_deps", links)
             .s("manifest_dir", self.exec_path(&r.cwd))
@@ -273,6 +283,8 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
     }
     let mut specs = BTreeMap::new();
     for (i, t) in m.targets_by_id() {
+        // Rules are named after the target (`sysroot-<target>`, …).
+        check_label("the target", &t.name)?;
         if let Some(f) = &t.spec_file {
             let dir = f.parent().unwrap_or(Path::new("/")).to_path_buf();
             let file = f
@@ -280,6 +292,7 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
+            check_label("the target spec file", &file)?;
             specs.insert(
                 i,
                 (
@@ -385,6 +398,7 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
         .unwrap_or_default()
         .to_string_lossy()
         .to_string();
+    check_label("the sysgen binary", &sysgen_name)?;
     files.push((
         PathBuf::from("defs.bzl"),
         super::render(

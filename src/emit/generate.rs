@@ -11,6 +11,7 @@ use crate::lower::{self, Word};
 use crate::model::Model;
 use crate::model::declare::{self, ModelFlags};
 use crate::resolve::load::{GraphOptions, Loaded};
+use crate::user_bail;
 
 /// How to build: where, and with which crate model.
 #[derive(Debug, Clone)]
@@ -119,6 +120,12 @@ pub fn write_ninja(
 /// Generate a Bazel repository in DIR (see [`bazel`]).
 pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
     let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
+    if dir.path.to_string_lossy().contains(' ') {
+        user_bail!(
+            "the output directory {} holds a space, and Bazel refuses to work in a workspace whose path holds one; choose another -o DIR",
+            dir.path.display()
+        );
+    }
     let flags = ModelFlags {
         sources: true,
         ..build.model.clone()

@@ -27,6 +27,8 @@ pub fn render(name: &str, source: &str, ctx: minijinja::Value) -> Result<String>
             .build()
             .expect("default delimiters are valid"),
     );
+    // `{{ s | starlark }}`: a Starlark string literal holding `s` exactly.
+    env.add_filter("starlark", |s: String| starlark::quote(&s));
     env.add_template(name, source)
         .with_context(|| format!("template {name}"))?;
     env.get_template(name)?

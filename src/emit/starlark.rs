@@ -36,6 +36,34 @@ pub fn quote(s: &str) -> String {
     o
 }
 
+/// Why Bazel (and Buck2) would refuse `name` as a target or file name in
+/// a label, if it would: `:` and `\\` separate or escape, control
+/// characters are refused, and as a path it must be in normal form (no
+/// empty, `.` or `..` segment). Everything else, spaces and non-ASCII
+/// included, Bazel takes.
+pub fn unlabelable(name: &str) -> Option<String> {
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, ':' | '\\') || c.is_control())
+    {
+        return Some(format!("holds {c:?}"));
+    }
+    if name.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+        return Some("is not a path in normal form".into());
+    }
+    None
+}
+
+/// Refuse `name` where a label must name it, with one line saying why.
+pub fn check_label(what: &str, name: &str) -> anyhow::Result<()> {
+    if let Some(why) = unlabelable(name) {
+        crate::user_bail!(
+            "{what} {name:?} {why}, which a Bazel label cannot name; rename it (or use `sysgen ninja`, which can)"
+        );
+    }
+    Ok(())
+}
+
 impl Rule {
     pub fn new(kind: &'static str, name: String) -> Rule {
         Rule {

@@ -252,31 +252,44 @@ fn create(path: &Path) -> Result<File> {
     File::create(path).map_err(|e| crate::base::fsx::io_error("write", path, &e))
 }
 
-/// What a build file writes for the directory a command runs in, where
-/// that is only known then (a Bazel action's sandbox): `sysgen run-rustc`
-/// and `sysgen run-build-script` replace it.
-pub const PWD: &str = "${pwd}";
+/// What `sysgen run-rustc` adds where the directory it runs in is known
+/// only then (a Bazel action's execution root). Nothing of the command is
+/// rewritten: a rustflag reaches rustc byte for byte.
+#[derive(Debug, Default)]
+pub struct InPwd {
+    /// `--env-path NAME=PATH`: NAME is PATH below the directory.
+    pub env_paths: Vec<String>,
+    /// `--remap-pwd TO`: `--remap-path-prefix=<directory>=TO` is appended.
+    pub remap_pwd: Option<String>,
+}
 
-/// `sysgen run-rustc [--env K=V]… -- rustc …`: run a compile whose
-/// diagnostics are JSON (the model asks for them: they change the rlib's
-/// bytes) and print them as rustc would have; exit with rustc's status.
-/// `${pwd}` in the arguments and values becomes the working directory.
-pub fn run_rendered(env: &[String], cmd: &[OsString]) -> Result<i32> {
-    let pwd = crate::base::fsx::current_dir()?.display().to_string();
-    let here = |s: &str| s.replace(PWD, &pwd);
+/// `sysgen run-rustc [--env K=V]… [--env-path K=P]… [--remap-pwd TO] --
+/// rustc …`: run a compile whose diagnostics are JSON (the model asks for
+/// them: they change the rlib's bytes) and print them as rustc would have;
+/// exit with rustc's status.
+pub fn run_rendered(env: &[String], in_pwd: &InPwd, cmd: &[OsString]) -> Result<i32> {
+    let pwd = crate::base::fsx::current_dir()?;
     let (program, args) = cmd.split_first().context("run-rustc: no command")?;
     let mut command = Command::new(program);
-    for a in args {
-        match a.to_str() {
-            Some(s) => command.arg(here(s)),
-            None => command.arg(a),
-        };
+    command.args(args);
+    if let Some(to) = &in_pwd.remap_pwd {
+        let mut a = OsString::from("--remap-path-prefix=");
+        a.push(&pwd);
+        a.push("=");
+        a.push(to);
+        command.arg(a);
     }
     for kv in env {
         let (k, v) = kv
             .split_once('=')
             .context("run-rustc: --env takes NAME=VALUE")?;
-        command.env(k, here(v));
+        command.env(k, v);
+    }
+    for kv in &in_pwd.env_paths {
+        let (k, p) = kv
+            .split_once('=')
+            .context("run-rustc: --env-path takes NAME=PATH")?;
+        command.env(k, pwd.join(p));
     }
     let mut child = match command.stdin(Stdio::null()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,

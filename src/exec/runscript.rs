@@ -25,9 +25,12 @@ pub struct RunSpec {
     pub program: PathBuf,
     /// The package directory: the script's working directory.
     pub cwd: PathBuf,
-    /// The script's environment, but `OUT_DIR`; `${pwd}` in a value is
-    /// the directory the runner runs in (a Bazel action's execroot).
+    /// The script's environment, but `OUT_DIR`, as it is.
     pub env: BTreeMap<String, String>,
+    /// Variables whose values are paths relative to the directory the
+    /// runner runs in (a Bazel action's execution root, known only there).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env_paths: BTreeMap<String, String>,
     pub out_dir: PathBuf,
     /// rustc argument file the directives become.
     pub args_file: PathBuf,
@@ -125,14 +128,10 @@ pub fn run(spec_path: &Path) -> Result<()> {
         serde_json::from_str(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
     crate::base::fsx::create_dir_all(&spec.out_dir)?;
     let here = crate::base::fsx::current_dir()?;
-    let pwd = here.display().to_string();
     let mut cmd = Command::new(here.join(&spec.program));
     cmd.current_dir(&spec.cwd)
-        .envs(
-            spec.env
-                .iter()
-                .map(|(k, v)| (k, v.replace(crate::exec::pipe::PWD, &pwd))),
-        )
+        .envs(&spec.env)
+        .envs(spec.env_paths.iter().map(|(k, p)| (k, here.join(p))))
         .env("OUT_DIR", here.join(&spec.out_dir));
     for (links, file) in &spec.links_deps {
         let meta = std::fs::read_to_string(file).unwrap_or_default();

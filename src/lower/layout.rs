@@ -398,6 +398,8 @@ impl<'a> Layout<'a> {
                     EnvValue::Rustc => Some((k.clone(), self.m.rustc.display().to_string())),
                 })
                 .collect(),
+            // Paths here are absolute, or relative to the output directory.
+            env_paths: Default::default(),
             out_dir: dir.join("out"),
             args_file: dir.join("args"),
             output_file: dir.join("output"),

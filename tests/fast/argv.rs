@@ -8,7 +8,8 @@
 //! file must be byte-identical to the first, and `pwned` must never run.
 //! (Found by the hostile probe: a newline in a flag became Ninja
 //! statements; after Make's self-regeneration `-Cz=#x` became `-Cz=\#x`
-//! and the rest of the command a comment.) `SYSGEN_ARGV_CASES=N` runs N
+//! and the rest of the command a comment; `${pwd}` in a flag became the
+//! build's directory.) `SYSGEN_ARGV_CASES=N` runs N
 //! flags (default 500) in batches of 25; the Ninja build runs in an output
 //! directory whose name is hostile too.
 
@@ -20,7 +21,7 @@ use crate::support::*;
 const ALPHABET: &[&str] = &[
     " ", "\t", "$", ":", "#", "%", "'", "\"", "\\", "`", ";", "|", "&", "*", "?", "(", ")", "{",
     "}", "=", "@", "~", "!", "<", ">", "[", "]", "^", ",", "-", ".", "/", "_", "a", "é", "😀",
-    "\u{1f}", "\u{7f}", "$(", "${", "pwned", "pwned", "$$", "\\#", "\\\\",
+    "\u{1f}", "\u{7f}", "$(", "${", "pwned", "pwned", "$$", "\\#", "\\\\", "${pwd}", "$PWD",
 ];
 
 fn cases() -> usize {

@@ -291,3 +291,71 @@ fn monorepos_use_the_generated_repository_or_generate_it_at_fetch_time() {
     );
     assert!(lib.join("libcore.rlib").is_file() && lib.join("libcompiler_builtins.rlib").is_file());
 }
+
+/// Under Bazel too, every rustflag reaches rustc byte for byte, from a
+/// rust-src whose path Starlark must quote: a handful of hostile flags go
+/// to the stand-in rustc, which records its argv (outside the sandbox:
+/// Bazel gives actions an environment of its own, so the place is written
+/// into a copy of the stand-in). Nothing runs but sysgen and rustc: the
+/// actions' PATH holds no `pwned`, and Bazel runs argv without a shell.
+#[test]
+fn every_rustflag_reaches_rustc_byte_for_byte_under_bazel() {
+    let t = fresh("bazel-argv");
+    let argv = t.join("argv");
+    std::fs::create_dir_all(&argv).unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain"),
+        &t.join("tc"),
+    );
+    let rustc = t.join("tc/bin/rustc");
+    let text = std::fs::read_to_string(&rustc).unwrap();
+    let text = text.replacen(
+        "set -u\n",
+        &format!("set -u\nFAKE_RUSTC_ARGV='{}'\n", argv.display()),
+        1,
+    );
+    std::fs::write(&rustc, text).unwrap();
+    let lib = t.join("li\"b\\ $x'é");
+    copy_dir(&mock_dir().join("library"), &lib);
+    let flags = [
+        "-Ca=x\"y\\z",
+        "-Cb=$(pwned)`pwned`;pwned",
+        "-Cc=a b\tc",
+        "-Cd={}%s{0}",
+        "-Ce=#'é😀",
+        "-Cf=${pwd}/$PWD",
+        "-Cg=$(location //:x) @x",
+    ];
+    let ws = t.join("ws");
+    let o = sysgen_cmd(&t)
+        .args(["bazel", "--no-config", "--crates", "core", "-o"])
+        .arg(&ws)
+        .args(["--rustc".as_ref(), rustc.as_os_str()])
+        .args(&mock_toolchain(&lib)[2..])
+        .args(flags.iter().map(|f| format!("--rustflag={f}")))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let h = "x86_64-unknown-linux-gnu";
+    bazel(
+        &ws,
+        &[
+            "build",
+            "--spawn_strategy=local",
+            &format!("//:sysroot-{h}"),
+        ],
+    );
+    let mut compiles = 0;
+    for e in std::fs::read_dir(&argv).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let args: Vec<&str> = text.split_terminator('\0').collect();
+        if args.contains(&"core") {
+            compiles += 1;
+            assert!(
+                args.windows(flags.len()).any(|w| w == flags),
+                "the flags did not reach rustc as given: {args:?}"
+            );
+        }
+    }
+    assert_eq!(compiles, 1, "core was compiled once");
+}
