@@ -89,8 +89,13 @@ pub struct Fingerprints {
 
 impl Fingerprints {
     /// The cache in sysgen's cache directory (none with `SYSGEN_NO_CACHE=1`).
-    pub fn open() -> Fingerprints {
+    /// It vouches for what the store reuses, so it must be private
+    /// ([`crate::base::private`]).
+    pub fn open() -> Result<Fingerprints> {
         let file = crate::base::cache_dir::dir().map(|d| d.join("fingerprints"));
+        if let Some(f) = &file {
+            crate::base::private::check_path(f)?;
+        }
         let mut known = HashMap::new();
         if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
             for line in text.lines() {
@@ -99,11 +104,11 @@ impl Fingerprints {
                 }
             }
         }
-        Fingerprints {
+        Ok(Fingerprints {
             file,
             known,
             dirty: false,
-        }
+        })
     }
 
     /// A cache that remembers nothing between runs (tests).
@@ -159,7 +164,9 @@ impl Fingerprints {
         lines.sort();
         let mut text = lines.join("\n");
         text.push('\n');
-        let _ = crate::base::fsx::write_atomic(file, text.as_bytes());
+        if crate::base::fsx::write_atomic(file, text.as_bytes()).is_ok() {
+            let _ = crate::base::private::seal(file);
+        }
         self.dirty = false;
     }
 }

@@ -1,8 +1,10 @@
 //! What every stage uses: one-line user errors, file system access that
-//! names the path, stable hashes, sysgen's cache directory, file digests.
+//! names the path, stable hashes, sysgen's cache directory, file digests,
+//! and the rule for what sysgen reuses (its own, writable by no one else).
 
 pub mod cache_dir;
 pub mod error;
 pub mod fingerprint;
 pub mod fsx;
 pub mod hash;
+pub mod private;

@@ -58,7 +58,7 @@ pub struct Loaded {
 /// Find the inputs, probe the targets, read the workspace and the user's
 /// configuration, resolve, build the graph, check the registry sources.
 pub fn load(opts: &GraphOptions, rules: &Rules) -> Result<Loaded> {
-    let mut fp = fingerprint::Fingerprints::open();
+    let mut fp = fingerprint::Fingerprints::open()?;
     let loaded = load_with(opts, rules, &mut fp)?;
     fp.save();
     Ok(loaded)

@@ -35,7 +35,7 @@ pub fn sysroot_in_store(
     regen: RegenFn,
 ) -> Result<Stored> {
     // One fingerprint cache for the sources' check and the store's lookup.
-    let mut fp = Fingerprints::open();
+    let mut fp = Fingerprints::open()?;
     let rules = Rules::load()?;
     let loaded = load::load_with(opts, &rules, &mut fp)?;
     let model = declare::declare(&loaded, &rules, flags)?;
@@ -62,6 +62,9 @@ pub fn sysroot_in_store(
         fp.save();
         return Ok(stored(e, false));
     }
+    // What is built here is published: it must be as private as the store.
+    crate::base::private::dir(&st.dir.join("build"))?;
+    crate::base::private::check_path(&st.build_dir(&family))?;
     let build = BuildOptions {
         out_dir: st.build_dir(&family),
         pipeline: true,

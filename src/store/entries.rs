@@ -20,6 +20,17 @@
 //! variant and never a stale hit. Looking up a variant costs one `stat` per
 //! file: digests are cached by stat identity ([`crate::base::fingerprint`]).
 //!
+//! **Integrity:** an entry records the SHA-256 of every file of its
+//! sysroot when it is published; a lookup checks them (through the same
+//! fingerprint cache, so a check costs a `stat` a file) and that no file
+//! was added. A mismatch discards that entry, with one warning naming the
+//! file, and the sysroot is built again. This catches corruption and
+//! accidental edits; whoever can write the store can rewrite the digests
+//! too, which is why the store is private ([`crate::base::private`]):
+//! every directory and file of it, its locks and the fingerprint cache
+//! must be the current user's and writable by no one else, or sysgen stops
+//! with one line and reuses nothing.
+//!
 //! Builds of one family are serialised by its lock (the others wait, then
 //! find the published variant). A variant is copied into a dot-directory
 //! and renamed into place with its `entry.json`: a lookup sees a whole
@@ -33,18 +44,29 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::base::fingerprint::Fingerprints;
+use crate::base::fingerprint::{Fingerprints, sha256_file};
 use crate::base::fsx::{self, io_error};
 use crate::base::hash::stable_hash;
+use crate::base::private;
 use crate::user_bail;
 
 use crate::store::key::{FORMAT, Family, FileDigest, Roots, Summary};
+
 #[derive(Debug, Serialize, Deserialize)]
 struct EntryFile {
     format: u32,
     family: String,
     summary: Summary,
+    /// What the sysroot was built from.
     files: Vec<FileDigest>,
+    /// Every file of the sysroot as published: path below `sysroot/`.
+    outputs: Vec<Output>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Output {
+    path: String,
+    sha256: String,
 }
 
 /// A published sysroot.
@@ -103,16 +125,20 @@ pub struct Cleaned {
 }
 
 impl Store {
-    /// The store in sysgen's cache directory.
+    /// The store in sysgen's cache directory, its own directories checked
+    /// to be private if they exist (they are made when something is first
+    /// built).
     pub fn open() -> Result<Store> {
         let Some(base) = crate::base::cache_dir::base_dir() else {
             user_bail!(
                 "no cache directory for the sysroot store (no HOME); set SYSGEN_CACHE_DIR to a directory"
             );
         };
-        Ok(Store {
-            dir: base.join("sysroots"),
-        })
+        let dir = base.join("sysroots");
+        for d in [dir.clone(), dir.join("locks"), dir.join("build")] {
+            private::check_path(&d)?;
+        }
+        Ok(Store { dir })
     }
 
     pub fn at(dir: PathBuf) -> Store {
@@ -125,7 +151,8 @@ impl Store {
     }
 
     /// A published variant of `family` whose files all still have the
-    /// digests it was built from.
+    /// digests it was built from, and whose sysroot is as published (one
+    /// that is not is discarded, with a warning).
     pub fn find(
         &self,
         family: &Family,
@@ -133,6 +160,7 @@ impl Store {
         fp: &mut Fingerprints,
     ) -> Result<Option<Entry>> {
         let fdir = self.dir.join(&family.key);
+        private::check_path(&fdir)?;
         let Ok(rd) = std::fs::read_dir(&fdir) else {
             return Ok(None);
         };
@@ -144,6 +172,8 @@ impl Store {
         // Most recently used first: the likeliest match.
         variants.sort_by_key(|v| std::cmp::Reverse(mtime(&v.join("used"))));
         'variants: for v in variants {
+            private::check_path(&v)?;
+            private::check_path(&v.join("entry.json"))?;
             let Ok(text) = std::fs::read_to_string(v.join("entry.json")) else {
                 continue;
             };
@@ -166,6 +196,13 @@ impl Store {
                 family.key,
                 v.file_name().unwrap_or_default().to_string_lossy()
             );
+            if let Some(changed) = changed_output(&v.join("sysroot"), &entry.outputs, fp)? {
+                eprintln!(
+                    "sysgen: warning: {changed} since the sysroot {id} was published; discarding it and building it again"
+                );
+                remove_atomically(&v)?;
+                continue;
+            }
             return Ok(Some(Entry { dir: v, id }));
         }
         Ok(None)
@@ -174,15 +211,20 @@ impl Store {
     /// Take the family's build lock, waiting (and saying so) while another
     /// sysgen holds it.
     pub fn lock(&self, family: &Family) -> Result<BuildLock> {
+        private::dir(&self.dir)?;
         let dir = self.dir.join("locks");
-        fsx::create_dir_all(&dir)?;
+        private::dir(&dir)?;
         let path = dir.join(format!("{}.lock", family.key));
+        use std::os::unix::fs::OpenOptionsExt;
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o644)
             .open(&path)
             .map_err(|e| io_error("create", &path, &e))?;
+        let meta = file.metadata().map_err(|e| io_error("read", &path, &e))?;
+        private::check(&path, &meta)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -217,7 +259,7 @@ impl Store {
         if dest.join("entry.json").is_file() {
             return Ok(Entry { dir: dest, id });
         }
-        fsx::create_dir_all(&fdir)?;
+        private::dir(&fdir)?;
         // Leftovers of interrupted publications (only the lock holder
         // creates them, and that is us).
         if let Ok(rd) = std::fs::read_dir(&fdir) {
@@ -229,17 +271,34 @@ impl Store {
         }
         let staging = fdir.join(format!(".tmp-{variant}-{}", std::process::id()));
         copy_tree(&build_dir.join("sysroot"), &staging.join("sysroot"))?;
+        seal_tree(&staging)?;
+        let mut outputs = Vec::new();
+        let (built, odd) = sysroot_files(&staging.join("sysroot"))?;
+        if let Some(p) = odd.first() {
+            anyhow::bail!(
+                "the build left {} in the sysroot, neither a file nor a directory",
+                p.display()
+            );
+        }
+        for (path, file) in built {
+            outputs.push(Output {
+                path,
+                sha256: sha256_file(&file)?,
+            });
+        }
         let entry = EntryFile {
             format: FORMAT,
             family: family.key.clone(),
             summary: family.summary.clone(),
             files,
+            outputs,
         };
         let mut text = serde_json::to_string_pretty(&entry)?;
         text.push('\n');
         fsx::write_atomic(&staging.join("entry.json"), text.as_bytes())?;
         fsx::write_atomic(&staging.join("used"), b"")?;
         fsx::write_atomic(&staging.join("lock"), b"")?;
+        seal_tree(&staging)?;
         std::fs::rename(&staging, &dest)
             .map_err(|e| io_error("publish the sysroot to", &dest, &e))?;
         Ok(Entry { dir: dest, id })
@@ -340,6 +399,99 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// Every file below `root` (path relative to it, path), sorted, each
+/// checked to be private; and whatever is neither a directory nor a
+/// regular file (a symlink, a FIFO…), which a sysroot never holds.
+fn sysroot_files(root: &Path) -> Result<(Vec<(String, PathBuf)>, Vec<PathBuf>)> {
+    fn walk(
+        dir: &Path,
+        rel: &str,
+        files: &mut Vec<(String, PathBuf)>,
+        odd: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        let rd = std::fs::read_dir(dir).map_err(|e| io_error("read", dir, &e))?;
+        for e in rd {
+            let e = e.map_err(|e| io_error("read", dir, &e))?;
+            let path = e.path();
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| io_error("read", &path, &e))?;
+            private::check(&path, &meta)?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if meta.is_dir() {
+                walk(&path, &r, files, odd)?;
+            } else if meta.is_file() {
+                files.push((r, path));
+            } else {
+                odd.push(path);
+            }
+        }
+        Ok(())
+    }
+    let meta = std::fs::symlink_metadata(root).map_err(|e| io_error("read", root, &e))?;
+    private::check(root, &meta)?;
+    let (mut files, mut odd) = (Vec::new(), Vec::new());
+    walk(root, "", &mut files, &mut odd)?;
+    files.sort();
+    odd.sort();
+    Ok((files, odd))
+}
+
+/// How a published sysroot differs from what its entry recorded: the
+/// first file changed, missing or added, or `None`.
+fn changed_output(
+    sysroot: &Path,
+    recorded: &[Output],
+    fp: &mut Fingerprints,
+) -> Result<Option<String>> {
+    if !sysroot.is_dir() {
+        return Ok(Some(format!("{} is missing", sysroot.display())));
+    }
+    let (present, odd) = sysroot_files(sysroot)?;
+    if let Some(p) = odd.first() {
+        return Ok(Some(format!("{} was added", p.display())));
+    }
+    let mut recorded = recorded.iter();
+    for (rel, path) in &present {
+        match recorded.next() {
+            Some(o) if o.path == *rel => {
+                if fp.digest(path)?.as_deref() != Some(o.sha256.as_str()) {
+                    return Ok(Some(format!("{} changed", path.display())));
+                }
+            }
+            Some(o) if o.path < *rel => {
+                return Ok(Some(format!(
+                    "{} is missing",
+                    sysroot.join(&o.path).display()
+                )));
+            }
+            _ => return Ok(Some(format!("{} was added", path.display()))),
+        }
+    }
+    Ok(recorded
+        .next()
+        .map(|o| format!("{} is missing", sysroot.join(&o.path).display())))
+}
+
+/// Take group and other write from everything below `dir`, which this
+/// process just made.
+fn seal_tree(dir: &Path) -> Result<()> {
+    private::seal(dir)?;
+    let rd = std::fs::read_dir(dir).map_err(|e| io_error("read", dir, &e))?;
+    for e in rd {
+        let e = e.map_err(|e| io_error("read", dir, &e))?;
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            seal_tree(&e.path())?;
+        } else {
+            private::seal(&e.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn mtime(p: &Path) -> Option<SystemTime> {

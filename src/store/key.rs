@@ -11,7 +11,7 @@ use crate::base::hash::stable_hash;
 use crate::model::{Model, RootId};
 
 /// The store's format: entries of another format are never hit.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The part of a sysroot's identity known before building it.
 #[derive(Debug, Clone)]
@@ -61,6 +61,8 @@ impl Family {
     ) -> Result<Family> {
         #[derive(Serialize)]
         struct Identity<'a> {
+            /// The entry format: entries of another are another family.
+            format: u32,
             sysgen: &'a str,
             rustc: &'a str,
             release: &'a str,
@@ -79,6 +81,7 @@ impl Family {
             targets.push((t.name.as_str(), spec));
         }
         let identity = Identity {
+            format: FORMAT,
             sysgen: env!("CARGO_PKG_VERSION"),
             rustc: &rustc.version,
             release: &rustc.release,

@@ -23,6 +23,7 @@ mod outputs;
 mod pipe;
 mod rust_project;
 mod snapshot;
+mod store_trust;
 mod sources;
 mod timings;
 mod verify;
