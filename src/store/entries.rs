@@ -401,16 +401,14 @@ impl Store {
     }
 }
 
+/// Files of a tree: (path relative to its root, path).
+type Files = Vec<(String, PathBuf)>;
+
 /// Every file below `root` (path relative to it, path), sorted, each
 /// checked to be private; and whatever is neither a directory nor a
 /// regular file (a symlink, a FIFO…), which a sysroot never holds.
-fn sysroot_files(root: &Path) -> Result<(Vec<(String, PathBuf)>, Vec<PathBuf>)> {
-    fn walk(
-        dir: &Path,
-        rel: &str,
-        files: &mut Vec<(String, PathBuf)>,
-        odd: &mut Vec<PathBuf>,
-    ) -> Result<()> {
+fn sysroot_files(root: &Path) -> Result<(Files, Vec<PathBuf>)> {
+    fn walk(dir: &Path, rel: &str, files: &mut Files, odd: &mut Vec<PathBuf>) -> Result<()> {
         let rd = std::fs::read_dir(dir).map_err(|e| io_error("read", dir, &e))?;
         for e in rd {
             let e = e.map_err(|e| io_error("read", dir, &e))?;
