@@ -570,3 +570,13 @@ pub fn timings(dir: &Path, out: &Path) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::read_to_string(out).unwrap()
 }
+
+/// The edges a `ninja` (or `ninja -n`) run lists but the check of the
+/// environment variables build scripts read, which runs on every build.
+pub fn planned_work(ninja_output: &str) -> Vec<String> {
+    ninja_output
+        .lines()
+        .filter(|l| l.starts_with('[') && !l.contains("] ENV "))
+        .map(str::to_string)
+        .collect()
+}

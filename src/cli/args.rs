@@ -144,6 +144,9 @@ pub(crate) enum Command {
     /// Run one build script for a generated build (called by build.ninja).
     #[command(hide = true)]
     RunBuildScript { spec: PathBuf },
+    /// Rewrite the stamps of environment variables that changed (called by build.ninja).
+    #[command(hide = true)]
+    EnvCheck { stamps: Vec<PathBuf> },
     /// Start a pipelined rustc call; exit once its .rmeta is written (called by build.ninja).
     #[command(hide = true)]
     PipeBegin {

@@ -185,6 +185,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::RunBuildScript { spec } => crate::exec::runscript::run(&spec),
+        Command::EnvCheck { stamps } => crate::exec::envdeps::check(&stamps),
         Command::PipeBegin { mkdir, state, cmd } => {
             exit_with(crate::exec::pipe::begin(&state, &mkdir, &cmd)?)
         }

@@ -35,7 +35,12 @@ pub fn from_env(encoded: &str, plain: &str) -> Result<Option<Vec<String>>> {
         check(encoded, &flags)?;
         return Ok(Some(flags));
     }
-    Ok(var(plain)?.map(|p| p.split_whitespace().map(str::to_string).collect()))
+    let Some(p) = var(plain)? else {
+        return Ok(None);
+    };
+    let flags: Vec<String> = p.split_whitespace().map(str::to_string).collect();
+    check(plain, &flags)?;
+    Ok(Some(flags))
 }
 
 /// CARGO_ENCODED_RUSTFLAGS, else RUSTFLAGS, else nothing.

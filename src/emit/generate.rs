@@ -95,6 +95,8 @@ pub fn write_ninja(
         profile: loaded.profile.name().to_string(),
         regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs,
+        sysgen: sysgen.display().to_string(),
+        env_vars: crate::exec::envdeps::tracked(&dir.path),
     };
     let text = ninja::to_string(&p, &meta)?;
     let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
@@ -112,6 +114,8 @@ pub fn write_ninja(
         files.push((rel.join(crate::report::provenance::MANIFEST), text));
     }
     dir.commit(&files, &p.keep)?;
+    // A regeneration input: a new stamp there adds its check to the build.
+    fsx::create_dir_all(&dir.join(crate::exec::envdeps::DIR))?;
     let out = dir.join("build.ninja");
     fsx::touch_after(&out, &inputs)?;
     Ok(out)

@@ -10,7 +10,8 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::emit::shell::{command_line, shell_quote};
-use crate::lower::{ActionKind, Plan};
+use crate::exec::envdeps;
+use crate::lower::{ActionKind, Part, Plan, Word};
 
 const TEMPLATE: &str = include_str!("../../templates/build.ninja.j2");
 
@@ -59,6 +60,11 @@ pub struct NinjaMeta {
     pub profile: String,
     pub regen_cmd: String,
     pub regen_inputs: Vec<String>,
+    /// The sysgen binary the build calls.
+    pub sysgen: String,
+    /// Environment variables earlier builds in the directory were told to
+    /// track ([`crate::exec::envdeps`]).
+    pub env_vars: Vec<String>,
 }
 
 /// Paths for a build line. Ninja has no escape for `|` in a path (it always
@@ -119,6 +125,14 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
         })
         .collect::<Result<_>>()?;
     let targets: Vec<&str> = plan.sysroot_libs.iter().map(|(n, _)| n.as_str()).collect();
+    let stamps: Vec<String> = meta
+        .env_vars
+        .iter()
+        .map(|v| format!("{}/{}", envdeps::DIR, envdeps::file_name(v)))
+        .collect();
+    let text = |s: &str| Word(vec![Part::Text(s.to_string())]);
+    let mut env_args = vec![text("env-check")];
+    env_args.extend(stamps.iter().map(|s| text(s)));
     super::render(
         "build.ninja",
         TEMPLATE,
@@ -129,6 +143,10 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             targets => targets.join(", "),
             regen_cmd => ninja_value(&meta.regen_cmd),
             regen_inputs => paths(&meta.regen_inputs)?,
+            env_dir => ninja_path(envdeps::DIR),
+            env_stamps => paths(&stamps)?,
+            env_cmd => ninja_value(&command_line(&[], &meta.sysgen, &env_args)),
+            env_desc => ninja_value(&meta.env_vars.join(" ")),
             actions => super::value(&actions),
             sysroots => super::value(&sysroots),
         },

@@ -1,6 +1,7 @@
 //! What runs at build time, inside a generated build: the pipelined rustc
 //! and build scripts.
 
+pub mod envdeps;
 pub mod ninja;
 pub mod pipe;
 pub mod runscript;

@@ -40,6 +40,11 @@ pub struct RunSpec {
     pub metadata_file: PathBuf,
     /// Metadata files of `links` dependencies: (links name, file).
     pub links_deps: Vec<(String, PathBuf)>,
+    /// Where the stamps of `rerun-if-env-changed` variables go (see
+    /// [`crate::exec::envdeps`]); none where the build's environment is
+    /// fixed (Bazel's actions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_stamps: Option<PathBuf>,
     pub package: String,
 }
 
@@ -49,6 +54,7 @@ pub struct Directives {
     pub rustc_args: Vec<String>,
     pub metadata: Vec<(String, String)>,
     pub rerun_if_changed: Vec<String>,
+    pub rerun_if_env_changed: Vec<String>,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
 }
@@ -93,9 +99,9 @@ pub fn parse(stdout: &str) -> Directives {
             "warning" => d.warnings.push(value),
             "error" => d.errors.push(value),
             "rerun-if-changed" => d.rerun_if_changed.push(value),
+            "rerun-if-env-changed" => d.rerun_if_env_changed.push(value),
             // Linker arguments apply to binaries, never to a sysroot rlib.
-            "rerun-if-env-changed"
-            | "rustc-link-arg"
+            "rustc-link-arg"
             | "rustc-link-arg-bins"
             | "rustc-link-arg-tests"
             | "rustc-link-arg-examples"
@@ -122,6 +128,54 @@ fn depfile_escape(p: &str) -> String {
         .replace('#', "\\#")
 }
 
+/// What a script's run depends on, with cargo's rules: the paths of
+/// `rerun-if-changed` (relative to the package directory; a directory
+/// stands for itself and every file below it), the stamps of
+/// `rerun-if-env-changed` variables, and — when the script printed no
+/// `rerun-if` line at all — every file of the package.
+fn inputs(spec: &RunSpec, d: &Directives, started: std::time::SystemTime) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if d.rerun_if_changed.is_empty() && d.rerun_if_env_changed.is_empty() {
+        files_below(&spec.cwd, true, &mut out);
+    }
+    for p in &d.rerun_if_changed {
+        let p = PathBuf::from(p);
+        let abs = if p.is_absolute() { p } else { spec.cwd.join(p) };
+        if abs.is_dir() {
+            files_below(&abs, false, &mut out);
+        }
+        out.push(abs);
+    }
+    if let Some(dir) = &spec.env_stamps {
+        for var in &d.rerun_if_env_changed {
+            out.push(crate::exec::envdeps::record(dir, var, started)?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every file below `dir` (as cargo lists a package's files: not its
+/// `target` directory nor hidden ones, when `package` is set).
+fn files_below(dir: &Path, package: bool, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if package && (name.starts_with('.') || name == "target") {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => files_below(&e.path(), package, out),
+            Ok(t) if t.is_file() => out.push(e.path()),
+            _ => {}
+        }
+    }
+}
+
 pub fn run(spec_path: &Path) -> Result<()> {
     let text = crate::base::fsx::read_text(spec_path)?;
     let spec: RunSpec =
@@ -146,6 +200,7 @@ pub fn run(spec_path: &Path) -> Result<()> {
             }
         }
     }
+    let started = std::time::SystemTime::now();
     let out = cmd
         .output()
         .with_context(|| format!("running build script {}", spec.program.display()))?;
@@ -178,15 +233,9 @@ pub fn run(spec_path: &Path) -> Result<()> {
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
     write_atomic(&spec.metadata_file, meta.as_bytes())?;
-    // rerun-if-changed paths are relative to the package directory.
-    let deps: Vec<String> = d
-        .rerun_if_changed
+    let deps: Vec<String> = inputs(&spec, &d, started)?
         .iter()
-        .map(|p| {
-            let p = PathBuf::from(p);
-            let abs = if p.is_absolute() { p } else { spec.cwd.join(p) };
-            depfile_escape(&abs.display().to_string())
-        })
+        .map(|p| depfile_escape(&p.display().to_string()))
         .collect();
     let depfile = spec.args_file.with_file_name("args.d");
     let dep_text = format!(

@@ -405,6 +405,7 @@ impl<'a> Layout<'a> {
             output_file: dir.join("output"),
             metadata_file: dir.join("metadata"),
             links_deps,
+            env_stamps: Some(PathBuf::from(crate::exec::envdeps::DIR)),
             package: u.package.clone(),
         };
         let spec_path = dir.join("run.json");

@@ -44,13 +44,13 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::base::fingerprint::{Fingerprints, sha256_file};
+use crate::base::fingerprint::{Fingerprints, sha256_file, sha256_hex};
 use crate::base::fsx::{self, io_error};
 use crate::base::hash::stable_hash;
 use crate::base::private;
 use crate::user_bail;
 
-use crate::store::key::{FORMAT, Family, FileDigest, Roots, Summary};
+use crate::store::key::{ENV_ROOT, FORMAT, Family, FileDigest, Roots, Summary};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct EntryFile {
@@ -184,6 +184,13 @@ impl Store {
                 continue;
             }
             for f in &entry.files {
+                if f.root == ENV_ROOT {
+                    let now = sha256_hex(&crate::exec::envdeps::stamp_text(&f.path));
+                    if now != f.sha256 {
+                        continue 'variants;
+                    }
+                    continue;
+                }
                 let Some(path) = roots.resolve(f) else {
                     continue 'variants;
                 };

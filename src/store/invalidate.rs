@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::base::fingerprint::Fingerprints;
+use crate::base::fingerprint::{Fingerprints, sha256_hex};
 use crate::base::fsx::{self};
+use crate::exec::envdeps;
 use crate::user_bail;
 
-use crate::store::key::{FileDigest, Roots};
+use crate::store::key::{ENV_ROOT, FileDigest, Roots};
 
 /// Ninja's deps log: each output and the files outside the build
 /// directory that its command read (rustc's dep-info, the build-script
@@ -114,5 +115,13 @@ pub fn files_read(
         files.push(FileDigest { root, path, sha256 });
     }
     fsx::write_atomic(&build_dir.join(DIGESTS), record.as_bytes())?;
+    // The variables build scripts said they read, as this build saw them.
+    for var in envdeps::tracked(build_dir) {
+        files.push(FileDigest {
+            root: ENV_ROOT.into(),
+            sha256: sha256_hex(&envdeps::stamp_text(&var)),
+            path: var,
+        });
+    }
     Ok(files)
 }

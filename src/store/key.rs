@@ -13,6 +13,11 @@ use crate::model::{Model, RootId};
 /// The store's format: entries of another format are never hit.
 pub const FORMAT: u32 = 2;
 
+/// The root of a `FileDigest` that is an environment variable a build
+/// script said it read: `path` is its name, `sha256` the digest of
+/// [`crate::exec::envdeps::stamp_text`].
+pub const ENV_ROOT: &str = "env";
+
 /// The part of a sysroot's identity known before building it.
 #[derive(Debug, Clone)]
 pub struct Family {

@@ -65,6 +65,9 @@ fn render() -> String {
         profile: "release".into(),
         regen_cmd: "sysgen ninja".into(),
         regen_inputs: regen_inputs(&g),
+        sysgen: "/usr/bin/sysgen".into(),
+        // As after a build script printed `rerun-if-env-changed=MYVAR`.
+        env_vars: vec!["MYVAR".into()],
     };
     let text = ninja::to_string(&p, &meta).unwrap();
     text.replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")

@@ -1,0 +1,132 @@
+//! Environment variables as build inputs, with cargo's rule: a build
+//! script that prints `cargo:rerun-if-env-changed=VAR` runs again when
+//! VAR's value changes.
+//!
+//! Build tools track files, not variables, so each tracked variable is a
+//! *stamp* file in the output directory (`.sysgen/env/<VAR>`) holding the
+//! value the build last saw. The runner writes it when the script names
+//! the variable, and lists it in the script's depfile; the generated build
+//! has an edge, run on every build with `restat`, that rewrites the stamps
+//! whose variable changed (`sysgen env-check`), so only what read a
+//! changed variable runs again. A new stamp changes the directory, which
+//! regenerates the build file with that edge. The store puts the same
+//! text's digest in a variant's key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::base::fsx::io_error;
+
+/// Where the stamps live, relative to the output directory.
+pub const DIR: &str = ".sysgen/env";
+
+/// What a stamp holds for `var` in this process's environment.
+pub fn stamp_text(var: &str) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    match std::env::var_os(var) {
+        Some(v) => [b"set\n".as_slice(), v.as_bytes()].concat(),
+        None => b"unset\n".to_vec(),
+    }
+}
+
+/// The stamp's file name for `var`: letters, digits and `_` as they are,
+/// anything else as `%XX`, so that any name is one plain file name.
+pub fn file_name(var: &str) -> String {
+    let mut s = String::new();
+    for b in var.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+/// The variable a stamp's file name stands for.
+pub fn var_name(file_name: &str) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut it = file_name.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hex = [it.next()?, it.next()?];
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Make `stamp` hold `text`, writing (in place, so that the directory only
+/// changes when a stamp is new) only when it differs; a written stamp gets
+/// the time `at` (now, when `None`).
+fn update(stamp: &Path, text: &[u8], at: Option<std::time::SystemTime>) -> Result<()> {
+    if std::fs::read(stamp).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(dir) = stamp.parent() {
+        crate::base::fsx::create_dir_all(dir)?;
+    }
+    std::fs::write(stamp, text).map_err(|e| io_error("write", stamp, &e))?;
+    if let Some(t) = at {
+        std::fs::File::options()
+            .append(true)
+            .open(stamp)
+            .and_then(|f| f.set_modified(t))
+            .map_err(|e| io_error("write", stamp, &e))?;
+    }
+    Ok(())
+}
+
+/// Record that a build script read `var` (the runner): its stamp in
+/// `dir`, which is returned. A stamp written here is dated `started`, when
+/// the script started, so that it is older than the run's outputs: the
+/// value it holds is the one the script saw.
+pub fn record(dir: &Path, var: &str, started: std::time::SystemTime) -> Result<PathBuf> {
+    let stamp = dir.join(file_name(var));
+    update(&stamp, &stamp_text(var), Some(started))?;
+    Ok(stamp)
+}
+
+/// `sysgen env-check STAMP…`: rewrite each stamp whose variable changed.
+pub fn check(stamps: &[PathBuf]) -> Result<()> {
+    for s in stamps {
+        let name = s.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(var) = var_name(&name) {
+            update(s, &stamp_text(&var), None)?;
+        }
+    }
+    Ok(())
+}
+
+/// The variables the builds in `out_dir` track, sorted.
+pub fn tracked(out_dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(out_dir.join(DIR))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| var_name(&e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_variable_name_is_one_file_name_and_back() {
+        for v in ["MYVAR", "a/b", "x y%z", "é", ""] {
+            let f = file_name(v);
+            assert!(
+                f.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'%')
+            );
+            assert_eq!(var_name(&f).as_deref(), Some(v));
+        }
+    }
+}
