@@ -153,6 +153,9 @@ pub(crate) enum Command {
         /// A directory rustc writes into that must exist before it starts.
         #[arg(long)]
         mkdir: Vec<PathBuf>,
+        /// Where the environment variables the compile reads are tracked.
+        #[arg(long)]
+        env_stamps: Option<PathBuf>,
         state: PathBuf,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
@@ -177,6 +180,9 @@ pub(crate) enum Command {
         /// Remap the directory the compile runs in to TO.
         #[arg(long = "remap-pwd", value_name = "TO")]
         remap_pwd: Option<String>,
+        /// Where the environment variables the compile reads are tracked.
+        #[arg(long)]
+        env_stamps: Option<PathBuf>,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },

@@ -186,9 +186,17 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::RunBuildScript { spec } => crate::exec::runscript::run(&spec),
         Command::EnvCheck { stamps } => crate::exec::envdeps::check(&stamps),
-        Command::PipeBegin { mkdir, state, cmd } => {
-            exit_with(crate::exec::pipe::begin(&state, &mkdir, &cmd)?)
-        }
+        Command::PipeBegin {
+            mkdir,
+            env_stamps,
+            state,
+            cmd,
+        } => exit_with(crate::exec::pipe::begin(
+            &state,
+            &mkdir,
+            env_stamps.as_deref(),
+            &cmd,
+        )?),
         Command::PipeSupervise { state, cmd } => {
             exit_with(crate::exec::pipe::supervise(&state, &cmd)?)
         }
@@ -196,11 +204,13 @@ fn run(cli: Cli) -> Result<()> {
             env,
             env_paths,
             remap_pwd,
+            env_stamps,
             cmd,
         } => {
             let in_pwd = crate::exec::pipe::InPwd {
                 env_paths,
                 remap_pwd,
+                env_stamps,
             };
             exit_with(crate::exec::pipe::run_rendered(&env, &in_pwd, &cmd)?)
         }

@@ -90,6 +90,76 @@ pub fn record(dir: &Path, var: &str, started: std::time::SystemTime) -> Result<P
     Ok(stamp)
 }
 
+/// What rustc's dep-info says a compile read from the environment
+/// (`# env-dep:VAR`, from `env!`/`option_env!`), as cargo tracks it: but
+/// for the variables the build sets itself (`CARGO_*`, `OUT_DIR`, and
+/// those of `--env-set`, directly or in an `@args` file of a build
+/// script's directives). Each is recorded as a stamp in `dir` (dated
+/// `started`), and the stamps are added to the dep-info, so that a changed
+/// value recompiles the crate. `args` are rustc's.
+pub fn track_dep_info(
+    dir: &Path,
+    args: &[std::ffi::OsString],
+    started: std::time::SystemTime,
+) -> Result<()> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(depfile) = args.iter().find_map(|a| {
+        a.strip_prefix("--emit=")?
+            .split(',')
+            .find_map(|e| e.strip_prefix("dep-info=").map(PathBuf::from))
+    }) else {
+        return Ok(());
+    };
+    let Ok(text) = std::fs::read_to_string(&depfile) else {
+        return Ok(());
+    };
+    let mut set_here: Vec<String> = Vec::new();
+    let mut words: Vec<String> = args.clone();
+    for a in &args {
+        if let Some(f) = a.strip_prefix('@')
+            && let Ok(t) = std::fs::read_to_string(f)
+        {
+            words.extend(t.lines().map(str::to_string));
+        }
+    }
+    for (i, w) in words.iter().enumerate() {
+        let kv = match w.strip_prefix("--env-set=") {
+            Some(kv) => Some(kv),
+            None if w == "--env-set" => words.get(i + 1).map(String::as_str),
+            None => None,
+        };
+        if let Some((k, _)) = kv.and_then(|kv| kv.split_once('=')) {
+            set_here.push(k.to_string());
+        }
+    }
+    let mut stamps = Vec::new();
+    for line in text.lines() {
+        let Some(dep) = line.strip_prefix("# env-dep:") else {
+            continue;
+        };
+        let var = dep.split_once('=').map_or(dep, |(k, _)| k);
+        if var.starts_with("CARGO_") || var == "OUT_DIR" || set_here.iter().any(|s| s == var) {
+            continue;
+        }
+        let stamp = record(dir, var, started)?;
+        stamps.push(stamp.display().to_string().replace(' ', "\\ "));
+    }
+    if stamps.is_empty() {
+        return Ok(());
+    }
+    // The first target (before the first unescaped ": ") depends on them.
+    let first = text.lines().next().unwrap_or_default();
+    let Some((target, _)) = first.split_once(": ") else {
+        return Ok(());
+    };
+    let mut text = text.clone();
+    text.push_str(&format!("\n{target}: {}\n", stamps.join(" ")));
+    std::fs::write(&depfile, text).map_err(|e| io_error("write", &depfile, &e))
+}
+
 /// `sysgen env-check STAMP…`: rewrite each stamp whose variable changed.
 pub fn check(stamps: &[PathBuf]) -> Result<()> {
     for s in stamps {

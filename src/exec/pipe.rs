@@ -73,7 +73,13 @@ fn record_file(state: &Path) -> PathBuf {
 }
 
 /// `sysgen pipe-begin`: returns the exit status for Ninja.
-pub fn begin(state: &Path, mkdir: &[PathBuf], cmd: &[OsString]) -> Result<i32> {
+pub fn begin(
+    state: &Path,
+    mkdir: &[PathBuf],
+    env_stamps: Option<&Path>,
+    cmd: &[OsString],
+) -> Result<i32> {
+    let started = std::time::SystemTime::now();
     crate::base::fsx::create_dir_all(state)?;
     for d in mkdir {
         crate::base::fsx::create_dir_all(d)?;
@@ -109,6 +115,10 @@ pub fn begin(state: &Path, mkdir: &[PathBuf], cmd: &[OsString]) -> Result<i32> {
     let mut line = String::new();
     BufReader::new(reader).read_line(&mut line)?;
     if line.trim_end() == NOTICE {
+        // The dep-info is complete once the metadata is.
+        if let Some(dir) = env_stamps {
+            crate::exec::envdeps::track_dep_info(dir, &cmd[1..], started)?;
+        }
         // rustc goes on generating code; `pipe-end` waits for it.
         return Ok(0);
     }
@@ -261,6 +271,9 @@ pub struct InPwd {
     pub env_paths: Vec<String>,
     /// `--remap-pwd TO`: `--remap-path-prefix=<directory>=TO` is appended.
     pub remap_pwd: Option<String>,
+    /// `--env-stamps DIR`: the environment variables the compile read are
+    /// tracked there ([`crate::exec::envdeps::track_dep_info`]).
+    pub env_stamps: Option<PathBuf>,
 }
 
 /// `sysgen run-rustc [--env K=V]… [--env-path K=P]… [--remap-pwd TO] --
@@ -268,6 +281,7 @@ pub struct InPwd {
 /// them: they change the rlib's bytes) and print them as rustc would have;
 /// exit with rustc's status.
 pub fn run_rendered(env: &[String], in_pwd: &InPwd, cmd: &[OsString]) -> Result<i32> {
+    let started = std::time::SystemTime::now();
     let pwd = crate::base::fsx::current_dir()?;
     let (program, args) = cmd.split_first().context("run-rustc: no command")?;
     let mut command = Command::new(program);
@@ -305,7 +319,11 @@ pub fn run_rendered(env: &[String], in_pwd: &InPwd, cmd: &[OsString]) -> Result<
         render(&buf, &mut out)?;
         buf.clear();
     }
-    Ok(child.wait()?.code().unwrap_or(1))
+    let code = child.wait()?.code().unwrap_or(1);
+    if let (0, Some(dir)) = (code, &in_pwd.env_stamps) {
+        crate::exec::envdeps::track_dep_info(dir, args, started)?;
+    }
+    Ok(code)
 }
 
 /// One line of rustc's stderr as a person reads it: a diagnostic's rendered

@@ -131,6 +131,18 @@ impl<'a> Layout<'a> {
         unit_dir(self.m, u)
     }
 
+    /// `--env-stamps .sysgen/env` where a build runs in the output
+    /// directory (Ninja): the variables a compile reads are tracked there
+    /// ([`crate::exec::envdeps`]). Make's fragment runs elsewhere and has
+    /// no such check.
+    fn env_stamps(&self) -> Vec<Word> {
+        if self.opts.runs_in_out_dir {
+            vec!["--env-stamps".into(), Word::out(crate::exec::envdeps::DIR)]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn crate_name(u: &UnitDecl) -> &str {
         &u.krate().expect("a crate unit").crate_name
     }
@@ -289,7 +301,9 @@ impl<'a> Layout<'a> {
                 if meta != out {
                     outputs.push(self.rel(&meta));
                 }
-                let mut a: Vec<Word> = words(vec!["run-rustc".into(), "--".into()]);
+                let mut a: Vec<Word> = words(vec!["run-rustc".into()]);
+                a.extend(self.env_stamps());
+                a.push("--".into());
                 a.extend(words(compiler));
                 a.extend(args);
                 (self.opts.sysgen.display().to_string(), a)
@@ -320,6 +334,7 @@ impl<'a> Layout<'a> {
         let rlib_dir = self.rel(out.parent().expect("an output has a directory"));
         let mut begin_args: Vec<Word> =
             vec!["pipe-begin".into(), "--mkdir".into(), Word::out(rlib_dir)];
+        begin_args.extend(self.env_stamps());
         let mut end_outputs = vec![self.rel(&out)];
         if c.emit.contains(&Emit::Obj) {
             let obj_dir = self.rel(object.parent().expect("an output has a directory"));

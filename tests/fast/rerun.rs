@@ -237,3 +237,33 @@ fn a_rustflag_naming_an_argument_file_is_refused() {
     assert!(e.contains("flags.txt"), "{e}");
     assert!(!p.join("cargo.log").exists(), "cargo ran");
 }
+
+/// rustc's dep-info names the variables `env!`/`option_env!` read
+/// (`# env-dep:VAR=value`): a changed value recompiles the crate, as under
+/// cargo; the variables the build sets itself (`CARGO_*`) are not tracked.
+#[test]
+fn a_variable_a_crate_reads_with_env_recompiles_it_under_ninja() {
+    let lib = tempdir().join("library");
+    copy_dir(&mock_dir().join("library"), &lib);
+    let core = lib.join("core/src/lib.rs");
+    let text = std::fs::read_to_string(&core).unwrap();
+    write(
+        &core,
+        &format!("//! fake-env-dep: MYDEP\n//! fake-env-dep: CARGO_PKG_NAME\n{text}"),
+    );
+    let t = tempdir();
+    let out = generate(&lib, &t);
+    let build = |env: &[(&str, &str)]| planned_work(&ninja_in(&out, env));
+    let first = build(&[("MYDEP", "1")]);
+    assert!(first.iter().any(|l| l.contains("RUSTC core")), "{first:#?}");
+    assert!(out.join(".sysgen/env/MYDEP").is_file());
+    assert!(!out.join(".sysgen/env/CARGO_PKG_NAME").exists());
+    build(&[("MYDEP", "1")]);
+    assert_eq!(build(&[("MYDEP", "1")]), Vec::<String>::new(), "a no-op");
+    let changed = build(&[("MYDEP", "2")]);
+    assert!(
+        changed.iter().any(|l| l.contains("RUSTC core")),
+        "{changed:#?}"
+    );
+    assert_eq!(build(&[("MYDEP", "2")]), Vec::<String>::new(), "a no-op");
+}
