@@ -266,9 +266,13 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
             cmd: cmd.join(" "),
             desc: make_var(&format!("{what:<7} {}", a.description)),
             depfile: match (&a.kind, &a.depfile) {
-                // The runner's depfile names its outputs relative to the
-                // output directory: Make would not match them.
-                (ActionKind::RunBuildScript, _) | (_, None) => String::new(),
+                (_, None) => String::new(),
+                // The runner writes one for Make beside Ninja's.
+                (ActionKind::RunBuildScript, Some(d)) => r.path(
+                    &Path::new(d)
+                        .with_file_name(crate::exec::runscript::MAKE_DEPFILE)
+                        .to_string_lossy(),
+                )?,
                 (_, Some(d)) => r.path(d)?,
             },
         });

@@ -21,11 +21,14 @@ use crate::base::fsx::io_error;
 /// Where the stamps live, relative to the output directory.
 pub const DIR: &str = ".sysgen/env";
 
-/// What a stamp holds for `var` in this process's environment.
+/// What a stamp holds for `var` in this process's environment: `set`, a
+/// line break and the value, or `unset`; then a line break (as GNU Make's
+/// `$(file >…)` writes it, so that the Make fragment keeps stamps the same
+/// way).
 pub fn stamp_text(var: &str) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     match std::env::var_os(var) {
-        Some(v) => [b"set\n".as_slice(), v.as_bytes()].concat(),
+        Some(v) => [b"set\n".as_slice(), v.as_bytes(), b"\n"].concat(),
         None => b"unset\n".to_vec(),
     }
 }

@@ -121,6 +121,9 @@ pub fn parse(stdout: &str) -> Directives {
     d
 }
 
+/// The depfile of a run for Make, beside its `args`.
+pub const MAKE_DEPFILE: &str = "args.mk.d";
+
 fn depfile_escape(p: &str) -> String {
     p.replace('\\', "\\\\")
         .replace(' ', "\\ ")
@@ -233,16 +236,28 @@ pub fn run(spec_path: &Path) -> Result<()> {
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
     write_atomic(&spec.metadata_file, meta.as_bytes())?;
-    let deps: Vec<String> = inputs(&spec, &d, started)?
-        .iter()
-        .map(|p| depfile_escape(&p.display().to_string()))
-        .collect();
-    let depfile = spec.args_file.with_file_name("args.d");
-    let dep_text = format!(
-        "{}: {}\n",
-        depfile_escape(&spec.args_file.display().to_string()),
-        deps.join(" ")
+    let inputs = inputs(&spec, &d, started)?;
+    // Ninja's names the output as the build file does (relative to the
+    // output directory), Make's absolutely, as its fragment does.
+    let depfile = |target: &Path, deps: &mut dyn Iterator<Item = PathBuf>| {
+        let deps: Vec<String> = deps
+            .map(|p| depfile_escape(&p.display().to_string()))
+            .collect();
+        format!(
+            "{}: {}\n",
+            depfile_escape(&target.display().to_string()),
+            deps.join(" ")
+        )
+    };
+    let ninja = depfile(&spec.args_file, &mut inputs.iter().cloned());
+    write_atomic(&spec.args_file.with_file_name("args.d"), ninja.as_bytes())?;
+    let make = depfile(
+        &here.join(&spec.args_file),
+        &mut inputs.iter().map(|p| here.join(p)),
     );
-    write_atomic(&depfile, dep_text.as_bytes())?;
+    write_atomic(
+        &spec.args_file.with_file_name(MAKE_DEPFILE),
+        make.as_bytes(),
+    )?;
     Ok(())
 }

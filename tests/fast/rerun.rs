@@ -267,3 +267,55 @@ fn a_variable_a_crate_reads_with_env_recompiles_it_under_ninja() {
     );
     assert_eq!(build(&[("MYDEP", "2")]), Vec::<String>::new(), "a no-op");
 }
+
+/// The same rules under the Make fragment: a changed variable or a file of
+/// a package whose script printed no `rerun-if` line reruns the script.
+#[test]
+fn the_make_fragment_reruns_scripts_by_the_same_rules() {
+    let lib = library_with_script(&[
+        "echo cargo:rerun-if-env-changed=MYVAR",
+        "echo cargo:rerun-if-changed=build.rs",
+        "echo \"cargo:rustc-cfg=myvar=\\\"${MYVAR-unset}\\\"\"",
+    ]);
+    let t = tempdir();
+    let out = t.join("out");
+    let o = sysgen_cmd(&t)
+        .args([
+            "make",
+            "--no-config",
+            "--crates",
+            "core",
+            "--target",
+            TARGET,
+            "-o",
+        ])
+        .arg(&out)
+        .args(mock_toolchain(&lib))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let make = |env: &[(&str, &str)]| {
+        let mut c = Command::new("make");
+        c.arg("-C")
+            .arg(&out)
+            .env_remove("MYVAR")
+            .env_remove("MAKEFLAGS")
+            .env_remove("MFLAGS");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run_ok(&mut c)
+    };
+    make(&[("MYVAR", "1")]);
+    make(&[("MYVAR", "1")]);
+    assert_eq!(runs(&lib), 1);
+    make(&[("MYVAR", "2")]);
+    assert_eq!(runs(&lib), 2);
+    assert!(script_args(&out).contains("myvar=\"2\""));
+    make(&[("MYVAR", "2")]);
+    make(&[]);
+    assert_eq!(runs(&lib), 3);
+    assert!(script_args(&out).contains("myvar=\"unset\""));
+    make(&[]);
+    assert_eq!(runs(&lib), 3);
+}

@@ -41,6 +41,19 @@ endif
 # jobserver (and, as in Kbuild, `make -n` runs an out-of-date edge).
 sysgen_run = $(if $(strip $(filter-out sysgen-FORCE,$?) $(sysgen_changed)),@set -e; $(sysgen_echo) mkdir -p $(sort $(dir $(sysgen_outs_$1) $(sysgen_cmdfile_$1))); $(sysgen_cmd_$1); printf '%s\n' 'sysgen_saved_$1 := $(sysgen_saved_text)' > $(sysgen_cmdfile_$1),@:)
 
+# Environment variables build scripts said they read
+# (rerun-if-env-changed): each has a stamp in $(SYSGEN_OUT)/.sysgen/env
+# that a script's run depends on. Here, before any rule is looked at, a
+# stamp whose variable changed is rewritten, so what read it runs again.
+# (Names other than letters, digits and _ are tracked by Ninja only.)
+define sysgen_nl
+
+
+endef
+sysgen_env_text = $(if $(filter undefined,$(origin $1)),unset,set$(sysgen_nl)$(value $1))
+sysgen_env_check = $(if $(subst $(file <$2),,$(call sysgen_env_text,$1))$(subst $(call sysgen_env_text,$1),,$(file <$2)),$(file >$2,$(call sysgen_env_text,$1)))
+$(foreach s,$(wildcard $(SYSGEN_OUT)/.sysgen/env/*),$(if $(findstring %,$(notdir $s)),,$(call sysgen_env_check,$(notdir $s),$s)))
+
 .PHONY: sysgen-FORCE sysgen-all sysgen-clean
 sysgen-FORCE:
 
@@ -76,6 +89,7 @@ sysgen_desc_u3 := BUILD   compiler_builtins 0.1.160 build script run (thumbv6m-n
 sysgen_cmd_u3 = cd $(SYSGEN_OUT) && $(SYSGEN_SYSGEN) run-build-script $(SYSGEN_DIR)/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/run.json
 sysgen_cmdfile_u3 := $(SYSGEN_OUT)/build/cmd/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/args.cmd
 -include $(sysgen_cmdfile_u3)
+-include $(SYSGEN_OUT)/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/args.mk.d
 $(SYSGEN_OUT)/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/args $(SYSGEN_OUT)/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/metadata &: $(SYSGEN_DIR)/build/thumbv6m-none-eabi/compiler_builtins-644fe5603e8e/run.json $(SYSGEN_OUT)/build/host/compiler_builtins-3efa6792bdeb/build-script-build sysgen-FORCE
 	+$(call sysgen_run,u3)
 
@@ -147,6 +161,7 @@ sysgen_desc_u11 := BUILD   std 0.0.0 build script run (thumbv6m-none-eabi)
 sysgen_cmd_u11 = cd $(SYSGEN_OUT) && $(SYSGEN_SYSGEN) run-build-script $(SYSGEN_DIR)/build/thumbv6m-none-eabi/std-439b0b68e391/run.json
 sysgen_cmdfile_u11 := $(SYSGEN_OUT)/build/cmd/build/thumbv6m-none-eabi/std-439b0b68e391/args.cmd
 -include $(sysgen_cmdfile_u11)
+-include $(SYSGEN_OUT)/build/thumbv6m-none-eabi/std-439b0b68e391/args.mk.d
 $(SYSGEN_OUT)/build/thumbv6m-none-eabi/std-439b0b68e391/args $(SYSGEN_OUT)/build/thumbv6m-none-eabi/std-439b0b68e391/metadata &: $(SYSGEN_DIR)/build/thumbv6m-none-eabi/std-439b0b68e391/run.json $(SYSGEN_OUT)/build/host/std-2e2ebb41a22a/build-script-build sysgen-FORCE
 	+$(call sysgen_run,u11)
 
@@ -200,6 +215,7 @@ sysgen_desc_u17 := BUILD   compiler_builtins 0.1.160 build script run (x86_64-un
 sysgen_cmd_u17 = cd $(SYSGEN_OUT) && $(SYSGEN_SYSGEN) run-build-script $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/run.json
 sysgen_cmdfile_u17 := $(SYSGEN_OUT)/build/cmd/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/args.cmd
 -include $(sysgen_cmdfile_u17)
+-include $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/args.mk.d
 $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/args $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/metadata &: $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/compiler_builtins-dc6291e79698/run.json $(SYSGEN_OUT)/build/host/compiler_builtins-55b675617661/build-script-build sysgen-FORCE
 	+$(call sysgen_run,u17)
 
@@ -244,6 +260,7 @@ sysgen_desc_u22 := BUILD   libcx 0.1.2 build script run (x86_64-unknown-linux-gn
 sysgen_cmd_u22 = cd $(SYSGEN_OUT) && $(SYSGEN_SYSGEN) run-build-script $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/run.json
 sysgen_cmdfile_u22 := $(SYSGEN_OUT)/build/cmd/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/args.cmd
 -include $(sysgen_cmdfile_u22)
+-include $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/args.mk.d
 $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/args $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/metadata &: $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/libcx-a2ec4b8eaf0d/run.json $(SYSGEN_OUT)/build/host/libcx-23bd850fb219/build-script-build sysgen-FORCE
 	+$(call sysgen_run,u22)
 
@@ -315,6 +332,7 @@ sysgen_desc_u30 := BUILD   std 0.0.0 build script run (x86_64-unknown-linux-gnu)
 sysgen_cmd_u30 = cd $(SYSGEN_OUT) && $(SYSGEN_SYSGEN) run-build-script $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/run.json
 sysgen_cmdfile_u30 := $(SYSGEN_OUT)/build/cmd/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/args.cmd
 -include $(sysgen_cmdfile_u30)
+-include $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/args.mk.d
 $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/args $(SYSGEN_OUT)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/metadata &: $(SYSGEN_DIR)/build/x86_64-unknown-linux-gnu/std-98867a5aa7af/run.json $(SYSGEN_OUT)/build/host/std-302824b7d7e9/build-script-build sysgen-FORCE
 	+$(call sysgen_run,u30)
 
