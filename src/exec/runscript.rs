@@ -77,6 +77,9 @@ pub fn parse(stdout: &str) -> Directives {
         match key {
             "rustc-cfg" => d.rustc_args.extend(["--cfg".into(), value]),
             "rustc-check-cfg" => d.rustc_args.extend(["--check-cfg".into(), value]),
+            "rustc-env" if !value.contains('=') => d.errors.push(format!(
+                "`cargo:rustc-env={value}` has no `=`: it takes NAME=VALUE"
+            )),
             "rustc-env" => d.rustc_args.extend(["--env-set".into(), value]),
             "rustc-link-lib" => d.rustc_args.extend(["-l".into(), value]),
             "rustc-link-search" => d.rustc_args.extend(["-L".into(), value]),
@@ -92,7 +95,9 @@ pub fn parse(stdout: &str) -> Directives {
                         f if f.starts_with("-l") || f.starts_with("-L") => d
                             .rustc_args
                             .extend([f[..2].to_string(), f[2..].to_string()]),
-                        _ => {}
+                        f => d.errors.push(format!(
+                            "`cargo:rustc-flags` allows only -l and -L flags, not `{f}` (use `cargo:rustc-cfg` and the other directives for the rest)"
+                        )),
                     }
                 }
             }

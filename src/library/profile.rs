@@ -327,10 +327,45 @@ pub fn inherits_chain(table: &TomlProfiles, name: &str) -> Result<Vec<String>> {
     }
 }
 
+/// What cargo refuses in any profile, used or not: a `panic` that is not
+/// a strategy, and `codegen-units = 0`.
+fn check_every_profile(table: &TomlProfiles) -> Result<()> {
+    fn check(t: &TomlProfile, which: &str) -> Result<()> {
+        if let Some(p) = &t.panic
+            && PanicStrategy::parse(p).is_none()
+        {
+            user_bail!(
+                "{which}: `panic = {p:?}` is not valid (use \"unwind\", \"abort\" or \"immediate-abort\"); fix the profile in the project's or the library's Cargo.toml"
+            );
+        }
+        if t.codegen_units == Some(0) {
+            user_bail!(
+                "{which}: `codegen-units = 0` is not valid (use 1 or more); fix the profile in the project's or the library's Cargo.toml"
+            );
+        }
+        for (spec, o) in t.package.iter().flatten() {
+            let name = match spec {
+                ProfilePackageSpec::All => "\"*\"".to_string(),
+                ProfilePackageSpec::Spec(s) => s.name().to_string(),
+            };
+            check(o, &format!("{which}.package.{name}"))?;
+        }
+        if let Some(b) = &t.build_override {
+            check(b, &format!("{which}.build-override"))?;
+        }
+        Ok(())
+    }
+    for (name, t) in &table.0 {
+        check(t, &format!("[profile.{name}]"))?;
+    }
+    Ok(())
+}
+
 impl Profiles {
     /// The profile `name` of `table`, checked (overrides included), for a
     /// sysroot whose crates use `panic`.
     pub fn new(table: &TomlProfiles, name: &str, panic: PanicStrategy) -> Result<Profiles> {
+        check_every_profile(table)?;
         let chain = inherits_chain(table, name)?;
         let cur = chain.last().expect("the chain starts with `name`").clone();
         let Some(base) = Profile::builtin(&cur) else {

@@ -21,6 +21,7 @@ mod make;
 mod model;
 mod outputs;
 mod pipe;
+mod refusals;
 mod rerun;
 mod rust_project;
 mod snapshot;

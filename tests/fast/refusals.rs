@@ -1,0 +1,79 @@
+//! What cargo refuses, sysgen refuses too, with one line that points at
+//! the fix, never accepting it silently. (Found by the hostile probe:
+//! `panic = "weird"` and `codegen-units = 0` in a profile were accepted;
+//! a build script's `cargo:rustc-flags=--cfg x` was dropped and
+//! `cargo:rustc-env=NOEQUALS` became `--env-set NOEQUALS`.)
+
+use std::process::Command;
+
+use crate::support::*;
+
+#[test]
+fn a_profile_cargo_would_refuse_is_refused_even_when_unused() {
+    for (profile, says) in [
+        (
+            "[profile.dev]\npanic = \"weird\"\n",
+            "[profile.dev]: `panic = \"weird\"` is not valid",
+        ),
+        (
+            "[profile.release.package.core]\ncodegen-units = 0\n",
+            "[profile.release].package.core: `codegen-units = 0` is not valid",
+        ),
+    ] {
+        let p = project(&[("sysgen.toml", "[dependencies]\ncore = {}\n")]);
+        let manifest = std::fs::read_to_string(p.join("Cargo.toml")).unwrap();
+        write(&p.join("Cargo.toml"), &format!("{manifest}\n{profile}"));
+        let e = one_line_error(&sysgen_fake(&p, &["ninja", "-o", "out"]));
+        assert!(e.contains(says), "{e}");
+        assert!(!p.join("out").exists());
+    }
+}
+
+/// A copy of the mock library whose compiler_builtins build script prints
+/// `line`; the build of core in it, with its output.
+fn build_with_directive(line: &str) -> std::process::Output {
+    let lib = tempdir().join("library");
+    copy_dir(&mock_dir().join("library"), &lib);
+    write(
+        &lib.join("compiler-builtins/build.rs"),
+        &format!("//! fake-script: echo '{line}'\nfn main() {{}}\n"),
+    );
+    let t = tempdir();
+    let o = sysgen_cmd(&t)
+        .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
+        .args(mock_toolchain(&lib))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Command::new("ninja")
+        .arg("-C")
+        .arg(t.join("out"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_directive_cargo_would_refuse_fails_the_build_naming_the_script() {
+    for (line, says) in [
+        (
+            "cargo:rustc-flags=--cfg x",
+            "allows only -l and -L flags, not `--cfg`",
+        ),
+        (
+            "cargo:rustc-env=NOEQUALS",
+            "`cargo:rustc-env=NOEQUALS` has no `=`",
+        ),
+    ] {
+        let o = build_with_directive(line);
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{line}: {text}");
+        assert!(
+            text.contains(says) && text.contains("compiler_builtins"),
+            "{line}: {text}"
+        );
+    }
+    // What cargo takes there still works.
+    let o = build_with_directive("cargo:rustc-flags=-l static=m -L native=/x");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
