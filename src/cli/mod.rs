@@ -178,6 +178,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Build { sel, build } => {
+            // Held through the build: the next generation waits for it.
+            let _lock = crate::emit::outdir::DirLock::take(&build.out_dir)?;
             let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;
             let dir = path.parent().expect("build.ninja has a directory");
             crate::exec::ninja::run_ninja(dir)?;

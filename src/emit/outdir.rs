@@ -87,6 +87,76 @@ pub struct OutDir {
     /// Absolute (not canonicalised: it may not exist yet).
     pub path: PathBuf,
     layout: Footprint,
+    /// Held for as long as this value lives.
+    _lock: DirLock,
+}
+
+/// One sysgen at a time in an output directory: generation into it, and
+/// `sysgen build`'s build in it, hold this lock; another waits, saying
+/// so. The lock file lives in sysgen's cache directory (keyed by the
+/// directory's resolved path), so that taking it writes nothing into a
+/// directory that generation may yet refuse. Taking it again in the same
+/// process is a no-op.
+#[derive(Debug)]
+pub struct DirLock {
+    path: Option<PathBuf>,
+}
+
+static HELD: std::sync::Mutex<Vec<(PathBuf, std::fs::File)>> = std::sync::Mutex::new(Vec::new());
+
+impl DirLock {
+    /// Lock the output directory `path` (resolved as `-o` is).
+    pub fn take(path: &Path) -> Result<DirLock> {
+        let abs = resolve(path)?;
+        let mut held = HELD.lock().expect("no panics hold it");
+        let parent_holds = std::env::var_os(crate::exec::ninja::HOLDS_OUT_DIR)
+            .and_then(|d| resolve(Path::new(&d)).ok())
+            .is_some_and(|d| d == abs);
+        if parent_holds || held.iter().any(|(p, _)| *p == abs) {
+            return Ok(DirLock { path: None });
+        }
+        let Some(base) = crate::base::cache_dir::base_dir() else {
+            return Ok(DirLock { path: None });
+        };
+        // The cache directory may be a shared parent, as /tmp is; the
+        // locks in it are private.
+        let dir = base.join("locks");
+        crate::base::fsx::create_dir_all(&base)?;
+        crate::base::private::dir(&dir)?;
+        let key = crate::base::hash::stable_hash(&[&abs.to_string_lossy()]);
+        let file_path = dir.join(format!("out-{}.lock", &key[..16]));
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o644)
+            .open(&file_path)
+            .map_err(|e| io_error("create", &file_path, &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "sysgen: waiting for another sysgen that is generating or building in {}",
+                    abs.display()
+                );
+                file.lock().map_err(|e| io_error("lock", &file_path, &e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", &file_path, &e)),
+        }
+        held.push((abs.clone(), file));
+        Ok(DirLock { path: Some(abs) })
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path
+            && let Ok(mut held) = HELD.lock()
+        {
+            held.retain(|(q, _)| q != p);
+        }
+    }
 }
 
 /// The absolute, symlink-free form of `path`, which need not exist yet:
@@ -142,6 +212,7 @@ impl OutDir {
     pub fn check(path: &Path, layout: Footprint) -> Result<OutDir> {
         let abs = resolve(path)?;
         check_path(&abs, &layout)?;
+        let lock = DirLock::take(&abs)?;
         match abs.symlink_metadata() {
             Err(_) => {}
             Ok(m) if m.is_dir() || abs.is_dir() => {}
@@ -150,7 +221,11 @@ impl OutDir {
                 abs.display()
             ),
         }
-        let out = OutDir { path: abs, layout };
+        let out = OutDir {
+            path: abs,
+            layout,
+            _lock: lock,
+        };
         if let Some(owner) = out.owner() {
             if owner != layout.emitter {
                 user_bail!(

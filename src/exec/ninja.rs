@@ -4,6 +4,10 @@ use anyhow::Result;
 
 use crate::{user_bail, user_err};
 
+/// Set for a build's processes to the output directory whose lock the
+/// sysgen that started the build holds ([`crate::emit::outdir::DirLock`]).
+pub const HOLDS_OUT_DIR: &str = "SYSGEN_HOLDS_OUT_DIR";
+
 /// Run ninja in `dir`, showing its progress.
 pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
     run_ninja_to(dir, false)
@@ -13,7 +17,9 @@ pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
 pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
     let mut cmd = std::process::Command::new(&ninja);
-    cmd.arg("-C").arg(dir);
+    // The sysgen that runs this build holds the directory's lock: a
+    // regeneration ninja starts must not wait for it.
+    cmd.arg("-C").arg(dir).env(HOLDS_OUT_DIR, dir);
     if to_stderr {
         cmd.stdout(std::io::stderr());
     }

@@ -24,6 +24,7 @@ mod pipe;
 mod refusals;
 mod rerun;
 mod rust_project;
+mod serialized;
 mod snapshot;
 mod store_trust;
 mod sources;
