@@ -178,6 +178,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Build { sel, build } => {
+            crate::exec::ninja::check_available()?;
             // Held through the build: the next generation waits for it.
             let _lock = crate::emit::outdir::DirLock::take(&build.out_dir)?;
             let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;

@@ -8,6 +8,25 @@ use crate::{user_bail, user_err};
 /// sysgen that started the build holds ([`crate::emit::outdir::DirLock`]).
 pub const HOLDS_OUT_DIR: &str = "SYSGEN_HOLDS_OUT_DIR";
 
+/// Refuse to start when there is no ninja to run, before anything is
+/// written (`sysgen build` checks first).
+pub fn check_available() -> Result<()> {
+    let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
+    let found = if std::path::Path::new(&ninja).components().count() > 1 {
+        std::path::Path::new(&ninja).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(&ninja).is_file()))
+    };
+    if !found {
+        user_bail!(
+            "cannot find ninja ({}); install it (`apt-get install ninja-build` or `pip install ninja`) or set NINJA",
+            ninja.to_string_lossy()
+        );
+    }
+    Ok(())
+}
+
 /// Run ninja in `dir`, showing its progress.
 pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
     run_ninja_to(dir, false)

@@ -77,3 +77,24 @@ fn a_directive_cargo_would_refuse_fails_the_build_naming_the_script() {
     let o = build_with_directive("cargo:rustc-flags=-l static=m -L native=/x");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// `sysgen build` without a ninja to run says so before it writes
+/// anything. (Found by the hostile probe: it created the output
+/// directory, then failed.)
+#[test]
+fn sysgen_build_without_ninja_fails_before_writing() {
+    let t = tempdir();
+    let o = sysgen_cmd(&t)
+        .env("PATH", "/nonexistent")
+        .env_remove("NINJA")
+        .args(["build", "--no-config", "--crates", "core", "-o", "out"])
+        .args(mock_toolchain(&mock_dir().join("library")))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(
+        e.contains("cannot find ninja") && e.contains("NINJA"),
+        "{e}"
+    );
+    assert!(!t.join("out").exists());
+}
