@@ -92,6 +92,7 @@ impl Fingerprints {
     /// It vouches for what the store reuses, so it must be private
     /// ([`crate::base::private`]).
     pub fn open() -> Result<Fingerprints> {
+        crate::base::cache_dir::checked_base_dir()?;
         let file = crate::base::cache_dir::dir().map(|d| d.join("fingerprints"));
         if let Some(f) = &file {
             crate::base::private::check_path(f)?;

@@ -115,7 +115,7 @@ impl DirLock {
         if parent_holds || held.iter().any(|(p, _)| *p == abs) {
             return Ok(DirLock { path: None });
         }
-        let Some(base) = crate::base::cache_dir::base_dir() else {
+        let Some(base) = crate::base::cache_dir::checked_base_dir()? else {
             return Ok(DirLock { path: None });
         };
         // The cache directory may be a shared parent, as /tmp is; the

@@ -129,7 +129,7 @@ impl Store {
     /// to be private if they exist (they are made when something is first
     /// built).
     pub fn open() -> Result<Store> {
-        let Some(base) = crate::base::cache_dir::base_dir() else {
+        let Some(base) = crate::base::cache_dir::checked_base_dir()? else {
             user_bail!(
                 "no cache directory for the sysroot store (no HOME); set SYSGEN_CACHE_DIR to a directory"
             );

@@ -98,3 +98,28 @@ fn sysgen_build_without_ninja_fails_before_writing() {
     );
     assert!(!t.join("out").exists());
 }
+
+/// A cache directory sysgen cannot use is named as such. (Found by the
+/// hostile probe: a dangling symlink said "File exists (os error 17)", a
+/// non-UTF-8 SYSGEN_CACHE_DIR "choose another -o DIR".)
+#[test]
+fn a_cache_directory_sysgen_cannot_use_is_named_with_the_fix() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempdir();
+    std::os::unix::fs::symlink(t.join("gone"), t.join("dangling")).unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"/tmp/sysgen-\xff-cache").to_os_string();
+    for (dir, says) in [
+        (t.join("dangling").into_os_string(), "is a symlink to"),
+        (bad, "is not valid UTF-8"),
+    ] {
+        let o = sysgen_cmd(&t)
+            .env("SYSGEN_CACHE_DIR", &dir)
+            .args(["ninja", "--no-config", "--crates", "core", "-o", "out"])
+            .args(mock_toolchain(&mock_dir().join("library")))
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(e.contains("SYSGEN_CACHE_DIR") && e.contains(says), "{e}");
+        assert!(!t.join("out").exists());
+    }
+}
