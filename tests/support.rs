@@ -580,3 +580,27 @@ pub fn planned_work(ninja_output: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// `sysgen cargo` in `project` against `library` (rust-src) and the mock
+/// vendor directory, with the stand-in rustc and cargo (which logs what it
+/// was given to `project/cargo.log`), SYSGEN_CACHE_DIR=`cache`, and no
+/// flags or target from the test's environment. Add the cargo arguments.
+pub fn sysgen_cargo(project: &Path, cache: &Path, library: &Path) -> Command {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
+    c.current_dir(project)
+        .env("SYSGEN_CACHE_DIR", cache)
+        .env("RUSTC", bin.join("rustc"))
+        .env("CARGO", bin.join("cargo"))
+        .env("SYSGEN_RUST_SRC", library)
+        .env("SYSGEN_VENDOR", mock_dir().join("vendor"))
+        .env("FAKE_CARGO_LOG", project.join("cargo.log"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTDOCFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTDOCFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WRAPPER")
+        .arg("cargo");
+    c
+}

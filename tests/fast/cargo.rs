@@ -12,31 +12,11 @@ use std::process::{Command, Output};
 
 use crate::support::*;
 
-fn fake_cargo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin/cargo")
-}
-
 /// `sysgen cargo ARGS` in `project` with the mock library, the stand-in
 /// rustc and cargo, and the store in `store`.
 fn fake_cmd(project: &Path, store: &Path, args: &[&str]) -> Command {
-    let m = mock_dir();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
-    c.current_dir(project)
-        .env("SYSGEN_CACHE_DIR", store)
-        .env("RUSTC", fake_rustc_path())
-        .env("CARGO", fake_cargo())
-        .env("SYSGEN_RUST_SRC", m.join("library"))
-        .env("SYSGEN_VENDOR", m.join("vendor"))
-        .env("FAKE_CARGO_LOG", project.join("cargo.log"))
-        .env("FAKE_RUSTC_LOG", store.join("rustc.log"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTDOCFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTDOCFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTC_WRAPPER")
-        .arg("cargo")
-        .args(args);
+    let mut c = sysgen_cargo(project, store, &mock_dir().join("library"));
+    c.env("FAKE_RUSTC_LOG", store.join("rustc.log")).args(args);
     c
 }
 

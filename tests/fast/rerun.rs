@@ -148,21 +148,8 @@ fn a_rerun_if_changed_directory_stands_for_every_file_below_it() {
 
 /// `sysgen cargo build` with the store in `cache` and the given library.
 fn cargo_build(project: &Path, cache: &Path, lib: &Path, env: &[(&str, &str)]) -> Output {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
-    c.current_dir(project)
-        .env("SYSGEN_CACHE_DIR", cache)
-        .env("RUSTC", bin.join("rustc"))
-        .env("CARGO", bin.join("cargo"))
-        .env("SYSGEN_RUST_SRC", lib)
-        .env("SYSGEN_VENDOR", mock_dir().join("vendor"))
-        .env("FAKE_CARGO_LOG", project.join("cargo.log"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTC_WRAPPER")
-        .env_remove("MYVAR")
-        .args(["cargo", "build", "--target", TARGET]);
+    let mut c = sysgen_cargo(project, cache, lib);
+    c.env_remove("MYVAR").args(["build", "--target", TARGET]);
     for (k, v) in env {
         c.env(k, v);
     }
@@ -220,19 +207,9 @@ fn a_rustflag_naming_an_argument_file_is_refused() {
     assert!(e.contains("RUSTFLAGS") && e.contains("@flags.txt"), "{e}");
     assert!(!t.join("out").exists());
     let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
-    let cache = tempdir();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin");
-    c.current_dir(&p)
-        .env("SYSGEN_CACHE_DIR", &cache)
-        .env("RUSTC", bin.join("rustc"))
-        .env("CARGO", bin.join("cargo"))
-        .env("SYSGEN_RUST_SRC", mock_dir().join("library"))
-        .env("SYSGEN_VENDOR", mock_dir().join("vendor"))
-        .env("FAKE_CARGO_LOG", p.join("cargo.log"))
-        .env("RUSTFLAGS", format!("@{}", t.join("flags.txt").display()))
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(["cargo", "build", "--target", TARGET]);
+    let mut c = sysgen_cargo(&p, &tempdir(), &mock_dir().join("library"));
+    c.env("RUSTFLAGS", format!("@{}", t.join("flags.txt").display()))
+        .args(["build", "--target", TARGET]);
     let e = one_line_error(&c.output().unwrap());
     assert!(e.contains("flags.txt"), "{e}");
     assert!(!p.join("cargo.log").exists(), "cargo ran");

@@ -17,21 +17,8 @@ const TARGET: &str = "thumbv6m-none-eabi";
 /// `sysgen cargo build --target thumbv6m-none-eabi` in `project`, with the
 /// mock library, the stand-in rustc and cargo, and SYSGEN_CACHE_DIR=`cache`.
 fn build(project: &Path, cache: &Path) -> Command {
-    let m = mock_dir();
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
-    c.current_dir(project)
-        .env("SYSGEN_CACHE_DIR", cache)
-        .env("RUSTC", bin.join("rustc"))
-        .env("CARGO", bin.join("cargo"))
-        .env("SYSGEN_RUST_SRC", m.join("library"))
-        .env("SYSGEN_VENDOR", m.join("vendor"))
-        .env("FAKE_CARGO_LOG", project.join("cargo.log"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUSTC_WRAPPER")
-        .args(["cargo", "build", "--target", TARGET]);
+    let mut c = sysgen_cargo(project, cache, &mock_dir().join("library"));
+    c.args(["build", "--target", TARGET]);
     c
 }
 
