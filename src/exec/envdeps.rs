@@ -148,18 +148,18 @@ pub fn track_dep_info(
             continue;
         }
         let stamp = record(dir, var, started)?;
-        stamps.push(stamp.display().to_string().replace(' ', "\\ "));
+        // A stamp's name is letters, digits, `_` and `%XX`: nothing a
+        // depfile would need escaped.
+        stamps.push(stamp.display().to_string());
     }
     if stamps.is_empty() {
         return Ok(());
     }
     // The first target (before the first unescaped ": ") depends on them.
-    let first = text.lines().next().unwrap_or_default();
-    let Some((target, _)) = first.split_once(": ") else {
+    let Some((target, _)) = text.lines().next().and_then(|l| l.split_once(": ")) else {
         return Ok(());
     };
-    let mut text = text.clone();
-    text.push_str(&format!("\n{target}: {}\n", stamps.join(" ")));
+    let text = format!("{text}\n{target}: {}\n", stamps.join(" "));
     std::fs::write(&depfile, text).map_err(|e| io_error("write", &depfile, &e))
 }
 
