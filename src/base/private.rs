@@ -79,6 +79,31 @@ pub fn dir(path: &Path) -> Result<()> {
     }
 }
 
+/// Lock the file `path` (created 0644 in a private directory, and
+/// checked), waiting — after printing `waiting` — while another process
+/// holds it. The lock lasts as long as the returned file is open.
+pub fn lock_file(path: &Path, waiting: &str) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| io_error("create", path, &e))?;
+    let meta = file.metadata().map_err(|e| io_error("read", path, &e))?;
+    check(path, &meta)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("sysgen: {waiting}");
+            file.lock().map_err(|e| io_error("lock", path, &e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", path, &e)),
+    }
+    Ok(file)
+}
+
 /// Take group and other write from `path`, which sysgen just made (a
 /// umask of 002 would leave it group-writable, and then refused).
 pub fn seal(path: &Path) -> Result<()> {

@@ -125,25 +125,13 @@ impl DirLock {
         crate::base::private::dir(&dir)?;
         let key = crate::base::hash::stable_hash(&[&abs.to_string_lossy()]);
         let file_path = dir.join(format!("out-{}.lock", &key[..16]));
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o644)
-            .open(&file_path)
-            .map_err(|e| io_error("create", &file_path, &e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
-                    "sysgen: waiting for another sysgen that is generating or building in {}",
-                    abs.display()
-                );
-                file.lock().map_err(|e| io_error("lock", &file_path, &e))?;
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", &file_path, &e)),
-        }
+        let file = crate::base::private::lock_file(
+            &file_path,
+            &format!(
+                "waiting for another sysgen that is generating or building in {}",
+                abs.display()
+            ),
+        )?;
         held.push((abs.clone(), file));
         Ok(DirLock { path: Some(abs) })
     }

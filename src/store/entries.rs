@@ -222,24 +222,10 @@ impl Store {
         let dir = self.dir.join("locks");
         private::dir(&dir)?;
         let path = dir.join(format!("{}.lock", family.key));
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o644)
-            .open(&path)
-            .map_err(|e| io_error("create", &path, &e))?;
-        let meta = file.metadata().map_err(|e| io_error("read", &path, &e))?;
-        private::check(&path, &meta)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!("sysgen: waiting for another sysgen that is building the same sysroot");
-                file.lock().map_err(|e| io_error("lock", &path, &e))?;
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", &path, &e)),
-        }
+        let file = private::lock_file(
+            &path,
+            "waiting for another sysgen that is building the same sysroot",
+        )?;
         Ok(BuildLock { _file: file })
     }
 

@@ -63,11 +63,12 @@ fn ninja_in(out: &Path, env: &[(&str, &str)]) -> String {
     run_ok(&mut c)
 }
 
-fn generate(lib: &Path, t: &Path) -> PathBuf {
+/// `sysgen EMITTER` of core for the target, from `lib`, into `t/out`.
+fn generate_with(emitter: &str, lib: &Path, t: &Path) -> PathBuf {
     let out = t.join("out");
     let o = sysgen_cmd(t)
         .args([
-            "ninja",
+            emitter,
             "--no-config",
             "--crates",
             "core",
@@ -81,6 +82,10 @@ fn generate(lib: &Path, t: &Path) -> PathBuf {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     out
+}
+
+fn generate(lib: &Path, t: &Path) -> PathBuf {
+    generate_with("ninja", lib, t)
 }
 
 #[test]
@@ -255,22 +260,7 @@ fn the_make_fragment_reruns_scripts_by_the_same_rules() {
         "echo \"cargo:rustc-cfg=myvar=\\\"${MYVAR-unset}\\\"\"",
     ]);
     let t = tempdir();
-    let out = t.join("out");
-    let o = sysgen_cmd(&t)
-        .args([
-            "make",
-            "--no-config",
-            "--crates",
-            "core",
-            "--target",
-            TARGET,
-            "-o",
-        ])
-        .arg(&out)
-        .args(mock_toolchain(&lib))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = generate_with("make", &lib, &t);
     let make = |env: &[(&str, &str)]| {
         let mut c = Command::new("make");
         c.arg("-C")
