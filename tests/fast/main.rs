@@ -30,3 +30,4 @@ mod store_trust;
 mod sources;
 mod timings;
 mod verify;
+mod written;
