@@ -110,6 +110,8 @@ fn cargo() -> OsString {
 fn run_cargo(args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
     let mut cmd = std::process::Command::new(cargo());
     cmd.args(args);
+    // `sysgen cargo` stands for cargo: cargo stops when it does.
+    crate::exec::leftovers::dies_with_this_process(&mut cmd, libc::SIGTERM);
     for (k, v) in env {
         match v {
             Some(v) => cmd.env(k, v),

@@ -116,7 +116,7 @@ impl DirLock {
     pub fn take(path: &Path) -> Result<DirLock> {
         let abs = resolve(path)?;
         let mut held = HELD.lock().expect("no panics hold it");
-        let parent_holds = std::env::var_os(crate::exec::ninja::HOLDS_OUT_DIR)
+        let parent_holds = std::env::var_os(crate::exec::leftovers::HOLDS_OUT_DIR)
             .and_then(|d| resolve(Path::new(&d)).ok())
             .is_some_and(|d| d == abs);
         if parent_holds || held.iter().any(|(p, _)| *p == abs) {
@@ -139,6 +139,8 @@ impl DirLock {
                 abs.display()
             ),
         )?;
+        // The last sysgen in here is gone; its build may not be yet.
+        crate::exec::leftovers::wait_for(&abs);
         held.push((abs.clone(), file));
         Ok(DirLock { path: Some(abs) })
     }

@@ -4,10 +4,6 @@ use anyhow::Result;
 
 use crate::{user_bail, user_err};
 
-/// Set for a build's processes to the output directory whose lock the
-/// sysgen that started the build holds ([`crate::emit::outdir::DirLock`]).
-pub const HOLDS_OUT_DIR: &str = "SYSGEN_HOLDS_OUT_DIR";
-
 /// Refuse to start when there is no ninja to run, before anything is
 /// written (`sysgen build` checks first).
 pub fn check_available() -> Result<()> {
@@ -37,8 +33,10 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
     let mut cmd = std::process::Command::new(&ninja);
     // The sysgen that runs this build holds the directory's lock: a
-    // regeneration ninja starts must not wait for it.
-    cmd.arg("-C").arg(dir).env(HOLDS_OUT_DIR, dir);
+    // regeneration ninja starts must not wait for it. And the build stops
+    // when this sysgen does (see `leftovers`).
+    cmd.arg("-C").arg(dir);
+    crate::exec::leftovers::of_build(&mut cmd, dir);
     if to_stderr {
         cmd.stdout(std::io::stderr());
     }

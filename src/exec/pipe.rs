@@ -59,6 +59,14 @@ const NOTICE: &str = "metadata";
 /// The variable through which the build rule names the build's process.
 pub const BUILD_PID_VAR: &str = "SYSGEN_BUILD_PID";
 
+/// What says which build a process belongs to: never recorded, never
+/// replayed.
+const BUILD_VARS: [&str; 3] = [
+    BUILD_PID_VAR,
+    crate::exec::leftovers::HOLDS_OUT_DIR,
+    crate::exec::leftovers::SESSION,
+];
+
 /// How the edge ran rustc, for `pipe-end` to run it again.
 #[derive(Serialize, Deserialize)]
 struct Record {
@@ -91,7 +99,7 @@ pub fn begin(
         argv: cmd.iter().map(|s| s.to_string_lossy().into()).collect(),
         env: std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| k != BUILD_PID_VAR)
+            .filter(|(k, _)| !BUILD_VARS.contains(&k.as_str()))
             .collect(),
         cwd: crate::base::fsx::current_dir()?,
     };
@@ -372,7 +380,12 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         // Killed, or its output deleted since: compile again, here, exactly
         // as the edge did.
         _ => match recorded_command(state)? {
-            Ok(command) => run_rustc(state, command, &mut std::io::sink(), None)?,
+            Ok(command) => {
+                let kept = Kept::of(rmeta);
+                let code = run_rustc(state, command, &mut std::io::sink(), None)?;
+                kept.restore_if_same(rmeta);
+                code
+            }
             Err(why) => {
                 let _ = fs::remove_file(rmeta);
                 eprintln!("sysgen: {} {why}; run the build again", rlib.display());
@@ -386,6 +399,30 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         let _ = fs::remove_file(rmeta);
     }
     Ok(code)
+}
+
+/// A `.rmeta` as its edge left it. Compiling again in `pipe-end` writes it
+/// again; Ninja's deps log holds the time its edge wrote it, and a later
+/// time would make the next build start over from that crate. The same
+/// bytes get their old time back.
+struct Kept(Option<(Vec<u8>, std::time::SystemTime)>);
+
+impl Kept {
+    fn of(rmeta: &Path) -> Kept {
+        let time = fs::metadata(rmeta).and_then(|m| m.modified());
+        Kept(fs::read(rmeta).ok().zip(time.ok()))
+    }
+
+    fn restore_if_same(self, rmeta: &Path) {
+        if let Some((bytes, time)) = self.0
+            && fs::read(rmeta).is_ok_and(|now| now == bytes)
+        {
+            let _ = File::options()
+                .write(true)
+                .open(rmeta)
+                .and_then(|f| f.set_modified(time));
+        }
+    }
 }
 
 /// The command `pipe-begin` recorded, with its environment and directory;
@@ -406,6 +443,12 @@ fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>
         .env_clear()
         .envs(r.env.iter().map(|(k, v)| (k, moved(v))))
         .current_dir(cwd);
+    // Which build this one is part of, not the recorded one.
+    for k in BUILD_VARS {
+        if let Some(v) = std::env::var_os(k) {
+            c.env(k, v);
+        }
+    }
     Ok(Ok(c))
 }
 

@@ -19,6 +19,7 @@ mod guarantees;
 mod layering;
 mod make;
 mod model;
+mod orphans;
 mod outputs;
 mod pipe;
 mod refusals;

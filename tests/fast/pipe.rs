@@ -152,10 +152,19 @@ fn a_deleted_rlib_is_compiled_again_by_the_end_edge() {
     t.go();
     assert!(t.begin("ok").status.success());
     assert!(t.end().status.success());
+    // An old time, as Ninja's deps log records it for the begin edge.
+    let then = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+    let rmeta = std::fs::File::options().write(true).open(t.p("lib.rmeta"));
+    rmeta.unwrap().set_modified(then).unwrap();
     std::fs::remove_file(t.p("lib.rlib")).unwrap();
     let e = t.end();
     assert!(e.status.success(), "{}", stderr(&e));
     assert!(exists(&t.p("lib.rlib")), "the recorded command ran again");
+    // The same .rmeta keeps its time, or the next build would start over
+    // from this crate (found after a killed build: every later build
+    // compiled core and all that depends on it again).
+    let mtime = std::fs::metadata(t.p("lib.rmeta")).unwrap().modified();
+    assert_eq!(mtime.unwrap(), then);
 }
 
 #[test]
