@@ -102,29 +102,42 @@ pub fn parse(args: &[OsString]) -> Invocation {
     inv
 }
 
-/// The cargo to run: `$CARGO`, else `cargo`.
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+/// The cargo to run: `+toolchain`'s, else `$CARGO`, else `cargo`.
+#[derive(Default)]
+struct Cargo {
+    program: OsString,
+    /// The rustup toolchain `+name` selected.
+    toolchain: Option<String>,
 }
 
-fn run_cargo(args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
-    let mut cmd = std::process::Command::new(cargo());
-    cmd.args(args);
-    // `sysgen cargo` stands for cargo: cargo stops when it does.
-    crate::exec::leftovers::dies_with_this_process(&mut cmd, libc::SIGTERM);
-    for (k, v) in env {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
+impl Cargo {
+    fn run(&self, args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
+        let program = if self.program.is_empty() {
+            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+        } else {
+            self.program.clone()
         };
+        let mut cmd = std::process::Command::new(program);
+        if let Some(t) = &self.toolchain {
+            cmd.env("RUSTUP_TOOLCHAIN", t);
+        }
+        cmd.args(args);
+        // `sysgen cargo` stands for cargo: cargo stops when it does.
+        crate::exec::leftovers::dies_with_this_process(&mut cmd, libc::SIGTERM);
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let status = cmd.status().map_err(|e| {
+            crate::user_err!("cannot run cargo ({e}); install Rust with rustup, or set CARGO")
+        })?;
+        use std::os::unix::process::ExitStatusExt;
+        Ok(status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(1)))
     }
-    let status = cmd.status().map_err(|e| {
-        crate::user_err!("cannot run cargo ({e}); install Rust with rustup, or set CARGO")
-    })?;
-    use std::os::unix::process::ExitStatusExt;
-    Ok(status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(1)))
 }
 
 /// The project's directory: `--manifest-path`'s, else the nearest
@@ -149,6 +162,25 @@ fn encode(flags: &[String]) -> OsString {
 /// (`xargo-check`) makes any compiling subcommand use a metadata-only
 /// sysroot.
 pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
+    // `+toolchain` first, as rustup's cargo takes it: that toolchain's
+    // cargo runs, and its rustc builds the sysroot from its rust-src.
+    let toolchain = args
+        .first()
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.strip_prefix('+'))
+        .map(str::to_string);
+    let (args, cargo) = match &toolchain {
+        // What rustup's proxy does with `cargo +name`: that toolchain's
+        // cargo, and its rustc for whatever runs `rustc` below it.
+        Some(t) => (
+            args[1..].to_vec(),
+            Cargo {
+                program: crate::toolchain::locate::rustup_tool(t, "cargo")?.into(),
+                toolchain: Some(t.clone()),
+            },
+        ),
+        None => (args, Cargo::default()),
+    };
     let inv = parse(&args);
     let mut k = inv
         .subcommand
@@ -159,11 +191,11 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         k = Kind::Check;
     }
     if k == Kind::PassThrough {
-        return run_cargo(&args, &[]);
+        return cargo.run(&args, &[]);
     }
     let Some(dir) = project_dir(&inv)? else {
         // No project: cargo says so.
-        return run_cargo(&args, &[]);
+        return cargo.run(&args, &[]);
     };
     let project = crate::config::project::Project::load(&dir)?;
     let mut targets = inv.targets.clone();
@@ -178,7 +210,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     }
     if targets.is_empty() {
         // Xargo's rule: without a target there is no sysroot to build.
-        return run_cargo(&args, &[]);
+        return cargo.run(&args, &[]);
     }
     // JSON targets as cargo finds them: relative to the working directory.
     let cwd = fsx::current_dir()?;
@@ -196,8 +228,15 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         };
         project.panic(&profile)?.unwrap_or_default()
     };
+    let mut sources = crate::toolchain::locate::SourceOptions::default();
+    if let Some(t) = &toolchain
+        && std::env::var_os("RUSTC").is_none_or(|v| v.is_empty())
+    {
+        // As cargo would: RUSTC, when set, wins over the toolchain.
+        sources.rustc = Some(crate::toolchain::locate::rustup_tool(t, "rustc")?);
+    }
     let opts = GraphOptions {
-        sources: Default::default(),
+        sources,
         targets: targets.clone(),
         crates: None,
         features: None,
@@ -281,7 +320,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         env.push(("RUSTC_BOOTSTRAP", Some("1".into())));
         env.push(("CARGO_UNSTABLE_JSON_TARGET_SPEC", Some("true".into())));
     }
-    run_cargo(&args, &env)
+    cargo.run(&args, &env)
 }
 
 /// Whether sysgen runs as `xargo` (false) or `xargo-check` (true: the

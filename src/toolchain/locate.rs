@@ -29,6 +29,30 @@ pub fn find_rustc(opts: &SourceOptions) -> Result<Rustc> {
     Rustc::probe(&path)
 }
 
+/// The `tool` (`rustc`, `cargo`) of the rustup toolchain `name`: what
+/// `+name` selects.
+pub fn rustup_tool(name: &str, tool: &str) -> Result<PathBuf> {
+    let out = std::process::Command::new("rustup")
+        .args(["which", "--toolchain", name, tool])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .map_err(|e| {
+            crate::user_err!(
+                "`+{name}` names a rustup toolchain, but rustup cannot be run ({e}); install rustup, or drop `+{name}` and set RUSTC to the compiler"
+            )
+        })?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || path.is_empty() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let why = why.trim().trim_start_matches("error: ");
+        user_bail!(
+            "rustup has no {tool} for the toolchain `+{name}` ({why}); install it with `rustup toolchain install {name}`, or link one with `rustup toolchain link {name} DIR`"
+        );
+    }
+    Ok(PathBuf::from(path))
+}
+
 /// The `library` directory: `--rust-src`, `SYSGEN_RUST_SRC`, `XARGO_RUST_SRC`,
 /// then the compiler's own rust-src component.
 pub fn find_library(opts: &SourceOptions, rustc: &Rustc) -> Result<PathBuf> {

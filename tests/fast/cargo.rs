@@ -447,3 +447,61 @@ fn rustc_wrapper_runs_every_sysroot_compile_as_cargo_would() {
     assert_eq!(calls, compiled(&store).len(), "{wrapped}");
     assert!(wrapped.lines().all(|l| l.ends_with("/rustc")), "{wrapped}");
 }
+
+/// `sysgen cargo +toolchain …` (rustup's spelling): that toolchain's cargo
+/// runs (what `rustup which --toolchain` names, with RUSTUP_TOOLCHAIN set,
+/// as rustup's proxy does), and its rustc builds the sysroot unless RUSTC
+/// is set, as cargo would use them. (Found: `+nightly` ran cargo with no sysroot and no
+/// message.) The real toolchain is tested in `tests/real/cargo.rs`.
+#[test]
+fn a_plus_toolchain_selects_the_compiler_of_that_toolchain() {
+    let t = tempdir();
+    let bin = t.join("bin");
+    write(
+        &bin.join("rustup"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> \"$0.log\"\n[ \"$1 $2 $3\" = 'which --toolchain second' ] && {{ echo '{}'/$4; exit 0; }}\necho \"error: toolchain '$3' is not installed\" >&2\nexit 1\n",
+            fake_rustc_path().parent().unwrap().display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("rustup"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
+    let run = |toolchain: &str, rustc: Option<&str>| {
+        let mut c = fake_cmd(
+            &p,
+            &t.join("store"),
+            &[toolchain, "build", "--target", "thumbv6m-none-eabi"],
+        );
+        c.env("PATH", &path).env_remove("RUSTC");
+        if let Some(r) = rustc {
+            c.env("RUSTC", r);
+        }
+        c.output().unwrap()
+    };
+    let err = ok(&run("+second", None));
+    assert!(
+        err.contains("built sysroot for thumbv6m-none-eabi"),
+        "{err}"
+    );
+    let log = cargo_log(&p);
+    assert_eq!(log["args"], "build --target thumbv6m-none-eabi");
+    assert_eq!(log["RUSTUP_TOOLCHAIN"], "second");
+    // RUSTC wins, as in cargo: rustup is asked for cargo only.
+    std::fs::remove_file(bin.join("rustup.log")).unwrap();
+    let rustc = fake_rustc_path();
+    ok(&run("+second", Some(rustc.to_str().unwrap())));
+    let asked = std::fs::read_to_string(bin.join("rustup.log")).unwrap();
+    assert_eq!(asked, "which --toolchain second cargo\n");
+    // A toolchain rustup does not have: one line, and cargo does not run.
+    std::fs::remove_file(p.join("cargo.log")).unwrap();
+    let e = one_line_error(&run("+nosuch", None));
+    assert!(
+        e.contains("+nosuch")
+            && e.contains("not installed")
+            && e.contains("rustup toolchain install nosuch"),
+        "{e}"
+    );
+    assert!(!p.join("cargo.log").exists(), "cargo ran");
+}

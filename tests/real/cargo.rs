@@ -202,3 +202,131 @@ fn home_registry_crate(prefix: &str) -> PathBuf {
         src.display()
     );
 }
+
+/// A linked rustup toolchain, removed again when dropped.
+struct Linked {
+    name: String,
+    dir: PathBuf,
+}
+
+impl Drop for Linked {
+    fn drop(&mut self) {
+        let _ = Command::new("rustup")
+            .args(["toolchain", "uninstall", &self.name])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A second toolchain: the default one copied (hard links where the file
+/// system allows), its rustc a wrapper that logs every call, linked into
+/// rustup as `sysgen-second-<pid>`.
+fn second_toolchain() -> Linked {
+    let sysroot = stdout_ok(Command::new("rustc").args(["--print", "sysroot"]));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("second-toolchain");
+    let _ = std::fs::remove_dir_all(&dir);
+    let copied = |flags: &str| {
+        Command::new("cp")
+            .arg(flags)
+            .arg(sysroot.trim())
+            .arg(&dir)
+            .status()
+            .unwrap()
+            .success()
+    };
+    if !copied("-al") {
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(copied("-a"), "cannot copy the toolchain");
+    }
+    // Never write into a hard link: the original toolchain shares it.
+    let bin = dir.join("bin");
+    std::fs::rename(bin.join("rustc"), bin.join("rustc.real")).unwrap();
+    write(
+        &bin.join("rustc"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec \"$(dirname \"$0\")/rustc.real\" \"$@\"\n",
+            dir.join("rustc.log").display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("rustc"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let name = format!("sysgen-second-{}", std::process::id());
+    run_ok(
+        Command::new("rustup")
+            .args(["toolchain", "link", &name])
+            .arg(&dir),
+    );
+    Linked { name, dir }
+}
+
+/// Replace `path` (a hard link into the original toolchain, maybe) by a
+/// file of its own holding `text`.
+fn replace(path: &Path, text: &str) {
+    std::fs::remove_file(path).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_plus_toolchain_builds_the_sysroot_with_that_toolchains_rustc_and_rust_src() {
+    let second = second_toolchain();
+    let core = second
+        .dir
+        .join("lib/rustlib/src/rust/library/core/src/lib.rs");
+    let original = std::fs::read_to_string(&core).unwrap();
+    let p = project(&[
+        ("Xargo.toml", "[dependencies.core]\n"),
+        ("src/lib.rs", "#![no_std]\npub fn one() -> u32 { 1 }\n"),
+    ]);
+    let plus = format!("+{}", second.name);
+    let sysgen_cargo = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sysgen"));
+        c.current_dir(&p)
+            .env("SYSGEN_CACHE_DIR", real_store())
+            .env_remove("RUSTC")
+            .env_remove("RUSTUP_TOOLCHAIN")
+            // cargo test points it at the default toolchain's libraries,
+            // where the second rustc would load its driver from, and then
+            // take that toolchain's directory for its sysroot.
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["cargo", &plus, "build", "--target", "thumbv6m-none-eabi"]);
+        c.output().unwrap()
+    };
+    // The second toolchain's rust-src is the one compiled: an error put
+    // into its core stops the sysroot, and cargo does not run.
+    replace(
+        &core,
+        &format!("{original}\ncompile_error!(\"the second toolchain's core\");\n"),
+    );
+    let o = sysgen_cargo();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("the second toolchain's core"), "{err}");
+    assert!(!p.join("target").exists(), "cargo ran");
+    // Fixed (but still its own: a different source than the default
+    // toolchain's), the sysroot is built by its rustc, and cargo under
+    // `+second` compiles the project with that sysroot.
+    replace(&core, &format!("{original}\n// the second toolchain\n"));
+    let o = sysgen_cargo();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("built sysroot for thumbv6m-none-eabi"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(second.dir.join("rustc.log")).unwrap();
+    assert!(
+        log.contains("--crate-name core"),
+        "the sysroot's core:\n{log}"
+    );
+    assert!(log.contains("--crate-name p "), "the project:\n{log}");
+    assert!(
+        p.join("target/thumbv6m-none-eabi/debug/libp.rlib")
+            .is_file(),
+        "{err}"
+    );
+}
