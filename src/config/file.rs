@@ -134,17 +134,64 @@ pub struct Config {
     pub checkouts: Vec<(CrateSource, PathBuf)>,
 }
 
+/// Refuse what `--config` cannot name, saying what it is instead: a
+/// missing path, a directory, or a Cargo manifest (rust-src's `library`
+/// workspace above all, which is what sysgen builds, not how).
+fn check_config_path(p: &Path) -> Result<()> {
+    let is_library = |dir: &Path| {
+        dir.join("Cargo.lock").is_file()
+            && dir.join("core/Cargo.toml").is_file()
+            && dir.join("Cargo.toml").is_file()
+    };
+    const TAKES: &str = "--config takes your project's sysgen.toml or Xargo.toml";
+    if p.is_dir() {
+        if is_library(p) {
+            user_bail!(
+                "{} is rust-src's `library` directory, not a config; {TAKES}, and rust-src is found from rustc or given with --rust-src",
+                p.display()
+            );
+        }
+        let inside = ["sysgen.toml", "Xargo.toml"]
+            .iter()
+            .map(|n| p.join(n))
+            .find(|f| f.is_file());
+        match inside {
+            Some(f) => user_bail!(
+                "{} is a directory; {TAKES}: pass --config {}",
+                p.display(),
+                f.display()
+            ),
+            None => user_bail!("{} is a directory; {TAKES}", p.display()),
+        }
+    }
+    if !p.is_file() {
+        user_bail!(
+            "config file {} does not exist; pass an existing sysgen.toml or Xargo.toml to --config",
+            p.display()
+        );
+    }
+    if p.file_name().is_some_and(|n| n == "Cargo.toml") {
+        let dir = p.parent().unwrap_or(Path::new("."));
+        if is_library(dir) || dir.parent().is_some_and(is_library) {
+            user_bail!(
+                "{} is a manifest of rust-src's library workspace, not a config; {TAKES}, and rust-src is found from rustc or given with --rust-src",
+                p.display()
+            );
+        }
+        user_bail!(
+            "{} is a Cargo manifest, not a config; {TAKES} (its [dependencies] name the sysroot's crates)",
+            p.display()
+        );
+    }
+    Ok(())
+}
+
 impl Config {
     /// The config for this run: `explicit`, or the nearest `sysgen.toml` /
     /// `Xargo.toml` from `cwd` up.
     pub fn find(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Config>> {
         if let Some(p) = explicit {
-            if !p.is_file() {
-                user_bail!(
-                    "config file {} does not exist; pass an existing sysgen.toml or Xargo.toml to --config",
-                    p.display()
-                );
-            }
+            check_config_path(p)?;
             let p =
                 std::fs::canonicalize(p).map_err(|e| crate::base::fsx::io_error("read", p, &e))?;
             return Config::load(&p).map(Some);

@@ -89,22 +89,11 @@ pub fn write_ninja(
     // ninja regenerates from inside the output directory, wherever it is.
     let Regen { env, mut args } = regen(loaded, build);
     args.extend(["--out-dir".into(), ".".into()]);
-    let meta = ninja::NinjaMeta {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        rust_src: g.ws.root.display().to_string(),
-        profile: loaded.profile.name().to_string(),
-        regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
-        regen_inputs,
-        sysgen: sysgen.display().to_string(),
-        env_vars: crate::exec::envdeps::tracked(&dir.path),
-    };
-    let text = ninja::to_string(&p, &meta)?;
     let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = p
         .files
         .iter()
         .map(|(path, contents)| (path.clone(), contents.clone().into_bytes()))
         .collect();
-    files.push(("build.ninja".into(), text.into_bytes()));
     files.push((
         crate::report::timings::ACTIONS.into(),
         crate::report::timings::action_infos(&p.actions).into_bytes(),
@@ -113,6 +102,18 @@ pub fn write_ninja(
         let rel = std::path::Path::new("sysroot/lib/rustlib").join(target);
         files.push((rel.join(crate::report::provenance::MANIFEST), text));
     }
+    let meta = ninja::NinjaMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        rust_src: g.ws.root.display().to_string(),
+        profile: loaded.profile.name().to_string(),
+        regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
+        regen_inputs,
+        sysgen: sysgen.display().to_string(),
+        env_vars: crate::exec::envdeps::tracked(&dir.path),
+        restorable: files.iter().map(|(p, _)| p.display().to_string()).collect(),
+    };
+    let text = ninja::to_string(&p, &meta)?;
+    files.push(("build.ninja".into(), text.into_bytes()));
     dir.commit(&files, &p.keep)?;
     // A regeneration input: a new stamp there adds its check to the build.
     fsx::create_dir_all(&dir.join(crate::exec::envdeps::DIR))?;

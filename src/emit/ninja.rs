@@ -65,6 +65,9 @@ pub struct NinjaMeta {
     /// Environment variables earlier builds in the directory were told to
     /// track ([`crate::exec::envdeps`]).
     pub env_vars: Vec<String>,
+    /// The other files generation writes (relative): outputs of a
+    /// regeneration edge with no inputs, so a deleted one is written again.
+    pub restorable: Vec<String>,
 }
 
 /// Paths for a build line. Ninja has no escape for `|` in a path (it always
@@ -143,6 +146,7 @@ pub fn to_string(plan: &Plan, meta: &NinjaMeta) -> Result<String> {
             targets => targets.join(", "),
             regen_cmd => ninja_value(&meta.regen_cmd),
             regen_inputs => paths(&meta.regen_inputs)?,
+            restorable => paths(&meta.restorable)?,
             env_dir => ninja_path(envdeps::DIR),
             env_stamps => paths(&stamps)?,
             env_cmd => ninja_value(&command_line(&[], &meta.sysgen, &env_args)),

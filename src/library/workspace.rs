@@ -377,6 +377,9 @@ impl Workspace {
             .iter()
             .map(|(n, v)| format!("{n} {v}"))
             .collect();
+        if let RegistrySources::Vendor(d) = &self.registry {
+            check_vendor_dir(d)?;
+        }
         let (place, fix) = match &self.registry {
             RegistrySources::Vendor(d) => (
                 format!("vendor directory {}", d.display()),
@@ -392,4 +395,38 @@ impl Workspace {
             list.join(", ")
         )
     }
+}
+
+/// A vendor directory that is missing packages because it is not one at
+/// all gets a message saying so, never "fetch into it" (which, for `/` or a
+/// project directory, would be the wrong advice).
+fn check_vendor_dir(d: &Path) -> Result<()> {
+    let fill = "`sysgen fetch --vendor DIR` (or `cargo vendor`) makes one";
+    let entries = match std::fs::read_dir(d) {
+        Err(_) if !d.exists() => user_bail!(
+            "the vendor directory {} does not exist; run `sysgen fetch --vendor {}` to make it, or pass --vendor the directory you vendored into",
+            d.display(),
+            d.display()
+        ),
+        Err(_) if !d.is_dir() => user_bail!(
+            "the vendor directory {} is not a directory; pass --vendor a directory: {fill}",
+            d.display()
+        ),
+        Err(e) => return Err(crate::base::fsx::io_error("read", d, &e)),
+        Ok(entries) => entries,
+    };
+    let mut any = false;
+    for e in entries.flatten() {
+        any = true;
+        if e.path().join(".cargo-checksum.json").is_file() {
+            return Ok(());
+        }
+    }
+    if any {
+        user_bail!(
+            "{} is not a vendor directory (no package in it has a .cargo-checksum.json); pass --vendor the directory you vendored into, or make a new one: {fill}",
+            d.display()
+        );
+    }
+    Ok(())
 }

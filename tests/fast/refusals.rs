@@ -123,3 +123,105 @@ fn a_cache_directory_sysgen_cannot_use_is_named_with_the_fix() {
         assert!(!t.join("out").exists());
     }
 }
+
+/// `--vendor` at something that is not a vendor directory says so; only a
+/// vendor directory that lacks packages is told to fetch into it. (Found:
+/// `--vendor /` was told to run `sysgen fetch --vendor /`.)
+#[test]
+fn a_vendor_path_that_is_no_vendor_directory_is_named_as_such() {
+    let t = tempdir();
+    write(&t.join("afile"), "");
+    write(&t.join("project/src/main.rs"), "fn main() {}\n");
+    std::fs::create_dir_all(t.join("empty")).unwrap();
+    let root = t.display().to_string();
+    for (vendor, says, fix) in [
+        (
+            "/".to_string(),
+            "/ is not a vendor directory",
+            "sysgen fetch --vendor DIR",
+        ),
+        (
+            format!("{root}/project"),
+            "project is not a vendor directory",
+            "sysgen fetch --vendor DIR",
+        ),
+        (
+            format!("{root}/afile"),
+            "is not a directory",
+            "sysgen fetch --vendor DIR",
+        ),
+        (
+            format!("{root}/missing"),
+            "missing does not exist",
+            &format!("sysgen fetch --vendor {root}/missing"),
+        ),
+        (
+            format!("{root}/empty"),
+            "not in the vendor directory",
+            &format!("sysgen fetch --vendor {root}/empty"),
+        ),
+    ] {
+        let o = sysgen_cmd(&t)
+            .args(["ninja", "--no-config", "-o", "out"])
+            .args(["--rustc", fake_rustc_path().to_str().unwrap()])
+            .args(["--rust-src", mock_dir().join("library").to_str().unwrap()])
+            .args(["--vendor", &vendor])
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(e.contains(says) && e.contains(fix), "{vendor}: {e}");
+        assert!(!e.contains("--vendor /`"), "{e}");
+    }
+}
+
+/// `--config` at rust-src's library (or its manifests), at a directory, or
+/// at a project's Cargo.toml says what it is pointing at and what
+/// `--config` takes. (Found: `--config library/` was told to reinstall
+/// rust-src.)
+#[test]
+fn a_config_path_that_is_no_config_says_what_it_is() {
+    let t = tempdir();
+    let lib = mock_dir().join("library");
+    let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
+    for (config, says) in [
+        (
+            lib.clone(),
+            "is rust-src's `library` directory, not a config",
+        ),
+        (
+            lib.join("Cargo.toml"),
+            "is a manifest of rust-src's library workspace",
+        ),
+        (
+            lib.join("core/Cargo.toml"),
+            "is a manifest of rust-src's library workspace",
+        ),
+        (p.clone(), "is a directory; --config takes"),
+        (p.join("Cargo.toml"), "is a Cargo manifest, not a config"),
+    ] {
+        let o = sysgen_cmd(&t)
+            .args(["ninja", "-o", "out", "--config"])
+            .arg(&config)
+            .args(mock_toolchain(&lib))
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(
+            e.contains(says) && e.contains("sysgen.toml or Xargo.toml"),
+            "{}: {e}",
+            config.display()
+        );
+        assert!(!e.contains("reinstall"), "{e}");
+    }
+    let o = sysgen_cmd(&t)
+        .args(["ninja", "-o", "out", "--config"])
+        .arg(&p)
+        .args(mock_toolchain(&lib))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(
+        e.contains(&format!("pass --config {}/Xargo.toml", p.display())),
+        "{e}"
+    );
+}

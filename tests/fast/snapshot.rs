@@ -68,6 +68,11 @@ fn render() -> String {
         sysgen: "/usr/bin/sysgen".into(),
         // As after a build script printed `rerun-if-env-changed=MYVAR`.
         env_vars: vec!["MYVAR".into()],
+        restorable: p
+            .files
+            .iter()
+            .map(|(f, _)| f.display().to_string())
+            .collect(),
     };
     let text = ninja::to_string(&p, &meta).unwrap();
     text.replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")

@@ -243,3 +243,39 @@ fn over_random_regenerations_only_outputs_of_earlier_selections_are_removed() {
         mine.push(p);
     }
 }
+
+/// Deleting what generation wrote (`rm -rf out/build`, `rm -rf
+/// out/sysroot`) is repaired by the next `ninja`: the deleted files are
+/// written again by regenerating, and the build after that has nothing to
+/// do. (Found by the hostile probe: after `rm -rf out/build` ninja failed
+/// with "run.json missing" and no hint to regenerate.)
+#[test]
+fn a_deleted_build_or_sysroot_directory_is_restored_by_the_next_ninja() {
+    let t = tempdir();
+    let out = t.join("out");
+    build(&t, "std");
+    for gone in [
+        "build",
+        "sysroot",
+        "sysroot/lib/rustlib/x86_64-unknown-linux-gnu/sysgen-manifest.json",
+    ] {
+        let p = out.join(gone);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+        let o = run_ok(Command::new("ninja").arg("-C").arg(&out));
+        assert!(o.contains("REGENERATE deleted files"), "{gone}: {o}");
+        assert!(out.join(LIB).join("libstd.rlib").is_file(), "{gone}");
+        assert!(
+            out.join(LIB).join("../sysgen-manifest.json").is_file(),
+            "{gone}"
+        );
+        let o = run_ok(Command::new("ninja").arg("-C").arg(&out).arg("-n"));
+        assert!(o.contains("no work to do"), "{gone}: {o}");
+    }
+    // A build that wrote nothing missing never regenerates.
+    let o = run_ok(Command::new("ninja").arg("-C").arg(&out));
+    assert!(!o.contains("REGENERATE"), "{o}");
+}
