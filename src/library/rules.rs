@@ -66,6 +66,7 @@ pub enum ParallelFrontend {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct RustcRules {
+    pub standard_library: UnitFlags,
     pub target_lib: UnitFlags,
     pub host: UnitFlags,
     pub check_cfg: CheckCfg,

@@ -302,6 +302,17 @@ impl Workspace {
         }
     }
 
+    /// Whether `p` is part of the standard library: rust-src's own crates,
+    /// the registry crates they use, and `[patch]`es standing in for
+    /// either. The rest are custom crates a config added, ordinary crates
+    /// as under Xargo.
+    pub fn is_standard_library(&self, p: PkgId) -> bool {
+        let pkg = &self.packages[p];
+        pkg.manifest_path.starts_with(&self.root)
+            || self.patches.contains_key(&pkg.name)
+            || self.is_registry_package(p)
+    }
+
     /// Whether `p` came from the registry sources (not a path crate).
     pub fn is_registry_package(&self, p: PkgId) -> bool {
         self.registry_lock_entry(p).is_some()

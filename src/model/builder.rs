@@ -305,6 +305,15 @@ impl<'g> Builder<'g> {
                 },
             });
         }
+        if is_target && self.g.ws.is_standard_library(u.pkg) {
+            flags.push(Flag {
+                args: self.rules.rustc.standard_library.flags.clone(),
+                origin: Origin::Rules {
+                    file: "rustc.toml",
+                    key: "standard-library".into(),
+                },
+            });
+        }
         let (unit_rules, key) = if is_target {
             (&self.rules.rustc.target_lib, "target-lib")
         } else {

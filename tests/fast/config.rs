@@ -521,3 +521,36 @@ fn a_git_server_that_never_answers_stops_generation_with_an_error() {
         assert!(leftovers.is_empty(), "no half clone is left: {leftovers:?}");
     }
 }
+
+/// The standard library's crates are built unstable to stable code
+/// (`-Zforce-unstable-if-unmarked`, as cargo -Zbuild-std does), and so is a
+/// `[patch]` standing in for one of them; a custom crate of the config is
+/// an ordinary crate, usable from stable code, as under Xargo. (Found: a
+/// stage-1 custom crate was marked too, so `extern crate foo;` failed on
+/// stable with E0658.)
+#[test]
+fn only_the_standard_librarys_crates_are_unstable_to_stable_code() {
+    let m = mock_dir();
+    let p = project(&[
+        (
+            "sysgen.toml",
+            "[dependencies]\nstd = {}\nfacade = { path = \"facade\", stage = 1 }\n\n[patch.crates-io]\nlibcx = { path = \"libcx\" }\n",
+        ),
+        (
+            "facade/Cargo.toml",
+            "[package]\nname = \"facade\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("facade/src/lib.rs", "#![no_std]\n"),
+    ]);
+    copy_dir(&m.join("vendor/libcx-0.1.2"), &p.join("libcx"));
+    let n = ninja_file(&p, &["--target", "x86_64-unknown-linux-gnu"]);
+    for krate in ["core", "alloc", "std", "hashmapx", "libcx"] {
+        assert!(
+            command_of(&n, krate).contains("-Zforce-unstable-if-unmarked"),
+            "{krate} is the standard library's"
+        );
+    }
+    let facade = command_of(&n, "facade");
+    assert!(!facade.contains("-Zforce-unstable-if-unmarked"), "{facade}");
+    assert!(facade.contains("--cap-lints allow"), "{facade}");
+}

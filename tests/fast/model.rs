@@ -156,7 +156,7 @@ fn every_flag_says_where_it_comes_from() {
     assert!(profile.contains(&"opt-level=3".to_string()), "{profile:?}");
     let rules = args_with_origin(
         std,
-        |o| matches!(o, Origin::Rules { key, .. } if key == "target-lib"),
+        |o| matches!(o, Origin::Rules { key, .. } if key == "standard-library"),
     );
     assert!(rules.contains(&"-Zforce-unstable-if-unmarked".to_string()));
     let user = args_with_origin(std, |o| *o == Origin::UserFlags);

@@ -330,3 +330,38 @@ fn a_plus_toolchain_builds_the_sysroot_with_that_toolchains_rustc_and_rust_src()
         "{err}"
     );
 }
+
+/// Xargo's custom crates: a path crate in stage 1 is an ordinary crate, so
+/// a stable crate uses it with `extern crate` (the standard library's own
+/// crates stay unstable to it, as under cargo -Zbuild-std).
+#[test]
+fn a_custom_stage_one_crate_is_usable_from_stable_code() {
+    let p = project(&[
+        (
+            "Xargo.toml",
+            "[dependencies.core]\n\n[dependencies.answer]\npath = \"answer\"\nstage = 1\n",
+        ),
+        (
+            "answer/Cargo.toml",
+            "[package]\nname = \"answer\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "answer/src/lib.rs",
+            "#![no_std]\npub fn answer() -> u32 { 42 }\n",
+        ),
+        (
+            "src/lib.rs",
+            "#![no_std]\nextern crate answer;\npub fn twice() -> u32 { 2 * answer::answer() }\n",
+        ),
+    ]);
+    let (_, err) = real_ok(&p, &["build", "--target", "thumbv6m-none-eabi"]);
+    assert!(err.contains("answer"), "{err}");
+    // …while the standard library's own crates are not for stable code.
+    write(
+        &p.join("src/lib.rs"),
+        "#![no_std]\nextern crate compiler_builtins;\n",
+    );
+    let o = real(&p, &["build", "--target", "thumbv6m-none-eabi"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("E0658"), "{err}");
+}
