@@ -86,6 +86,20 @@ pub fn to_args(
     if let workspace::RegistrySources::CargoHome(h) = &g.ws.registry {
         env.push(("CARGO_HOME".to_string(), h.display().to_string()));
     }
+    // Custom targets found by name are found in the same files again, not
+    // in the output directory ninja regenerates from.
+    let dirs: Vec<&std::path::Path> = g
+        .targets
+        .iter()
+        .filter_map(|t| t.kind.target_path())
+        .collect();
+    if !dirs.is_empty() {
+        let joined = std::env::join_paths(&dirs).unwrap_or_default();
+        env.push((
+            "RUST_TARGET_PATH".to_string(),
+            joined.to_string_lossy().into_owned(),
+        ));
+    }
     Regen {
         env: env.into_iter().map(|(k, v)| (k, v.into())).collect(),
         args: args.into_iter().map(Into::into).collect(),

@@ -285,6 +285,14 @@ pub fn generate(m: &Model, rustc_sysroot: &Path, sysgen: &Path) -> Result<Output
     for (i, t) in m.targets_by_id() {
         // Rules are named after the target (`sysroot-<target>`, …).
         check_label("the target", &t.name)?;
+        if let (Some(f), Some(_)) = (&t.spec_file, &t.target_path) {
+            crate::user_bail!(
+                "the target `{}` was found by name ({}); Bazel takes a custom target as its spec file: pass --target {}",
+                t.name,
+                f.display(),
+                f.display()
+            );
+        }
         if let Some(f) = &t.spec_file {
             let dir = f.parent().unwrap_or(Path::new("/")).to_path_buf();
             let file = f

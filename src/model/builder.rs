@@ -111,6 +111,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             .map(|t| TargetDecl {
                 name: t.name.clone(),
                 spec_file: t.spec_file().map(Path::to_path_buf),
+                target_path: t.kind.target_path().map(Path::to_path_buf),
             })
             .collect(),
         units,
@@ -294,7 +295,11 @@ impl<'g> Builder<'g> {
                 why: "the unit's identity: everything that changes its output",
             },
         });
-        if is_target && self.g.target_of(u.platform).spec_file().is_none() {
+        let by_path = matches!(
+            self.g.target_of(u.platform).kind,
+            crate::toolchain::target::CompileTarget::SpecFile(_)
+        );
+        if is_target && !by_path {
             flags.push(Flag {
                 args: vec![
                     "--target".into(),
@@ -385,6 +390,12 @@ impl<'g> Builder<'g> {
             .map(|(k, v)| (k.clone(), EnvValue::Text(v.clone())))
             .collect();
         env.extend(self.pkg_env(cx));
+        if is_target && let Some(dir) = self.g.target_of(u.platform).kind.target_path() {
+            env.push((
+                "RUST_TARGET_PATH".into(),
+                EnvValue::Text(dir.display().to_string()),
+            ));
+        }
         let build_script = self.run_of(cx);
         if let Some(run) = build_script {
             env.push(("OUT_DIR".into(), EnvValue::OutDir(run)));

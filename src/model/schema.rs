@@ -285,8 +285,13 @@ pub const JSON_DIAGNOSTICS: [&str; 2] = ["--error-format=json", "--json=artifact
 pub struct TargetDecl {
     /// The triple, or a spec file's stem.
     pub name: String,
-    /// A custom target's spec file (absolute): `--target` takes its path.
+    /// A custom target's spec file (absolute): `--target` takes its path,
+    /// unless it was found by name.
     pub spec_file: Option<PathBuf>,
+    /// For a custom target found by name: the RUST_TARGET_PATH under which
+    /// `--target NAME` (a flag of its units, as for a triple) finds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_path: Option<PathBuf>,
 }
 
 /// The declarations of one sysroot build.

@@ -227,6 +227,16 @@ pub struct TargetId(pub usize);
 pub enum CompileTarget {
     Triple(String),
     SpecFile(PathBuf),
+    /// A custom target rustc finds by name (`NAME.json` in
+    /// RUST_TARGET_PATH, see [`Target::probe`]), pinned to the file found:
+    /// compiled as `--target NAME` with RUST_TARGET_PATH set to the spec's
+    /// directory, so its crates carry the name, as the user's own compiles
+    /// by that name expect (rustc tells a target given by path apart by a
+    /// hash of the file).
+    Named {
+        name: String,
+        spec: PathBuf,
+    },
 }
 
 impl CompileTarget {
@@ -250,15 +260,23 @@ impl CompileTarget {
     /// What to pass to rustc's `--target`.
     pub fn rustc_arg(&self) -> String {
         match self {
-            CompileTarget::Triple(t) => t.clone(),
+            CompileTarget::Triple(t) | CompileTarget::Named { name: t, .. } => t.clone(),
             CompileTarget::SpecFile(p) => p.display().to_string(),
+        }
+    }
+
+    /// The RUST_TARGET_PATH under which `--target` finds the spec by name.
+    pub fn target_path(&self) -> Option<&Path> {
+        match self {
+            CompileTarget::Named { spec, .. } => spec.parent(),
+            _ => None,
         }
     }
 
     /// The name rustc and the sysroot use: the triple, or the file's stem.
     pub fn short_name(&self) -> String {
         match self {
-            CompileTarget::Triple(t) => t.clone(),
+            CompileTarget::Triple(t) | CompileTarget::Named { name: t, .. } => t.clone(),
             CompileTarget::SpecFile(p) => p
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -269,7 +287,7 @@ impl CompileTarget {
     pub fn spec_file(&self) -> Option<&Path> {
         match self {
             CompileTarget::Triple(_) => None,
-            CompileTarget::SpecFile(p) => Some(p),
+            CompileTarget::SpecFile(p) | CompileTarget::Named { spec: p, .. } => Some(p),
         }
     }
 }
@@ -343,7 +361,8 @@ impl Target {
                     .map_err(|e| crate::base::fsx::io_error("read the target spec", &p, &e))?;
                 CompileTarget::SpecFile(abs)
             }
-            t => t,
+            CompileTarget::Triple(name) => Self::by_name(rustc, &name)?,
+            named @ CompileTarget::Named { .. } => named,
         };
         let (name, arg, spec_file) = (
             kind.short_name(),
@@ -368,7 +387,11 @@ impl Target {
         {
             return Ok(t);
         }
-        let out = Command::new(&rustc.path)
+        let mut probe = Command::new(&rustc.path);
+        if let Some(dir) = kind.target_path() {
+            probe.env("RUST_TARGET_PATH", dir);
+        }
+        let out = probe
             .env("RUSTC_BOOTSTRAP", "1")
             .args([
                 "-Zunstable-options",
@@ -408,6 +431,56 @@ impl Target {
             crate::toolchain::probe_cache::put(k, &text);
         }
         Ok(t)
+    }
+
+    /// A target given by name, resolved once, as rustc resolves it: a
+    /// built-in target, else `NAME.json` in RUST_TARGET_PATH's directories
+    /// (the working directory when it is unset or empty). A spec found so
+    /// is that spec file from then on, wherever the build runs
+    /// ([`CompileTarget::Named`]).
+    fn by_name(rustc: &Rustc, name: &str) -> Result<CompileTarget> {
+        let path = std::env::var_os("RUST_TARGET_PATH").unwrap_or_default();
+        let cwd = crate::base::fsx::current_dir()?;
+        let found = std::env::split_paths(&path)
+            .map(|d| cwd.join(d).join(format!("{name}.json")))
+            .find(|f| f.is_file());
+        let Some(file) = found else {
+            return Ok(CompileTarget::Triple(name.to_string()));
+        };
+        if Self::built_in(rustc)?.iter().any(|t| t == name) {
+            return Ok(CompileTarget::Triple(name.to_string()));
+        }
+        let spec = std::fs::canonicalize(&file)
+            .map_err(|e| crate::base::fsx::io_error("read the target spec", &file, &e))?;
+        Ok(CompileTarget::Named {
+            name: name.to_string(),
+            spec,
+        })
+    }
+
+    /// `rustc --print target-list`, cached.
+    fn built_in(rustc: &Rustc) -> Result<Vec<String>> {
+        let key = crate::toolchain::probe_cache::identity(&rustc.path)
+            .map(|id| format!("target-list {id}"));
+        if let Some(text) = key.as_deref().and_then(crate::toolchain::probe_cache::get) {
+            return Ok(text.lines().map(str::to_string).collect());
+        }
+        let out = Command::new(&rustc.path)
+            .args(["--print", "target-list"])
+            .output()
+            .map_err(|e| {
+                user_err!(
+                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+                    rustc.path.display()
+                )
+            })?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if out.status.success()
+            && let Some(k) = &key
+        {
+            crate::toolchain::probe_cache::put(k, &text);
+        }
+        Ok(text.lines().map(str::to_string).collect())
     }
 
     /// Parse rustc's answer to `--print cfg --print target-spec-json`.

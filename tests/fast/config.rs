@@ -554,3 +554,115 @@ fn only_the_standard_librarys_crates_are_unstable_to_stable_code() {
     assert!(!facade.contains("-Zforce-unstable-if-unmarked"), "{facade}");
     assert!(facade.contains("--cap-lints allow"), "{facade}");
 }
+
+/// A target that is not built in is looked up by name as rustc looks it
+/// up — `NAME.json` in RUST_TARGET_PATH's directories, the working
+/// directory when that is unset — once, at generation: from then on it is
+/// that spec file, in the build, in regeneration, in `sysgen cargo`.
+/// (Found: Xargo's documented `--target powerpc-unknown-linux-uclibc`
+/// beside `powerpc-unknown-linux-uclibc.json` passed generation, then
+/// failed mid-build with "could not find specification for target",
+/// because ninja runs rustc in the build directory.)
+#[test]
+fn a_custom_target_by_name_is_found_where_rustc_finds_it_and_kept_as_that_file() {
+    const NAME: &str = "x86_64-sysgen-linux-gnu";
+    let t = tempdir();
+    let specs = t.join("specs");
+    write(&specs.join(format!("{NAME}.json")), "{}\n");
+    let spec = std::fs::canonicalize(specs.join(format!("{NAME}.json"))).unwrap();
+    let generate = |cwd: &Path, target_path: Option<&Path>, target: &str| {
+        let mut c = sysgen_cmd(cwd);
+        c.args([
+            "ninja",
+            "--no-config",
+            "--crates",
+            "core",
+            "--target",
+            target,
+            "-o",
+        ])
+        .arg(t.join("out"))
+        .args(mock_toolchain(&mock_dir().join("library")));
+        match target_path {
+            Some(p) => c.env("RUST_TARGET_PATH", p),
+            None => c.env_remove("RUST_TARGET_PATH"),
+        };
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(t.join("out/build.ninja")).unwrap()
+    };
+    // Found: compiled by name (its crates carry the name, as the user's
+    // compiles by name expect), with RUST_TARGET_PATH at the file's
+    // directory, in every compile and in regeneration.
+    let found = |n: &str| {
+        let dir = format!("RUST_TARGET_PATH={}", spec.parent().unwrap().display());
+        n.contains(&format!("--target {NAME} "))
+            && n.matches(&dir).count() >= 2
+            && !n.contains(&format!("--target {}", spec.display()))
+    };
+    // In the working directory, when RUST_TARGET_PATH is unset.
+    let n = generate(&specs, None, NAME);
+    assert!(found(&n), "{n}");
+    // In RUST_TARGET_PATH, from anywhere.
+    let elsewhere = t.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let n = generate(&elsewhere, Some(&specs), NAME);
+    assert!(found(&n));
+    // …and then not in the working directory, as in rustc.
+    let n = generate(&specs, Some(&elsewhere), NAME);
+    assert!(!found(&n) && !n.contains("RUST_TARGET_PATH"));
+    // A built-in target is built in, whatever file has its name.
+    write(&specs.join("thumbv6m-none-eabi.json"), "{}\n");
+    let n = generate(&specs, None, "thumbv6m-none-eabi");
+    assert!(n.contains("--target thumbv6m-none-eabi") && !n.contains("thumbv6m-none-eabi.json"));
+    // The build, run from elsewhere, compiles against the file.
+    let n = generate(&specs, None, NAME);
+    assert!(found(&n));
+    run_ok(
+        Command::new("ninja")
+            .arg("-C")
+            .arg(t.join("out"))
+            .current_dir(&elsewhere),
+    );
+    assert!(
+        t.join(format!("out/sysroot/lib/rustlib/{NAME}/lib/libcore.rlib"))
+            .is_file()
+    );
+    // Bazel takes a custom target as a file: by name is refused, naming it.
+    let o = sysgen_cmd(&specs)
+        .env_remove("RUST_TARGET_PATH")
+        .args([
+            "bazel",
+            "--no-config",
+            "--crates",
+            "core",
+            "--target",
+            NAME,
+            "-o",
+        ])
+        .arg(t.join("bazel"))
+        .args(mock_toolchain(&mock_dir().join("library")))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(
+        e.contains(&format!("pass --target {}", spec.display())),
+        "{e}"
+    );
+    // sysgen cargo: the same lookup, and cargo is told it is a spec file.
+    let p = crate::support::project(&[("Xargo.toml", "[dependencies.core]\n")]);
+    std::fs::copy(&spec, p.join(format!("{NAME}.json"))).unwrap();
+    let o = sysgen_cargo(&p, &t.join("store"), &mock_dir().join("library"))
+        .env_remove("RUST_TARGET_PATH")
+        .args(["build", "--target", NAME])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains(&format!("built sysroot for {NAME}")), "{err}");
+    let log = std::fs::read_to_string(p.join("cargo.log")).unwrap();
+    assert!(
+        log.contains("CARGO_UNSTABLE_JSON_TARGET_SPEC=true"),
+        "{log}"
+    );
+}
