@@ -150,18 +150,21 @@ fn absolute(p: &Path) -> PathBuf {
 /// (rust-src's `rust` directory), or `dir/../library` (Xargo's old
 /// `XARGO_RUST_SRC=…/src` convention).
 fn library_in(dir: &Path) -> Option<PathBuf> {
-    let is_ws = |d: &Path| {
-        d.join("Cargo.lock").is_file()
-            && std::fs::read_to_string(d.join("Cargo.toml"))
-                .is_ok_and(|t| t.contains("[workspace]"))
-    };
     [
         dir.to_path_buf(),
         dir.join("library"),
         dir.join("../library"),
     ]
     .into_iter()
-    .find(|d| is_ws(d))
+    .find(|d| is_library(d))
+}
+
+/// Whether `d` is the standard library's workspace (rust-src's `library`):
+/// a workspace manifest beside its Cargo.lock, and `core` in it.
+pub fn is_library(d: &Path) -> bool {
+    d.join("Cargo.lock").is_file()
+        && d.join("core/Cargo.toml").is_file()
+        && std::fs::read_to_string(d.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
 }
 
 /// The Cargo home, resolved as cargo resolves it: `$CARGO_HOME` (a relative
