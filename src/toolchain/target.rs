@@ -86,12 +86,7 @@ impl Rustc {
         let out = Command::new(path)
             .args(["--print", "sysroot"])
             .output()
-            .map_err(|e| {
-                user_err!(
-                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
-                    path.display()
-                )
-            })?;
+            .map_err(|e| cannot_run(&path, &e))?;
         if !out.status.success() {
             user_bail!(
                 "`{} --print sysroot` failed: {}; pass a working compiler with --rustc PATH",
@@ -134,12 +129,10 @@ impl Rustc {
         let info = match cached {
             Some(i) => i,
             None => {
-                let out = Command::new(&path).arg("-vV").output().map_err(|e| {
-                    user_err!(
-                        "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
-                        path.display()
-                    )
-                })?;
+                let out = Command::new(&path)
+                    .arg("-vV")
+                    .output()
+                    .map_err(|e| cannot_run(&path, &e))?;
                 if !out.status.success() {
                     user_bail!(
                         "`{} -vV` failed: {}; pass a working compiler with --rustc PATH",
@@ -403,12 +396,7 @@ impl Target {
                 &arg,
             ])
             .output()
-            .map_err(|e| {
-                user_err!(
-                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
-                    rustc.path.display()
-                )
-            })?;
+            .map_err(|e| cannot_run(&rustc.path, &e))?;
         if !out.status.success() {
             let msg = first_line(&out.stderr);
             if spec_file.is_some() {
@@ -468,12 +456,7 @@ impl Target {
         let out = Command::new(&rustc.path)
             .args(["--print", "target-list"])
             .output()
-            .map_err(|e| {
-                user_err!(
-                    "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
-                    rustc.path.display()
-                )
-            })?;
+            .map_err(|e| cannot_run(&rustc.path, &e))?;
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         if out.status.success()
             && let Some(k) = &key
@@ -494,4 +477,12 @@ impl Target {
         t.kind = kind;
         Ok(t)
     }
+}
+
+/// The one message for a compiler that cannot be started.
+fn cannot_run(rustc: &Path, e: &std::io::Error) -> anyhow::Error {
+    user_err!(
+        "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
+        rustc.display()
+    )
 }
