@@ -140,6 +140,10 @@ pub(crate) enum Command {
         sel: Selection,
         #[command(flatten)]
         build: BuildArgs,
+        /// Jobs at once, shared by every rustc of the build as a jobserver
+        /// (default: the number of cores).
+        #[arg(short = 'j', long = "jobs", value_name = "N")]
+        jobs: Option<std::num::NonZeroUsize>,
     },
     /// Run one build script for a generated build (called by build.ninja).
     #[command(hide = true)]

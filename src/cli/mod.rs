@@ -177,13 +177,13 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Build { sel, build } => {
+        Command::Build { sel, build, jobs } => {
             crate::exec::ninja::check_available()?;
             // Held through the build: the next generation waits for it.
             let _lock = crate::emit::outdir::DirLock::take(&build.out_dir)?;
             let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;
             let dir = path.parent().expect("build.ninja has a directory");
-            crate::exec::ninja::run_ninja(dir)?;
+            crate::exec::ninja::run_ninja(dir, jobs.map(usize::from))?;
             eprintln!("{}", sysroot_usage(dir));
             Ok(())
         }

@@ -23,13 +23,15 @@ pub fn check_available() -> Result<()> {
     Ok(())
 }
 
-/// Run ninja in `dir`, showing its progress.
-pub fn run_ninja(dir: &std::path::Path) -> Result<()> {
-    run_ninja_to(dir, false)
+/// Run ninja in `dir`, showing its progress, with `jobs` jobs at once
+/// (default: the cores).
+pub fn run_ninja(dir: &std::path::Path, jobs: Option<usize>) -> Result<()> {
+    run_ninja_to(dir, false, jobs)
 }
 
-/// Run ninja in `dir`, its output on stderr when `to_stderr`.
-pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
+/// Run ninja in `dir`, its output on stderr when `to_stderr`, every rustc
+/// of it in one jobserver of `jobs` slots (default: the cores).
+pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
     let mut cmd = std::process::Command::new(&ninja);
     // The sysgen that runs this build holds the directory's lock: a
@@ -37,6 +39,8 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool) -> Result<()> {
     // when this sysgen does (see `leftovers`).
     cmd.arg("-C").arg(dir);
     crate::exec::leftovers::of_build(&mut cmd, dir);
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let _pool = crate::exec::jobserver::share(&mut cmd, jobs)?;
     if to_stderr {
         cmd.stdout(std::io::stderr());
     }

@@ -92,7 +92,7 @@ pub fn begin(
     for d in mkdir {
         crate::base::fsx::create_dir_all(d)?;
     }
-    for f in ["status", "log"] {
+    for f in ["status", "log", WAITING] {
         let _ = fs::remove_file(state.join(f));
     }
     let record = Record {
@@ -147,12 +147,42 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let mut command = Command::new(&cmd[0]);
     command.args(&cmd[1..]).env_remove(BUILD_PID_VAR);
     let abandoned = Arc::new(AtomicBool::new(false));
+    // Once the edge has ended, the code generation still running takes a
+    // slot of the build's jobserver, if it has one, until `pipe-end` runs
+    // (its edge holds a slot of its own) or rustc exits.
+    let codegen = Arc::new(Mutex::new(None));
+    let done = Arc::new(AtomicBool::new(false));
+    let waiting = state.join(WAITING);
+    {
+        let (codegen, done) = (codegen.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                if waiting.exists() {
+                    let _ = codegen.lock().map(|mut c| c.take());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+    }
+    let request = || {
+        if !state.join(WAITING).exists()
+            && let Ok(mut c) = codegen.lock()
+        {
+            *c = Some(crate::exec::jobserver::CodegenToken::request());
+        }
+    };
     let code = run_rustc(
         state,
         command,
-        &mut std::io::stdout(),
+        &mut Notify {
+            out: std::io::stdout(),
+            then: &mut { request },
+        },
         build.map(|b| (b, abandoned.clone())),
-    )?;
+    );
+    done.store(true, Ordering::SeqCst);
+    drop(codegen.lock().map(|mut c| c.take()));
+    let code = code?;
     if abandoned.load(Ordering::SeqCst) {
         // The build is gone: record nothing, so the next build compiles again.
         return Ok(1);
@@ -160,6 +190,24 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     crate::base::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
     drop(lock);
     Ok(0)
+}
+
+/// The metadata notice for `pipe-begin`, and what to do once it is sent.
+struct Notify<'a, W: Write> {
+    out: W,
+    then: &'a mut dyn FnMut(),
+}
+
+impl<W: Write> Write for Notify<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        (self.then)();
+        Ok(())
+    }
 }
 
 /// A running process, told apart from a later one with the same id by its
@@ -370,8 +418,13 @@ fn print_log(state: &Path) -> Result<()> {
     Ok(())
 }
 
+/// STATE/waiting: `pipe-end` waits; its edge's slot stands for the code
+/// generation from then on.
+const WAITING: &str = "waiting";
+
 /// `sysgen pipe-end`: wait for the rustc that `pipe-begin` started.
 pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
+    let _ = File::create(state.join(WAITING));
     if let Ok(lock) = File::open(state.join("lock")) {
         lock.lock_shared()?;
     }

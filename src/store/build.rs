@@ -74,7 +74,7 @@ pub fn sysroot_in_store(
     let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
     generate::write_ninja(&build, &loaded, &model, &dir, regen)?;
     invalidate::invalidate_changed(&dir.path, &mut fp)?;
-    ninja::run_ninja_to(&dir.path, true)?;
+    ninja::run_ninja_to(&dir.path, true, None)?;
     let files = invalidate::files_read(&dir.path, &roots, &mut fp)?;
     let entry = st.publish(&family, &lock, &dir.path, files)?;
     fp.save();

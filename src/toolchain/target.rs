@@ -86,7 +86,7 @@ impl Rustc {
         let out = Command::new(path)
             .args(["--print", "sysroot"])
             .output()
-            .map_err(|e| cannot_run(&path, &e))?;
+            .map_err(|e| cannot_run(path, &e))?;
         if !out.status.success() {
             user_bail!(
                 "`{} --print sysroot` failed: {}; pass a working compiler with --rustc PATH",

@@ -16,6 +16,7 @@ mod explain;
 mod fuzz;
 mod graph_mock;
 mod guarantees;
+mod jobserver;
 mod layering;
 mod make;
 mod model;

@@ -1,0 +1,164 @@
+//! One token pool for every rustc of a build: GNU make's jobserver.
+//!
+//! cargo is a jobserver for the rustc it starts, so rustc's code-generation
+//! threads and parallel front end run only on tokens it holds. Under ninja
+//! nothing coordinates them, and with several crates in flight each rustc
+//! assumes the whole machine. So the builds sysgen runs itself (`sysgen
+//! build`, the store's) run ninja inside one pool of `jobs` slots: the
+//! jobserver sysgen was started under when MAKEFLAGS/CARGO_MAKEFLAGS name
+//! one (under `make -j` or cargo), else a named pipe (`fifo:` in
+//! `--jobserver-auth`, which reaches every process by path, whatever
+//! descriptors a process in between closes) holding `jobs - 1` tokens, the
+//! last slot being ninja's own. ninja ≥ 1.13 takes its jobs from the pool,
+//! and every rustc below it takes its extra threads from it; an older
+//! ninja cannot, and the build runs as before, with one note line.
+//!
+//! A pipelined rustc outlives its Ninja edge (`pipe.rs`): once the edge has
+//! ended, its supervisor takes a token for the code generation still
+//! running and gives it back when rustc exits.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::Result;
+
+/// The variables through which a jobserver reaches a process.
+const VARS: [&str; 3] = ["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"];
+
+/// The pool of one build; the named pipe goes with it.
+pub struct Pool {
+    fifo: Option<(PathBuf, std::fs::File)>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Some((path, _)) = &self.fifo {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Whether this process was started under a jobserver.
+fn inherited() -> bool {
+    VARS.iter().any(|v| {
+        std::env::var(v)
+            .is_ok_and(|s| s.contains("--jobserver-auth=") || s.contains("--jobserver-fds="))
+    })
+}
+
+/// The version of the ninja `cmd` runs, as (major, minor).
+fn ninja_version(program: &std::ffi::OsStr) -> Option<(u32, u32)> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.trim().split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Put `ninja` (not yet started) and everything below it into one pool of
+/// `jobs` slots.
+pub fn share(ninja: &mut Command, jobs: usize) -> Result<Pool> {
+    let none = Pool { fifo: None };
+    if inherited() {
+        // ninja and every rustc below it find it in their environment.
+        return Ok(none);
+    }
+    match ninja_version(ninja.get_program()) {
+        Some(v) if v >= (1, 13) => {}
+        v => {
+            let v = v.map_or("of unknown version".to_string(), |(a, b)| {
+                format!("{a}.{b}")
+            });
+            eprintln!(
+                "sysgen: note: ninja {v} takes no jobserver, so rustc's threads are not shared out between crates; ninja 1.13 does (`pip install ninja`)"
+            );
+            return Ok(none);
+        }
+    }
+    if jobs < 2 {
+        ninja.arg("-j1");
+        return Ok(none);
+    }
+    let (path, file) = make_fifo(jobs - 1)?;
+    let flags = format!("-j{jobs} --jobserver-auth=fifo:{}", path.display());
+    for v in VARS {
+        ninja.env_remove(v);
+    }
+    ninja
+        .env("MAKEFLAGS", &flags)
+        .env("CARGO_MAKEFLAGS", &flags);
+    Ok(Pool {
+        fifo: Some((path, file)),
+    })
+}
+
+/// A named pipe only this user can open, holding `tokens` tokens, kept
+/// open for reading and writing so that it never reads as closed.
+fn make_fifo(tokens: usize) -> Result<(PathBuf, std::fs::File)> {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("sysgen-jobserver-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(crate::base::fsx::io_error(
+            "create the jobserver pipe",
+            &path,
+            &e,
+        ));
+    }
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::base::fsx::io_error("open the jobserver pipe", &path, &e))?;
+    file.write_all(&vec![b'|'; tokens])
+        .map_err(|e| crate::base::fsx::io_error("fill the jobserver pipe", &path, &e))?;
+    Ok((path, file))
+}
+
+/// A token held for a pipelined rustc's code generation: asked for once
+/// the edge has ended, given back when dropped (or never taken, if rustc
+/// ends first).
+pub struct CodegenToken {
+    helper: Option<::jobserver::HelperThread>,
+    held: std::sync::Arc<std::sync::Mutex<Option<::jobserver::Acquired>>>,
+}
+
+impl CodegenToken {
+    /// Ask the jobserver in the environment, if any, for a token.
+    pub fn request() -> CodegenToken {
+        let held = std::sync::Arc::new(std::sync::Mutex::new(None));
+        // SAFETY: the descriptors a `R,W` jobserver names are checked to
+        // be pipes before use (`check_pipe`); a `fifo:` one is opened by path.
+        let client = unsafe { ::jobserver::Client::from_env_ext(true) }
+            .client
+            .ok();
+        let store = held.clone();
+        let helper = client.and_then(|c| {
+            c.into_helper_thread(move |t| {
+                if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
+                    *h = Some(t);
+                }
+            })
+            .ok()
+        });
+        if let Some(h) = &helper {
+            h.request_token();
+        }
+        CodegenToken { helper, held }
+    }
+}
+
+impl Drop for CodegenToken {
+    fn drop(&mut self) {
+        // Stop asking first, then give back what was taken.
+        drop(self.helper.take());
+        if let Ok(mut h) = self.held.lock() {
+            drop(h.take());
+        }
+    }
+}
