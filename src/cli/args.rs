@@ -140,8 +140,8 @@ pub(crate) enum Command {
         sel: Selection,
         #[command(flatten)]
         build: BuildArgs,
-        /// Jobs at once, shared by every rustc of the build as a jobserver
-        /// (default: the number of cores).
+        /// Jobs at once, shared by every rustc of the build as one jobserver
+        /// (needs ninja >= 1.13; without -j, ninja schedules as it does).
         #[arg(short = 'j', long = "jobs", value_name = "N")]
         jobs: Option<std::num::NonZeroUsize>,
     },

@@ -23,14 +23,14 @@ pub fn check_available() -> Result<()> {
     Ok(())
 }
 
-/// Run ninja in `dir`, showing its progress, with `jobs` jobs at once
-/// (default: the cores).
+/// Run ninja in `dir`, showing its progress; with `jobs`, inside one
+/// jobserver of that many slots.
 pub fn run_ninja(dir: &std::path::Path, jobs: Option<usize>) -> Result<()> {
     run_ninja_to(dir, false, jobs)
 }
 
-/// Run ninja in `dir`, its output on stderr when `to_stderr`, every rustc
-/// of it in one jobserver of `jobs` slots (default: the cores).
+/// Run ninja in `dir`, its output on stderr when `to_stderr`; with `jobs`,
+/// every rustc of it in one jobserver of that many slots.
 pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
     let mut cmd = std::process::Command::new(&ninja);
@@ -39,8 +39,12 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>)
     // when this sysgen does (see `leftovers`).
     cmd.arg("-C").arg(dir);
     crate::exec::leftovers::of_build(&mut cmd, dir);
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let _pool = crate::exec::jobserver::share(&mut cmd, jobs)?;
+    // Opt-in for now: with one pool of the cores' size, a host std build
+    // measured slower than ninja's own scheduling (BENCHMARKS.md).
+    let _pool = match jobs {
+        Some(jobs) => Some(crate::exec::jobserver::share(&mut cmd, jobs)?),
+        None => None,
+    };
     if to_stderr {
         cmd.stdout(std::io::stderr());
     }

@@ -1,6 +1,7 @@
 //! One jobserver for every rustc of a build: `sysgen build -j N` runs ninja
 //! (≥ 1.13, which scripts/setup installs) in a pool of N slots that every
-//! rustc below it is given, and no more than N compiles run at once; under
+//! rustc below it is given, and no more than N compiles run at once
+//! (without -j, for now, ninja schedules as before); under
 //! `make -j` the build joins make's pool instead; an older ninja builds as
 //! before, with one note line. The stand-in rustc records the jobserver it
 //! was given and when its front end ran (`FAKE_RUSTC_JOBS`).
@@ -109,6 +110,11 @@ fn every_rustc_of_a_build_gets_one_jobserver_and_the_build_stays_within_it() {
     // The pool goes with the build.
     let fifo = first.split("fifo:").nth(1).unwrap();
     assert!(!Path::new(fifo).exists(), "{fifo} is left behind");
+    // Without -j (for now), ninja schedules as it always did.
+    let t = tempdir();
+    let o = build(&t, &[], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(records(&t.join("jobs")).iter().all(|(j, _, _)| j == "none"));
 }
 
 #[test]
@@ -164,7 +170,7 @@ fn an_older_ninja_builds_as_before_with_one_note() {
     );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let o = build(&t, &[], &[("NINJA", old.to_str().unwrap())]);
+    let o = build(&t, &["-j", "2"], &[("NINJA", old.to_str().unwrap())]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert_eq!(err.matches("takes no jobserver").count(), 1, "{err}");
