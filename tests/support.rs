@@ -418,6 +418,13 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A script at `path` (mode 0755) holding `text`.
+pub fn executable(path: &Path, text: &str) {
+    write(path, text);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 // Used by both halves of cargo.rs.
 /// A project directory with a Cargo.toml (and `files`).
 pub fn project(files: &[(&str, &str)]) -> PathBuf {

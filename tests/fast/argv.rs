@@ -57,12 +57,10 @@ fn trap(t: &Path) -> (std::ffi::OsString, PathBuf) {
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(&marks).unwrap();
     let pwned = bin.join("pwned");
-    write(
+    executable(
         &pwned,
         &format!("#!/bin/sh\necho \"$@\" > '{}/$$'\n", marks.display()),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&pwned, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = std::env::join_paths(
         std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )

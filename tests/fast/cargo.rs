@@ -426,16 +426,13 @@ fn cache_clean_removes_what_is_old_and_unused_and_never_what_is_in_use() {
 fn rustc_wrapper_runs_every_sysroot_compile_as_cargo_would() {
     let store = tempdir();
     let wrapper = store.join("wrap.sh");
-    std::fs::write(
+    executable(
         &wrapper,
-        format!(
+        &format!(
             "#!/bin/sh\necho \"$1\" >> {}\nexec \"$@\"\n",
             store.join("wrapped.log").display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let p = project(&[]);
     let o = fake_cmd(&p, &store, &["build", "--target", "thumbv6m-none-eabi"])
         .env("RUSTC_WRAPPER", &wrapper)
@@ -457,15 +454,13 @@ fn rustc_wrapper_runs_every_sysroot_compile_as_cargo_would() {
 fn a_plus_toolchain_selects_the_compiler_of_that_toolchain() {
     let t = tempdir();
     let bin = t.join("bin");
-    write(
+    executable(
         &bin.join("rustup"),
         &format!(
             "#!/bin/sh\necho \"$*\" >> \"$0.log\"\n[ \"$1 $2 $3\" = 'which --toolchain second' ] && {{ echo '{}'/$4; exit 0; }}\necho \"error: toolchain '$3' is not installed\" >&2\nexit 1\n",
             fake_rustc_path().parent().unwrap().display()
         ),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("rustup"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
     let run = |toolchain: &str, rustc: Option<&str>| {

@@ -38,12 +38,6 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn executable(path: &Path, text: &str) {
-    write(path, text);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// A stand-in for cargo that does what `cargo vendor DEST` does: empty
 /// DEST, then write the packages into it.
 const FAKE_CARGO_VENDOR: &str = r#"#!/bin/sh

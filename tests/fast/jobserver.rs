@@ -164,12 +164,10 @@ fn under_make_the_build_joins_makes_jobserver() {
 fn an_older_ninja_builds_as_before_with_one_note() {
     let t = tempdir();
     let old = t.join("old-ninja");
-    write(
+    executable(
         &old,
         "#!/bin/sh\n[ \"$1\" = --version ] && { echo 1.11.1; exit 0; }\nexec ninja \"$@\"\n",
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = build(&t, &["-j", "2"], &[("NINJA", old.to_str().unwrap())]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");

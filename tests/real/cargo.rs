@@ -254,15 +254,13 @@ fn second_toolchain() -> Linked {
     // Never write into a hard link: the original toolchain shares it.
     let bin = dir.join("bin");
     std::fs::rename(bin.join("rustc"), bin.join("rustc.real")).unwrap();
-    write(
+    executable(
         &bin.join("rustc"),
         &format!(
             "#!/bin/sh\necho \"$*\" >> '{}'\nexec \"$(dirname \"$0\")/rustc.real\" \"$@\"\n",
             dir.join("rustc.log").display()
         ),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("rustc"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let name = format!("sysgen-second-{}", std::process::id());
     run_ok(
         Command::new("rustup")

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{copy_dir, planned_work};
+use crate::support::{copy_dir, executable, planned_work};
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
@@ -212,14 +212,11 @@ fn riscv64_musl_std_static_hello_runs_under_qemu() {
     sysgen(&["--target", "riscv64gc-unknown-linux-musl"], &out);
     ninja(&out, &[]);
     let linker = out.join("zig-cc");
-    std::fs::write(
+    executable(
         &linker,
         "#!/bin/bash\nargs=()\nfor a in \"$@\"; do case \"$a\" in -lgcc_s) args+=(-lunwind);; *) args+=(\"$a\");; esac; done\n\
          exec python3 -m ziglang cc -target riscv64-linux-musl \"${args[@]}\"\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&linker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let exe = compile(
         &out,
         "riscv64gc-unknown-linux-musl",
