@@ -486,3 +486,11 @@ fn a_rustflag_with_a_line_break_is_refused_wherever_it_comes_from() {
     assert!(e.contains("holds a line break"), "{e}");
     assert!(!t.join("out").exists());
 }
+
+#[test]
+fn a_build_with_no_jobs_is_refused() {
+    let e = sysgen_fails(&["build", "-j", "0"]);
+    assert!(e.contains("--jobs"), "{e}");
+    let e = sysgen_fails(&["build", "-j", "many"]);
+    assert!(e.contains("--jobs"), "{e}");
+}
