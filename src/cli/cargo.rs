@@ -105,17 +105,16 @@ pub fn parse(args: &[OsString]) -> Invocation {
 /// The cargo to run: `+toolchain`'s, else `$CARGO`, else `cargo`.
 #[derive(Default)]
 struct Cargo {
-    program: OsString,
+    program: Option<PathBuf>,
     /// The rustup toolchain `+name` selected.
     toolchain: Option<String>,
 }
 
 impl Cargo {
     fn run(&self, args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
-        let program = if self.program.is_empty() {
-            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-        } else {
-            self.program.clone()
+        let program = match &self.program {
+            Some(p) => p.clone().into_os_string(),
+            None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
         };
         let mut cmd = std::process::Command::new(program);
         if let Some(t) = &self.toolchain {
@@ -175,7 +174,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         Some(t) => (
             args[1..].to_vec(),
             Cargo {
-                program: crate::toolchain::locate::rustup_tool(t, "cargo")?.into(),
+                program: Some(crate::toolchain::locate::rustup_tool(t, "cargo")?),
                 toolchain: Some(t.clone()),
             },
         ),

@@ -94,6 +94,9 @@ pub struct OutDir {
     /// Absolute (not canonicalised: it may not exist yet).
     pub path: PathBuf,
     layout: Footprint,
+    /// Whether an earlier generation claimed the directory (its owner
+    /// file, or an older sysgen's build file).
+    claimed: bool,
     /// Held for as long as this value lives.
     _lock: DirLock,
 }
@@ -218,9 +221,10 @@ impl OutDir {
                 abs.display()
             ),
         }
-        let out = OutDir {
+        let mut out = OutDir {
             path: abs,
             layout,
+            claimed: true,
             _lock: lock,
         };
         if let Some(owner) = out.owner() {
@@ -247,6 +251,7 @@ impl OutDir {
                 );
             }
         }
+        out.claimed = false;
         Ok(out)
     }
 
@@ -304,11 +309,7 @@ impl OutDir {
             return Ok(r.paths.into_iter().filter(|p| is_plain(p)).collect());
         }
         let mut found = BTreeSet::new();
-        let legacy = self
-            .layout
-            .legacy_marker
-            .is_some_and(|(f, _)| self.path.join(f).is_file());
-        if self.owner().is_some() || legacy {
+        if self.claimed {
             for m in self.layout.managed {
                 regular_files_below(&self.path, Path::new(m), &mut found);
             }

@@ -20,6 +20,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
@@ -122,44 +123,72 @@ fn make_fifo(tokens: usize) -> Result<(PathBuf, std::fs::File)> {
 }
 
 /// A token held for a pipelined rustc's code generation: asked for once
-/// the edge has ended, given back when dropped (or never taken, if rustc
-/// ends first).
+/// its edge has ended, given back once `until` exists (`pipe-end` runs, and
+/// its edge's slot stands for the code generation) or when dropped (rustc
+/// exited), or never taken if that comes first.
 pub struct CodegenToken {
+    held: Arc<Mutex<Option<Held>>>,
+}
+
+/// The helper thread that asks for the token, and the token once given.
+struct Held {
     helper: Option<::jobserver::HelperThread>,
-    held: std::sync::Arc<std::sync::Mutex<Option<::jobserver::Acquired>>>,
+    token: Arc<Mutex<Option<::jobserver::Acquired>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Stop asking first, then give back what was taken.
+        drop(self.helper.take());
+        if let Ok(mut t) = self.token.lock() {
+            drop(t.take());
+        }
+    }
 }
 
 impl CodegenToken {
-    /// Ask the jobserver in the environment, if any, for a token.
-    pub fn request() -> CodegenToken {
-        let held = std::sync::Arc::new(std::sync::Mutex::new(None));
+    /// Ask the jobserver in the environment for a token, to hold until
+    /// `until` exists; `None` (and no thread) without a jobserver.
+    pub fn request(until: PathBuf) -> Option<CodegenToken> {
+        if !inherited() || until.exists() {
+            return None;
+        }
         // SAFETY: the descriptors a `R,W` jobserver names are checked to
         // be pipes before use (`check_pipe`); a `fifo:` one is opened by path.
         let client = unsafe { ::jobserver::Client::from_env_ext(true) }
             .client
-            .ok();
-        let store = held.clone();
-        let helper = client.and_then(|c| {
-            c.into_helper_thread(move |t| {
+            .ok()?;
+        let token = Arc::new(Mutex::new(None));
+        let store = token.clone();
+        let helper = client
+            .into_helper_thread(move |t| {
                 if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
                     *h = Some(t);
                 }
             })
-            .ok()
+            .ok()?;
+        helper.request_token();
+        let held = Arc::new(Mutex::new(Some(Held {
+            helper: Some(helper),
+            token,
+        })));
+        let watched = Arc::downgrade(&held);
+        std::thread::spawn(move || {
+            while let Some(held) = watched.upgrade() {
+                if until.exists() {
+                    let _ = held.lock().map(|mut h| h.take());
+                    return;
+                }
+                drop(held);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         });
-        if let Some(h) = &helper {
-            h.request_token();
-        }
-        CodegenToken { helper, held }
+        Some(CodegenToken { held })
     }
 }
 
 impl Drop for CodegenToken {
     fn drop(&mut self) {
-        // Stop asking first, then give back what was taken.
-        drop(self.helper.take());
-        if let Ok(mut h) = self.held.lock() {
-            drop(h.take());
-        }
+        let _ = self.held.lock().map(|mut h| h.take());
     }
 }

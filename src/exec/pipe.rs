@@ -150,38 +150,19 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     // Once the edge has ended, the code generation still running takes a
     // slot of the build's jobserver, if it has one, until `pipe-end` runs
     // (its edge holds a slot of its own) or rustc exits.
-    let codegen = Arc::new(Mutex::new(None));
-    let done = Arc::new(AtomicBool::new(false));
-    let waiting = state.join(WAITING);
-    {
-        let (codegen, done) = (codegen.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::SeqCst) {
-                if waiting.exists() {
-                    let _ = codegen.lock().map(|mut c| c.take());
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        });
-    }
-    let request = || {
-        if !state.join(WAITING).exists()
-            && let Ok(mut c) = codegen.lock()
-        {
-            *c = Some(crate::exec::jobserver::CodegenToken::request());
-        }
-    };
+    let mut codegen = None;
     let code = run_rustc(
         state,
         command,
         &mut Notify {
             out: std::io::stdout(),
-            then: &mut { request },
+            then: &mut || {
+                codegen = crate::exec::jobserver::CodegenToken::request(state.join(WAITING))
+            },
         },
         build.map(|b| (b, abandoned.clone())),
     );
-    done.store(true, Ordering::SeqCst);
-    drop(codegen.lock().map(|mut c| c.take()));
+    drop(codegen);
     let code = code?;
     if abandoned.load(Ordering::SeqCst) {
         // The build is gone: record nothing, so the next build compiles again.

@@ -249,11 +249,7 @@ impl<'a> Layout<'a> {
         let src = self.src(&c.root);
         let mut args = vec![Word::from(src.clone()), Word(emit)];
         args.extend(words(u.args()));
-        let by_path = u
-            .target
-            .map(|t| self.m.target(t))
-            .filter(|t| t.target_path.is_none());
-        if let Some(spec) = by_path.and_then(|t| t.spec_file.as_ref()) {
+        if let Some(spec) = u.target.and_then(|t| self.m.target(t).spec_by_path()) {
             args.extend(["--target".into(), spec.display().to_string().into()]);
         }
         let dep_dir = match (pipelined, u.target) {

@@ -294,6 +294,16 @@ pub struct TargetDecl {
     pub target_path: Option<PathBuf>,
 }
 
+impl TargetDecl {
+    /// The spec file `--target` names by path (not a custom target found
+    /// by name, which `--target NAME` names).
+    pub fn spec_by_path(&self) -> Option<&std::path::Path> {
+        self.spec_file
+            .as_deref()
+            .filter(|_| self.target_path.is_none())
+    }
+}
+
 /// The declarations of one sysroot build.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
