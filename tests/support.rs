@@ -608,6 +608,12 @@ pub fn sysgen_cargo(project: &Path, cache: &Path, library: &Path) -> Command {
         .env_remove("CARGO_ENCODED_RUSTDOCFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RUSTC_WRAPPER")
+        // No remote cache unless a test gives one: not the user's own.
+        .env("XDG_CONFIG_HOME", cache.join("no-config"))
+        .env_remove("SYSGEN_REMOTE_CACHE")
+        .env_remove("SYSGEN_REMOTE_CACHE_HEADER")
+        .env_remove("SYSGEN_REMOTE_CACHE_UPLOAD")
+        .env_remove("SYSGEN_REMOTE_CACHE_TIMEOUT")
         .arg("cargo");
     c
 }

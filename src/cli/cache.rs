@@ -25,12 +25,13 @@ pub fn run(command: CacheCommand) -> Result<()> {
                     None => ("?".into(), "?".into()),
                 };
                 println!(
-                    "{}  {}  {}  {}  {}",
+                    "{}  {}  {}  {}  {}  {}",
                     l.id,
                     targets,
                     crates,
                     human_size(l.size),
-                    human_age(l.last_use)
+                    human_age(l.last_use),
+                    l.origin.as_deref().unwrap_or("built here")
                 );
             }
             let builds = store.build_dirs_size();

@@ -268,9 +268,13 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     if s.check {
         how.push_str("; check only");
     }
+    let verb = match (&stored.downloaded, stored.built) {
+        (Some(url), _) => format!("downloaded from {url} the"),
+        (None, true) => "built".to_string(),
+        (None, false) => "reusing".to_string(),
+    };
     eprintln!(
-        "sysgen: {} sysroot for {} ({how}): {}",
-        if stored.built { "built" } else { "reusing" },
+        "sysgen: {verb} sysroot for {} ({how}): {}",
         s.targets.join(", "),
         sysroot.display()
     );

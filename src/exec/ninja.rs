@@ -39,6 +39,13 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>)
     // when this sysgen does (see `leftovers`).
     cmd.arg("-C").arg(dir);
     crate::exec::leftovers::of_build(&mut cmd, dir);
+    // The remote cache's URL and header may hold credentials: no compile
+    // needs them, and a pipelined one records its environment on disk.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SYSGEN_REMOTE_CACHE") {
+            cmd.env_remove(name);
+        }
+    }
     // Opt-in for now: with one pool of the cores' size, a host std build
     // measured slower than ninja's own scheduling (BENCHMARKS.md).
     let _pool = match jobs {

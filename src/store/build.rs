@@ -10,15 +10,18 @@ use crate::exec::ninja;
 use crate::library::rules::Rules;
 use crate::model::declare::{self, ModelFlags};
 use crate::resolve::load::{self, GraphOptions};
-use crate::store::{entries, invalidate, key};
+use crate::store::{entries, invalidate, key, remote};
 use crate::toolchain::target;
 
 /// A sysroot from the store ([`crate::store`]): found, or built and
 /// published.
 pub struct Stored {
     pub entry: entries::Entry,
-    /// Whether this call built it (else it was reused).
+    /// Whether this call built it (else it was reused or downloaded).
     pub built: bool,
+    /// Where this call downloaded it from (the remote cache, credentials
+    /// redacted).
+    pub downloaded: Option<String>,
     pub summary: key::Summary,
     /// The targets, as probed.
     pub targets: Vec<target::Target>,
@@ -42,25 +45,35 @@ pub fn sysroot_in_store(
     let family = key::Family::of(&model, &loaded.graph.rustc, &loaded.profile, flags.check)?;
     let roots = key::Roots::of(&model);
     let st = entries::Store::open()?;
+    // Read before anything is built: a wrong setting stops here.
+    let remote = remote::Remote::configured()?;
     let found = st.find(&family, &roots, &mut fp)?;
-    let stored = |entry: entries::Entry, built: bool| {
+    let stored = |entry: entries::Entry, built: bool, downloaded: Option<String>| {
         entry.touch();
         Stored {
             entry,
             built,
+            downloaded,
             summary: family.summary.clone(),
             targets: loaded.graph.targets.clone(),
         }
     };
     if let Some(e) = found {
         fp.save();
-        return Ok(stored(e, false));
+        return Ok(stored(e, false, None));
     }
     let lock = st.lock(&family)?;
     // Another sysgen may have published it while this one waited.
     if let Some(e) = st.find(&family, &roots, &mut fp)? {
         fp.save();
-        return Ok(stored(e, false));
+        return Ok(stored(e, false, None));
+    }
+    // A miss here: the remote cache, if one is configured.
+    if let Some(r) = &remote
+        && let Some(e) = r.fetch(&st, &family, &lock, &roots, &mut fp)?
+    {
+        fp.save();
+        return Ok(stored(e, false, Some(r.shown())));
     }
     // What is built here is published: it must be as private as the store.
     crate::base::private::dir(&st.dir.join("build"))?;
@@ -78,5 +91,8 @@ pub fn sysroot_in_store(
     let files = invalidate::files_read(&dir.path, &roots, &mut fp)?;
     let entry = st.publish(&family, &lock, &dir.path, files)?;
     fp.save();
-    Ok(stored(entry, true))
+    if let Some(r) = &remote {
+        r.upload(&st, &family, &entry)?;
+    }
+    Ok(stored(entry, true, None))
 }

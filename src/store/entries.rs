@@ -61,12 +61,18 @@ struct EntryFile {
     files: Vec<FileDigest>,
     /// Every file of the sysroot as published: path below `sysroot/`.
     outputs: Vec<Output>,
+    /// Where the sysroot came from: `None` when built here, else e.g.
+    /// `downloaded from http://cache:8080` (credentials redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
 }
 
+/// One file of a published sysroot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-struct Output {
-    path: String,
-    sha256: String,
+pub struct Output {
+    /// Below `sysroot/`.
+    pub path: String,
+    pub sha256: String,
 }
 
 /// A published sysroot.
@@ -113,6 +119,8 @@ pub struct Listed {
     pub id: String,
     pub dir: PathBuf,
     pub summary: Option<Summary>,
+    /// `None`: built here.
+    pub origin: Option<String>,
     pub size: u64,
     pub last_use: Option<SystemTime>,
 }
@@ -171,7 +179,7 @@ impl Store {
             .collect();
         // Most recently used first: the likeliest match.
         variants.sort_by_key(|v| std::cmp::Reverse(mtime(&v.join("used"))));
-        'variants: for v in variants {
+        for v in variants {
             private::check_path(&v)?;
             private::check_path(&v.join("entry.json"))?;
             let Ok(text) = std::fs::read_to_string(v.join("entry.json")) else {
@@ -180,23 +188,11 @@ impl Store {
             let Ok(entry) = serde_json::from_str::<EntryFile>(&text) else {
                 continue;
             };
-            if entry.format != FORMAT || entry.family != family.key {
+            if entry.format != FORMAT
+                || entry.family != family.key
+                || !files_match(&entry.files, roots, fp)?
+            {
                 continue;
-            }
-            for f in &entry.files {
-                if f.root == ENV_ROOT {
-                    let now = sha256_hex(&crate::exec::envdeps::stamp_text(&f.path));
-                    if now != f.sha256 {
-                        continue 'variants;
-                    }
-                    continue;
-                }
-                let Some(path) = roots.resolve(f) else {
-                    continue 'variants;
-                };
-                if fp.digest(&path)?.as_deref() != Some(f.sha256.as_str()) {
-                    continue 'variants;
-                }
             }
             let id = format!(
                 "{}/{}",
@@ -234,18 +230,30 @@ impl Store {
     pub fn publish(
         &self,
         family: &Family,
-        _lock: &BuildLock,
+        lock: &BuildLock,
         build_dir: &Path,
+        files: Vec<FileDigest>,
+    ) -> Result<Entry> {
+        self.publish_with(family, lock, files, None, |sysroot| {
+            copy_tree(&build_dir.join("sysroot"), sysroot)
+        })
+    }
+
+    /// Publish the sysroot `fill` writes into the (new, empty) directory
+    /// it is given, as the variant of `family` for `files`, from `origin`
+    /// (`None`: built here). Nothing is published when `fill` fails. Call
+    /// with the family's lock held.
+    pub fn publish_with(
+        &self,
+        family: &Family,
+        _lock: &BuildLock,
         mut files: Vec<FileDigest>,
+        origin: Option<String>,
+        fill: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<Entry> {
         files.sort();
         files.dedup();
-        let mut parts: Vec<String> = vec![family.key.clone()];
-        for f in &files {
-            parts.push(format!("{}\0{}\0{}", f.root, f.path, f.sha256));
-        }
-        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-        let variant = stable_hash(&refs)[..16].to_string();
+        let variant = variant_id(family, &files);
         let fdir = self.dir.join(&family.key);
         let dest = fdir.join(&variant);
         let id = format!("{}/{variant}", family.key);
@@ -263,7 +271,11 @@ impl Store {
             }
         }
         let staging = fdir.join(format!(".tmp-{variant}-{}", std::process::id()));
-        copy_tree(&build_dir.join("sysroot"), &staging.join("sysroot"))?;
+        fsx::create_dir_all(&staging.join("sysroot"))?;
+        if let Err(e) = fill(&staging.join("sysroot")) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
         seal_tree(&staging)?;
         let mut outputs = Vec::new();
         let (built, odd) = sysroot_files(&staging.join("sysroot"))?;
@@ -285,6 +297,7 @@ impl Store {
             summary: family.summary.clone(),
             files,
             outputs,
+            origin,
         };
         let mut text = serde_json::to_string_pretty(&entry)?;
         text.push('\n');
@@ -295,6 +308,16 @@ impl Store {
         std::fs::rename(&staging, &dest)
             .map_err(|e| io_error("publish the sysroot to", &dest, &e))?;
         Ok(Entry { dir: dest, id })
+    }
+
+    /// What a published entry was built from and what its sysroot holds.
+    pub fn contents(&self, entry: &Entry) -> Result<(Vec<FileDigest>, Vec<Output>)> {
+        let path = entry.dir.join("entry.json");
+        private::check_path(&path)?;
+        let text = fsx::read_text(&path)?;
+        let e: EntryFile = serde_json::from_str(&text)
+            .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
+        Ok((e.files, e.outputs))
     }
 
     /// Every published sysroot, most recently used first.
@@ -317,12 +340,16 @@ impl Store {
                     continue;
                 }
                 let dir = v.path();
-                let summary = std::fs::read_to_string(dir.join("entry.json"))
+                let entry = std::fs::read_to_string(dir.join("entry.json"))
                     .ok()
-                    .and_then(|t| serde_json::from_str::<EntryFile>(&t).ok())
-                    .map(|e| e.summary);
+                    .and_then(|t| serde_json::from_str::<EntryFile>(&t).ok());
+                let (summary, origin) = match entry {
+                    Some(e) => (Some(e.summary), e.origin),
+                    None => (None, None),
+                };
                 out.push(Listed {
                     id: format!("{name}/{vname}"),
+                    origin,
                     size: dir_size(&dir),
                     last_use: mtime(&dir.join("used")),
                     summary,
@@ -392,6 +419,37 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// A variant's name: the family and every file it was built from.
+pub fn variant_id(family: &Family, files: &[FileDigest]) -> String {
+    let mut parts: Vec<String> = vec![family.key.clone()];
+    for f in files {
+        parts.push(format!("{}\0{}\0{}", f.root, f.path, f.sha256));
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    stable_hash(&refs)[..16].to_string()
+}
+
+/// Whether every file a build read has, here, the digest it had then
+/// (an environment variable: the same value).
+pub fn files_match(files: &[FileDigest], roots: &Roots, fp: &mut Fingerprints) -> Result<bool> {
+    for f in files {
+        if f.root == ENV_ROOT {
+            let now = sha256_hex(&crate::exec::envdeps::stamp_text(&f.path));
+            if now != f.sha256 {
+                return Ok(false);
+            }
+            continue;
+        }
+        let Some(path) = roots.resolve(f) else {
+            return Ok(false);
+        };
+        if fp.digest(&path)?.as_deref() != Some(f.sha256.as_str()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Files of a tree: (path relative to its root, path).

@@ -22,6 +22,10 @@ pub const ENV_ROOT: &str = "env";
 #[derive(Debug, Clone)]
 pub struct Family {
     pub key: String,
+    /// The SHA-256 of everything `key` is hashed from (the remote cache's
+    /// keys start from it: 64 bits are enough on one machine, not between
+    /// machines that do not trust each other's collisions).
+    pub identity: String,
     pub summary: Summary,
 }
 
@@ -114,6 +118,7 @@ impl Family {
         crates.dedup();
         Ok(Family {
             key: stable_hash(&[&text])[..16].to_string(),
+            identity: crate::base::fingerprint::sha256_hex(text.as_bytes()),
             summary: Summary {
                 targets: m.targets.iter().map(|t| t.name.clone()).collect(),
                 crates,

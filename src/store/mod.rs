@@ -5,3 +5,4 @@ pub mod build;
 pub mod entries;
 pub mod invalidate;
 pub mod key;
+pub mod remote;

@@ -5,6 +5,8 @@
 
 #[path = "../support.rs"]
 mod support;
+#[path = "../cache_server.rs"]
+mod cache_server;
 
 mod argv;
 mod bazel;
@@ -24,6 +26,7 @@ mod orphans;
 mod outputs;
 mod pipe;
 mod refusals;
+mod remote;
 mod rerun;
 mod rust_project;
 mod serialized;

@@ -1,0 +1,339 @@
+//! A real remote build cache for the tests: nginx with its WebDAV module
+//! (Debian's `nginx-light`, installed by `scripts/setup`) serving Bazel's
+//! HTTP cache protocol on 127.0.0.1 at a free port, and a small proxy in
+//! front of it that injects one fault.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A running nginx; stopped when dropped.
+pub struct Nginx {
+    pub port: u16,
+    /// Where it keeps `ac/` and `cas/`.
+    pub root: PathBuf,
+    dir: PathBuf,
+    child: Child,
+}
+
+/// Who may use the cache.
+#[derive(Default)]
+pub struct Access<'a> {
+    /// Basic auth: user and password.
+    pub user: Option<(&'a str, &'a str)>,
+    /// A header every request must carry: name (lower case) and value.
+    pub header: Option<(&'a str, &'a str)>,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what} did not start listening on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Nginx {
+    pub fn start(dir: &Path) -> Nginx {
+        Self::start_with(dir, Access::default())
+    }
+
+    pub fn start_with(dir: &Path, access: Access) -> Nginx {
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .expect("nginx is not installed: run scripts/setup (it installs Debian's nginx-light)");
+        let root = dir.join("cache");
+        for d in ["cache/ac", "cache/cas", "tmp", "logs"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        let port = free_port();
+        let user = if unsafe { libc::geteuid() } == 0 {
+            "user root;"
+        } else {
+            ""
+        };
+        let mut auth = String::new();
+        if let Some((u, p)) = access.user {
+            std::fs::write(dir.join("htpasswd"), format!("{u}:{{PLAIN}}{p}\n")).unwrap();
+            auth.push_str(&format!(
+                "auth_basic \"cache\"; auth_basic_user_file {};\n",
+                dir.join("htpasswd").display()
+            ));
+        }
+        if let Some((name, value)) = access.header {
+            let var = name.replace('-', "_");
+            auth.push_str(&format!(
+                "if ($http_{var} != \"{value}\") {{ return 401; }}\n"
+            ));
+        }
+        let d = dir.display();
+        let conf = format!(
+            r#"daemon off;
+master_process off;
+worker_processes 1;
+{user}
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log {d}/logs/access.log;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    root {d}/cache;
+    client_max_body_size 0;
+    location / {{
+      {auth}
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }}
+  }}
+}}
+"#
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(dir)
+            .arg("-e")
+            .arg(dir.join("logs/error.log"))
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "nginx");
+        Nginx {
+            port,
+            root,
+            dir: dir.to_path_buf(),
+            child,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every blob in the CAS: (name, bytes).
+    pub fn cas(&self) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.root.join("cas"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every record in the action cache.
+    pub fn ac(&self) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.root.join("ac"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The access log: one line a request (`METHOD /path STATUS`).
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("logs/access.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let q = l.split('"').nth(1)?;
+                let status = l.split('"').nth(2)?.split_whitespace().next()?;
+                let mut parts = q.split_whitespace();
+                Some(format!("{} {} {status}", parts.next()?, parts.next()?))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the proxy does to the requests it forwards.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Accept, read the request, never answer.
+    Stall,
+    /// Answer every request with this status.
+    Status(u16),
+    /// Answer `PUT`s with this status; forward the rest.
+    PutStatus(u16),
+    /// Forward; cut the body of every `GET /cas/…` of more than 64 bytes
+    /// in half (its Content-Length unchanged), then close.
+    Truncate,
+    /// Forward; flip a byte in the body of every `GET /cas/…` of more than
+    /// 64 bytes.
+    Corrupt,
+}
+
+/// A proxy on 127.0.0.1 in front of a server, injecting one [`Fault`].
+pub struct FaultProxy {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: u16, fault: Fault) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                std::thread::spawn(move || {
+                    let _ = serve(conn, upstream, fault);
+                });
+            }
+        });
+        FaultProxy { port, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// One request: head lines and body.
+fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<(Vec<String>, Vec<u8>)>> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_end().to_string();
+        if line.is_empty() {
+            break;
+        }
+        head.push(line);
+    }
+    let len = head
+        .iter()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok(Some((head, body)))
+}
+
+fn serve(conn: TcpStream, upstream: u16, fault: Fault) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut out = conn;
+    if let Some((head, body)) = read_request(&mut reader)? {
+        let mut first = head[0].split_whitespace();
+        let method = first.next().unwrap_or("").to_string();
+        let path = first.next().unwrap_or("").to_string();
+        let status = match fault {
+            Fault::Stall => {
+                std::thread::sleep(Duration::from_secs(120));
+                return Ok(());
+            }
+            Fault::Status(s) => Some(s),
+            Fault::PutStatus(s) if method == "PUT" => Some(s),
+            _ => None,
+        };
+        if let Some(s) = status {
+            write!(
+                out,
+                "HTTP/1.1 {s} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )?;
+            return Ok(());
+        }
+        // Forward, one request a connection.
+        let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+        for l in &head {
+            if l.to_ascii_lowercase().starts_with("connection:") {
+                continue;
+            }
+            write!(up, "{l}\r\n")?;
+        }
+        write!(up, "Connection: close\r\n\r\n")?;
+        up.write_all(&body)?;
+        let mut resp = Vec::new();
+        up.read_to_end(&mut resp)?;
+        let split = resp
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| i + 4)
+            .unwrap_or(resp.len());
+        let (rhead, rbody) = resp.split_at(split);
+        let touched = method == "GET" && path.contains("/cas/") && rbody.len() > 64;
+        match fault {
+            Fault::Truncate if touched => {
+                out.write_all(rhead)?;
+                out.write_all(&rbody[..rbody.len() / 2])?;
+                return Ok(());
+            }
+            Fault::Corrupt if touched => {
+                let mut b = rbody.to_vec();
+                let mid = b.len() / 2;
+                b[mid] ^= 0x55;
+                out.write_all(rhead)?;
+                out.write_all(&b)?;
+                return Ok(());
+            }
+            _ => out.write_all(&resp)?,
+        }
+    }
+    Ok(())
+}
