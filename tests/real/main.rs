@@ -5,6 +5,8 @@
 
 #[path = "../support.rs"]
 mod support;
+#[path = "../cache_server.rs"]
+mod cache_server;
 
 mod bazel;
 mod cargo;
@@ -14,6 +16,7 @@ mod explain;
 mod flags;
 mod make;
 mod parity;
+mod remote;
 mod reproducible;
 mod rust_project;
 mod sources;
