@@ -617,3 +617,31 @@ pub fn sysgen_cargo(project: &Path, cache: &Path, library: &Path) -> Command {
         .arg("cargo");
     c
 }
+
+/// rust-src's `library` and the registry sources std needs (`sysgen fetch
+/// --vendor`) copied below `root`, as another machine would have them at
+/// other paths: (library, vendor).
+pub fn relocated_sources(root: &Path) -> (PathBuf, PathBuf) {
+    let sysroot = String::from_utf8(
+        Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let library = root.join("elsewhere/rust-src/library");
+    copy_dir(
+        &Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"),
+        &library,
+    );
+    let vendor = root.join("elsewhere/vendor");
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .args(["fetch", "--rust-src"])
+            .arg(&library)
+            .arg("--vendor")
+            .arg(&vendor),
+    );
+    (library, vendor)
+}

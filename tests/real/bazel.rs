@@ -1,7 +1,8 @@
 //! `sysgen bazel`, checked with a real Bazel (Debian's bazel-bootstrap,
 //! installed by scripts/setup): sysroots built by Bazel are byte-identical
 //! to the Ninja build's, programs run against them, a second build executes
-//! nothing, a copy elsewhere gets every action from a shared disk cache, the
+//! nothing, a copy elsewhere gets every action from a shared disk cache and
+//! a checkout elsewhere every action from a remote cache (nginx), the
 //! query graph is sysgen's graph, and monorepos can use the generated
 //! repository or generate it at fetch time.
 
@@ -199,6 +200,64 @@ fn host_std_built_by_bazel_is_the_ninja_sysroot_and_runs_programs() {
     let want = model_edges(HOST_STD);
     assert!(want.len() > 40, "{want:?}");
     assert_eq!(bazel_edges(&ws, &format!("sysroot-{h}")), want);
+}
+
+/// Bazel's remote cache across checkouts: a second checkout, with rust-src,
+/// the registry sources and the output at other absolute paths, gets
+/// every action from the same nginx (Bazel's HTTP cache protocol) and the
+/// same libcore.
+#[test]
+fn a_checkout_elsewhere_gets_every_action_from_a_shared_remote_cache() {
+    let nginx = crate::cache_server::Nginx::start(&tempdir());
+    let remote = format!("--remote_cache={}", nginx.url());
+    let target = "//:sysroot-thumbv6m-none-eabi";
+    let select = ["--target", "thumbv6m-none-eabi", "--crates", "core,alloc"];
+    let a = fresh("bazel-remote-a");
+    let o = sysgen_in(&a, &[&["bazel", "-o", "."], &select[..]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = processes(&bazel(&a, &["build", &remote, target]));
+    assert!(!first.contains("remote cache hit"), "a cold cache: {first}");
+    assert!(!nginx.ac().is_empty(), "Bazel uploaded its action results");
+
+    let b = fresh("bazel-remote-b");
+    let (library, vendor) = relocated_sources(&fresh("bazel-remote-b-sources"));
+    let (library, vendor) = (library.to_str().unwrap(), vendor.to_str().unwrap());
+    let o = sysgen_in(
+        &b,
+        &[
+            &[
+                "bazel",
+                "-o",
+                ".",
+                "--rust-src",
+                library,
+                "--vendor",
+                vendor,
+            ],
+            &select[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = processes(&bazel(&b, &["build", &remote, target]));
+    // `9 processes: 7 remote cache hit, 2 internal.`
+    let hits: usize = summary
+        .split([':', ','])
+        .find(|p| p.ends_with("remote cache hit"))
+        .and_then(|p| p.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(hits > 0, "{summary}");
+    eprintln!("second checkout: {summary}");
+    for local in ["sandbox", "local", "worker"] {
+        assert!(!summary.contains(local), "no action ran here: {summary}");
+    }
+    let core =
+        "bazel-bin/sysroot-thumbv6m-none-eabi/lib/rustlib/thumbv6m-none-eabi/lib/libcore.rlib";
+    assert_eq!(
+        std::fs::read(a.join(core)).unwrap(),
+        std::fs::read(b.join(core)).unwrap(),
+        "the same libcore"
+    );
 }
 
 /// A monorepo that points at the generated repository with local_repository:

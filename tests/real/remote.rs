@@ -110,27 +110,7 @@ fn a_fresh_machine_gets_cortex_m0_and_host_std_sysroots_without_running_rustc_fo
 
     // The second: rust-src and `sysgen fetch --vendor` at other paths.
     let root = tempdir();
-    let library = root.join("elsewhere/rust-src/library");
-    let rustc_sysroot = String::from_utf8(
-        Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    copy_dir(
-        &Path::new(rustc_sysroot.trim()).join("lib/rustlib/src/rust/library"),
-        &library,
-    );
-    let vendor = root.join("elsewhere/vendor");
-    run_ok(
-        Command::new(env!("CARGO_BIN_EXE_sysgen"))
-            .args(["fetch", "--rust-src"])
-            .arg(&library)
-            .arg("--vendor")
-            .arg(&vendor),
-    );
+    let (library, vendor) = relocated_sources(&root);
     let two = Machine {
         store: root.join("store"),
         env: vec![
