@@ -210,6 +210,16 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        // Where builds are uploaded is the user's choice, never a cloned
+        // repository's.
+        if let Ok(table) = toml::from_str::<toml::Table>(text)
+            && table.contains_key("remote-cache")
+        {
+            crate::user_bail!(
+                "{}: a project's config cannot name a remote cache (a cloned repository would choose where your builds go); set SYSGEN_REMOTE_CACHE, or [remote-cache] in ~/.config/sysgen/config.toml",
+                path.display()
+            );
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             user_err!(
                 "malformed {}: {}; see the keys sysgen.toml accepts in README.md",

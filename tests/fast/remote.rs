@@ -601,3 +601,21 @@ fn the_user_config_file_names_the_cache_and_the_environment_wins() {
     let err = ok(&o);
     assert!(err.contains("uploaded the sysroot"), "{err}");
 }
+
+#[test]
+fn a_project_cannot_name_the_remote_cache() {
+    let a = Machine::new();
+    write(
+        &a.project.join("sysgen.toml"),
+        "[remote-cache]\nurl = \"http://127.0.0.1:1\"\n",
+    );
+    let o = a
+        .cmd("")
+        .env_remove("SYSGEN_REMOTE_CACHE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let line = one_line_error(&o);
+    assert!(line.contains("cannot name a remote cache"), "{line}");
+    assert!(line.contains("SYSGEN_REMOTE_CACHE"), "{line}");
+}
