@@ -18,6 +18,8 @@ pub struct Nginx {
     pub port: u16,
     /// Where it keeps `ac/` and `cas/`.
     pub root: PathBuf,
+    /// The CA that signed its certificate, when it serves HTTPS.
+    pub ca_file: Option<PathBuf>,
     dir: PathBuf,
     child: Child,
 }
@@ -29,6 +31,92 @@ pub struct Access<'a> {
     pub user: Option<(&'a str, &'a str)>,
     /// A header every request must carry: name (lower case) and value.
     pub header: Option<(&'a str, &'a str)>,
+    /// Serve HTTPS with a certificate for 127.0.0.1 from a CA of the
+    /// test's own ([`Nginx::ca_file`]).
+    pub tls: bool,
+}
+
+/// A CA and a certificate it signed for 127.0.0.1, made with openssl in
+/// `dir`: (CA file, certificate, key).
+fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec[..],
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sysgen test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec[..],
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
 }
 
 pub fn free_port() -> u16 {
@@ -84,6 +172,16 @@ impl Nginx {
                 "if ($http_{var} != \"{value}\") {{ return 401; }}\n"
             ));
         }
+        let (mut listen, mut ca_file) = (format!("127.0.0.1:{port}"), None);
+        if access.tls {
+            let (ca, cert, key) = test_certificates(dir);
+            listen = format!(
+                "127.0.0.1:{port} ssl; ssl_certificate {}; ssl_certificate_key {}",
+                cert.display(),
+                key.display()
+            );
+            ca_file = Some(ca);
+        }
         let d = dir.display();
         let conf = format!(
             r#"daemon off;
@@ -101,7 +199,7 @@ http {{
   uwsgi_temp_path {d}/tmp/uwsgi;
   scgi_temp_path {d}/tmp/scgi;
   server {{
-    listen 127.0.0.1:{port};
+    listen {listen};
     root {d}/cache;
     client_max_body_size 0;
     location / {{
@@ -131,13 +229,19 @@ http {{
         Nginx {
             port,
             root,
+            ca_file,
             dir: dir.to_path_buf(),
             child,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Every blob in the CAS: (name, bytes).

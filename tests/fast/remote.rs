@@ -449,6 +449,7 @@ fn credentials_reach_the_cache_and_nothing_else() {
         Access {
             user: Some((user, password)),
             header: Some(("x-cache-token", token)),
+            ..Access::default()
         },
     );
     let authed = format!("http://{user}:{password}@127.0.0.1:{}", nginx.port);
@@ -618,4 +619,45 @@ fn a_project_cannot_name_the_remote_cache() {
     let line = one_line_error(&o);
     assert!(line.contains("cannot name a remote cache"), "{line}");
     assert!(line.contains("SYSGEN_REMOTE_CACHE"), "{line}");
+}
+
+#[test]
+fn https_with_the_ca_that_ssl_cert_file_names() {
+    let nginx = Nginx::start_with(
+        &tempdir(),
+        Access {
+            tls: true,
+            ..Access::default()
+        },
+    );
+    let ca = nginx.ca_file.clone().unwrap();
+    // Mozilla's roots do not know the test's CA: one warning, a local build.
+    let a = Machine::new();
+    let o = a
+        .cmd(&nginx.url())
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .unwrap();
+    let err = ok(&o);
+    let w = warnings(&err);
+    assert_eq!(w.len(), 1, "{err}");
+    assert!(err.contains("built sysroot"), "{err}");
+    // With SSL_CERT_FILE naming it: uploaded, then downloaded elsewhere.
+    let b = Machine::new();
+    let o = b
+        .cmd(&nginx.url())
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .unwrap();
+    let err = ok(&o);
+    assert!(err.contains("uploaded the sysroot"), "{err}");
+    let c = Machine::new();
+    let o = c
+        .cmd(&nginx.url())
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .unwrap();
+    let err = ok(&o);
+    assert!(err.contains("downloaded from https://127.0.0.1"), "{err}");
+    assert_eq!(c.compiled(), 0);
 }
