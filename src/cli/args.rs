@@ -115,6 +115,15 @@ pub(crate) enum Command {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Write a Buck2 cell (BUCK, toolchain.bzl, sources/ symlinks) whose
+    /// rules are the prelude's own: rust_library, buildscript_run and a
+    /// toolchain with explicit sysroot deps. One --target, one stage.
+    Buck2 {
+        #[command(flatten)]
+        sel: Selection,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
     /// Run cargo against a sysroot built (or reused) for its --target, as
     /// Xargo did: `sysgen cargo build --target thumbv6m-none-eabi`.
     /// Sysroots are kept in a store shared by every project.

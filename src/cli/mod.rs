@@ -177,6 +177,14 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Buck2 { sel, build } => {
+            let dir = emit_with(&sel, &build, "buck2", generate::generate_buck2)?;
+            eprintln!(
+                "sysgen: wrote a Buck2 cell in {}; add it to your .buckconfig's [cells] and point toolchains//:rust at its :rust (see README)",
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Build { sel, build, jobs } => {
             crate::exec::ninja::check_available()?;
             // Held through the build: the next generation waits for it.

@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use crate::base::fsx;
-use crate::emit::{bazel, make, ninja, outdir, shell};
+use crate::emit::{bazel, buck2, make, ninja, outdir, shell};
 use crate::lower::{self, Word};
 use crate::model::Model;
 use crate::model::declare::{self, ModelFlags};
@@ -146,6 +146,36 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
         files.push((bazel::manifest_file(&target).into(), text));
     }
     dir.commit(&files, &Default::default())?;
+    Ok(dir.path.clone())
+}
+
+/// Generate a Buck2 cell in DIR (see [`buck2`]).
+pub fn generate_buck2(
+    opts: &GraphOptions,
+    build: &BuildOptions,
+    regen: RegenFn,
+) -> Result<std::path::PathBuf> {
+    let dir = outdir::OutDir::check(&build.out_dir, outdir::BUCK2)?;
+    let flags = ModelFlags {
+        sources: true,
+        ..build.model.clone()
+    };
+    let (loaded, model) = declare::load_declared(opts, &flags)?;
+    let Regen { env, args } = regen(&loaded, build);
+    let cmd = shell::command_line(&env, "sysgen", &args);
+    let out = buck2::generate(&model, loaded.profile.panic(), &model.rustc, &cmd)?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
+        .files
+        .into_iter()
+        .map(|(p, s)| (p, s.into_bytes()))
+        .collect();
+    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
+        files.push((buck2::manifest_file(&target).into(), text));
+    }
+    dir.commit(&files, &Default::default())?;
+    for (rel, target) in &out.links {
+        dir.link(rel, target)?;
+    }
     Ok(dir.path.clone())
 }
 

@@ -3,6 +3,7 @@
 //! binary; each emitter only prepares plain data for its template.
 
 pub mod bazel;
+pub mod buck2;
 pub mod crates;
 pub mod dot;
 pub mod generate;

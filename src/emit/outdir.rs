@@ -87,6 +87,15 @@ pub const BAZEL: Footprint = Footprint {
     legacy_marker: None,
 };
 
+pub const BUCK2: Footprint = Footprint {
+    emitter: "buck2",
+    entries: &["BUCK", "toolchain.bzl", "sources", "manifests"],
+    // Buck2 keeps its outputs in buck-out, under the project root.
+    managed: &[],
+    holds_sysroot: false,
+    legacy_marker: None,
+};
+
 const OWNER: &str = ".sysgen/owner";
 
 #[derive(Debug)]
@@ -289,6 +298,33 @@ impl OutDir {
             self.remove_stale(rel, &now)?;
         }
         self.write_record(&now)
+    }
+
+    /// Make `rel` a symlink to `target`: created, or replaced when it is a
+    /// symlink already (one this emitter made); anything else there is the
+    /// user's, and refused with one line.
+    pub fn link(&self, rel: &Path, target: &Path) -> Result<()> {
+        let path = self.path.join(rel);
+        match path.symlink_metadata() {
+            Ok(m) if m.file_type().is_symlink() => {
+                if std::fs::read_link(&path).is_ok_and(|t| t == target) {
+                    return Ok(());
+                }
+            }
+            Ok(_) => user_bail!(
+                "{} exists and is not a symlink sysgen made; move it away, or choose another -o DIR",
+                path.display()
+            ),
+            Err(_) => {}
+        }
+        if let Some(parent) = path.parent() {
+            fsx::create_dir_all(parent)?;
+        }
+        // Made beside it and renamed over it: never a moment without one.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(target, &tmp).map_err(|e| io_error("create", &tmp, &e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error("create", &path, &e))
     }
 
     /// The paths the previous generation recorded. A directory from before

@@ -1,12 +1,16 @@
 //! Starlark, the language of Bazel's and Buck2's BUILD files: string
-//! literals and rule instances, typed and serialized in one place.
+//! literals, values and rule instances, typed and serialized in one place.
 
 /// A Starlark value of a rule attribute.
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(String),
+    Bool(bool),
+    None,
     List(Vec<String>),
     Dict(Vec<(String, String)>),
+    /// `select({condition: value, …})`, conditions in the order given.
+    Select(Vec<(String, Value)>),
 }
 
 /// One rule instance of a BUILD file (Bazel's, and Buck2's later), typed:
@@ -95,31 +99,70 @@ impl Rule {
         self
     }
 
+    /// Any value, even an empty one (a `select` branch, `False`).
+    pub fn value(mut self, k: &'static str, v: Value) -> Rule {
+        self.attrs.push((k, v));
+        self
+    }
+
+    /// `k = True`, when `on`.
+    pub fn flag(mut self, k: &'static str, on: bool) -> Rule {
+        if on {
+            self.attrs.push((k, Value::Bool(true)));
+        }
+        self
+    }
+
     pub fn render(&self) -> String {
         let mut o = format!("{}(\n    name = {},\n", self.kind, quote(&self.name));
         for (k, v) in &self.attrs {
-            match v {
-                Value::Str(s) => o.push_str(&format!("    {k} = {},\n", quote(s))),
-                Value::List(l) if l.len() == 1 => {
-                    o.push_str(&format!("    {k} = [{}],\n", quote(&l[0])));
-                }
-                Value::List(l) => {
-                    o.push_str(&format!("    {k} = [\n"));
-                    for x in l {
-                        o.push_str(&format!("        {},\n", quote(x)));
-                    }
-                    o.push_str("    ],\n");
-                }
-                Value::Dict(d) => {
-                    o.push_str(&format!("    {k} = {{\n"));
-                    for (a, b) in d {
-                        o.push_str(&format!("        {}: {},\n", quote(a), quote(b)));
-                    }
-                    o.push_str("    },\n");
-                }
-            }
+            o.push_str(&format!("    {k} = {},\n", render_value(v, 1)));
         }
         o.push_str(")\n");
         o
+    }
+}
+
+/// `v` as Starlark, its continuation lines indented `depth` levels (four
+/// spaces each), in buildifier's layout.
+pub fn render_value(v: &Value, depth: usize) -> String {
+    let pad = "    ".repeat(depth + 1);
+    let end = "    ".repeat(depth);
+    match v {
+        Value::Str(s) => quote(s),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::None => "None".into(),
+        Value::List(l) if l.is_empty() => "[]".into(),
+        Value::List(l) if l.len() == 1 => format!("[{}]", quote(&l[0])),
+        Value::List(l) => {
+            let mut o = String::from("[\n");
+            for x in l {
+                o.push_str(&format!("{pad}{},\n", quote(x)));
+            }
+            o.push_str(&format!("{end}]"));
+            o
+        }
+        Value::Dict(d) if d.is_empty() => "{}".into(),
+        Value::Dict(d) => {
+            let mut o = String::from("{\n");
+            for (a, b) in d {
+                o.push_str(&format!("{pad}{}: {},\n", quote(a), quote(b)));
+            }
+            o.push_str(&format!("{end}}}"));
+            o
+        }
+        Value::Select(branches) => {
+            let mut o = String::from("select({\n");
+            for (cond, val) in branches {
+                o.push_str(&format!(
+                    "{pad}{}: {},\n",
+                    quote(cond),
+                    render_value(val, depth + 1)
+                ));
+            }
+            o.push_str(&format!("{end}}})"));
+            o
+        }
     }
 }

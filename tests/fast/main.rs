@@ -7,9 +7,12 @@
 mod support;
 #[path = "../cache_server.rs"]
 mod cache_server;
+#[path = "../buck2/check.rs"]
+mod buck2_check;
 
 mod argv;
 mod bazel;
+mod buck2;
 mod cargo;
 mod cli;
 mod config;

@@ -7,8 +7,11 @@
 mod support;
 #[path = "../cache_server.rs"]
 mod cache_server;
+#[path = "../buck2/check.rs"]
+mod buck2_check;
 
 mod bazel;
+mod buck2;
 mod cargo;
 mod e2e;
 mod examples;
