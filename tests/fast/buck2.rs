@@ -215,3 +215,49 @@ fn regenerating_replaces_the_source_links_it_made_and_nothing_else() {
     assert!(one_line_error(&o).contains("is not a symlink sysgen made"));
     assert!(Path::new(&link).is_dir());
 }
+
+#[test]
+fn bad_input_to_sysgen_buck2_is_one_line_and_writes_nothing() {
+    let t = tempdir();
+    let e = one_line_error(&sysgen_fake(
+        &t,
+        &["buck2", "--target", "x86_64-unknown-nowhere", "-o", "out"],
+    ));
+    assert!(e.contains("unknown target"), "{e}");
+    assert!(!t.join("out").exists());
+    let e = one_line_error(&sysgen_in(
+        &t,
+        &[
+            "buck2",
+            "--target",
+            "thumbv6m-none-eabi",
+            "--rust-src",
+            "/nonexistent/rust-src",
+            "-o",
+            "out",
+        ],
+    ));
+    assert!(e.contains("/nonexistent/rust-src"), "{e}");
+    assert!(!t.join("out").exists());
+    let ro = Mount::tmpfs("ro,size=1m");
+    let out = ro.dir.join("out");
+    let e = one_line_error(&sysgen_fake(
+        &t,
+        &[&["buck2", "-o", out.to_str().unwrap()], THUMB].concat(),
+    ));
+    assert!(e.contains("Read-only"), "{e}");
+    // A BUCK file sysgen did not write is never overwritten.
+    write(&t.join("mine/BUCK"), "# mine\n");
+    let e = one_line_error(&sysgen_fake(
+        &t,
+        &[&["buck2", "-o", "mine"], THUMB].concat(),
+    ));
+    assert!(
+        e.contains("BUCK") && e.contains("not written by sysgen"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("mine/BUCK")).unwrap(),
+        "# mine\n"
+    );
+}
