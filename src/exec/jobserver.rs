@@ -15,8 +15,14 @@
 //! ninja cannot, and the build runs as before, with one note line.
 //!
 //! A pipelined rustc outlives its Ninja edge (`pipe.rs`): once the edge has
-//! ended, its supervisor takes a token for the code generation still
-//! running and gives it back when rustc exits.
+//! ended, ninja gives the edge's slot to the next job, while rustc would go
+//! on generating code on it — two processes on one slot, as many times as
+//! crates are in flight. So the supervisor pauses rustc (SIGSTOP) when it
+//! reports the metadata, asks the pool for a token, and lets rustc go on
+//! (SIGCONT) once it holds one, or once `pipe-end` runs (its edge's slot
+//! stands for the code generation from then on); the token goes back when
+//! rustc exits. That is cargo's accounting: a rustc holds its token until it
+//! exits.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -123,9 +129,9 @@ fn make_fifo(tokens: usize) -> Result<(PathBuf, std::fs::File)> {
 }
 
 /// A token held for a pipelined rustc's code generation: asked for once
-/// its edge has ended, given back once `until` exists (`pipe-end` runs, and
-/// its edge's slot stands for the code generation) or when dropped (rustc
-/// exited), or never taken if that comes first.
+/// its edge has ended, with rustc paused until it is given or until `until`
+/// exists (`pipe-end` runs, and its edge's slot stands for the code
+/// generation), and given back then or when dropped (rustc exited).
 pub struct CodegenToken {
     held: Arc<Mutex<Option<Held>>>,
 }
@@ -134,22 +140,53 @@ pub struct CodegenToken {
 struct Held {
     helper: Option<::jobserver::HelperThread>,
     token: Arc<Mutex<Option<::jobserver::Acquired>>>,
+    paused: Paused,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        // Stop asking first, then give back what was taken.
+        // Stop asking first, then give back what was taken; never leave
+        // rustc paused.
         drop(self.helper.take());
         if let Ok(mut t) = self.token.lock() {
             drop(t.take());
+        }
+        self.paused.resume();
+    }
+}
+
+/// rustc's process group (rustc, or a wrapper and the rustc it runs),
+/// stopped until it may run: resumed once, by whoever comes first.
+#[derive(Clone)]
+struct Paused(Arc<std::sync::atomic::AtomicI32>);
+
+impl Paused {
+    /// Stop the process group that `pid` (the supervisor's child) leads.
+    fn stop(pid: u32) -> Paused {
+        let pid = pid as i32;
+        // SAFETY: kill only sends a signal to our own child's group.
+        if pid > 0 && unsafe { libc::kill(-pid, libc::SIGSTOP) } == 0 {
+            Paused(Arc::new(std::sync::atomic::AtomicI32::new(pid)))
+        } else {
+            Paused(Arc::new(std::sync::atomic::AtomicI32::new(0)))
+        }
+    }
+
+    fn resume(&self) {
+        let pid = self.0.swap(0, std::sync::atomic::Ordering::SeqCst);
+        if pid > 0 {
+            // SAFETY: as above.
+            unsafe { libc::kill(-pid, libc::SIGCONT) };
         }
     }
 }
 
 impl CodegenToken {
-    /// Ask the jobserver in the environment for a token, to hold until
-    /// `until` exists; `None` (and no thread) without a jobserver.
-    pub fn request(until: PathBuf) -> Option<CodegenToken> {
+    /// Pause rustc (`pid`, the supervisor's child, which leads a process
+    /// group of its own) and ask the jobserver in
+    /// the environment for a token for it, to hold until `until` exists;
+    /// `None` (rustc runs on, no thread) without a jobserver.
+    pub fn request(until: PathBuf, pid: u32) -> Option<CodegenToken> {
         if !inherited() || until.exists() {
             return None;
         }
@@ -158,19 +195,27 @@ impl CodegenToken {
         let client = unsafe { ::jobserver::Client::from_env_ext(true) }
             .client
             .ok()?;
+        let paused = Paused::stop(pid);
         let token = Arc::new(Mutex::new(None));
-        let store = token.clone();
-        let helper = client
-            .into_helper_thread(move |t| {
-                if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
-                    *h = Some(t);
-                }
-            })
-            .ok()?;
+        let (store, go) = (token.clone(), paused.clone());
+        let helper = client.into_helper_thread(move |t| {
+            if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
+                *h = Some(t);
+            }
+            go.resume();
+        });
+        let helper = match helper {
+            Ok(h) => h,
+            Err(_) => {
+                paused.resume();
+                return None;
+            }
+        };
         helper.request_token();
         let held = Arc::new(Mutex::new(Some(Held {
             helper: Some(helper),
             token,
+            paused,
         })));
         let watched = Arc::downgrade(&held);
         std::thread::spawn(move || {

@@ -48,7 +48,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
@@ -147,20 +147,25 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let mut command = Command::new(&cmd[0]);
     command.args(&cmd[1..]).env_remove(BUILD_PID_VAR);
     let abandoned = Arc::new(AtomicBool::new(false));
-    // Once the edge has ended, the code generation still running takes a
-    // slot of the build's jobserver, if it has one, until `pipe-end` runs
-    // (its edge holds a slot of its own) or rustc exits.
+    // Once the edge has ended, the code generation still running waits for
+    // a slot of the build's jobserver, if it has one, and holds it until
+    // `pipe-end` runs (its edge holds a slot of its own) or rustc exits.
     let mut codegen = None;
+    let rustc_pid = Arc::new(AtomicU32::new(0));
     let code = run_rustc(
         state,
         command,
         &mut Notify {
             out: std::io::stdout(),
             then: &mut || {
-                codegen = crate::exec::jobserver::CodegenToken::request(state.join(WAITING))
+                codegen = crate::exec::jobserver::CodegenToken::request(
+                    state.join(WAITING),
+                    rustc_pid.load(Ordering::SeqCst),
+                )
             },
         },
         build.map(|b| (b, abandoned.clone())),
+        Some(&rustc_pid),
     );
     drop(codegen);
     let code = code?;
@@ -228,10 +233,21 @@ fn run_rustc(
     mut command: Command,
     notify: &mut dyn Write,
     watch: Option<(Process, Arc<AtomicBool>)>,
+    pid: Option<&AtomicU32>,
 ) -> Result<i32> {
     let mut log = create(&state.join("log"))?;
     let started = now_ms();
     let mut metadata_at = None;
+    if pid.is_some() {
+        // rustc may be paused for a jobserver token (`jobserver.rs`). In
+        // the edge's process group, it would be in a group orphaned when
+        // `pipe-begin` exits, and the kernel hangs up on a stopped member of
+        // an orphaned group (SIGHUP, then SIGCONT). In a group of its own,
+        // whose parent (this supervisor) is in another group of the same
+        // session, it is never orphaned while it is supervised.
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
     let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -248,6 +264,9 @@ fn run_rustc(
             return Ok(127);
         }
     };
+    if let Some(p) = pid {
+        p.store(child.id(), Ordering::SeqCst);
+    }
     let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
     let child = Arc::new(Mutex::new(child));
     let finished = Arc::new(AtomicBool::new(false));
@@ -416,7 +435,7 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         _ => match recorded_command(state)? {
             Ok(command) => {
                 let kept = Kept::of(rmeta);
-                let code = run_rustc(state, command, &mut std::io::sink(), None)?;
+                let code = run_rustc(state, command, &mut std::io::sink(), None, None)?;
                 kept.restore_if_same(rmeta);
                 code
             }

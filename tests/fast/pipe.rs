@@ -265,3 +265,106 @@ fn a_pipelined_compile_never_waits_for_its_second_edge_to_create_directories() {
         );
     }
 }
+
+/// A jobserver of `tokens` free tokens (a named pipe), kept open by the
+/// test: (its MAKEFLAGS, the pipe).
+fn jobserver(t: &Pipe, tokens: usize) -> (String, std::fs::File) {
+    use std::io::Write;
+    let path = t.p("jobserver");
+    let o = Command::new("mkfifo").arg(&path).output().unwrap();
+    assert!(o.status.success());
+    let mut f = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(&vec![b'|'; tokens]).unwrap();
+    (format!("-j2 --jobserver-auth=fifo:{}", path.display()), f)
+}
+
+/// The tokens a jobserver pipe holds now (read without waiting).
+fn free_tokens(path: &Path) -> usize {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = f.read(&mut buf).unwrap_or(0);
+    // Put them back.
+    use std::io::Write;
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .write_all(&buf[..n])
+        .unwrap();
+    n
+}
+
+fn state_of(pid: &str) -> char {
+    let text = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    text.rfind(')')
+        .and_then(|i| text[i + 2..].chars().next())
+        .unwrap_or('?')
+}
+
+/// cargo's accounting under a jobserver: a rustc holds its token until it
+/// exits. Once a pipelined compile's edge has ended, ninja gives the edge's
+/// slot to the next job, so the code generation still running waits
+/// (stopped) for a token of its own, runs once it has one, and gives it
+/// back when rustc exits; or runs on the slot of `pipe-end`'s edge once
+/// that starts waiting for it.
+#[test]
+fn code_generation_after_the_edge_waits_for_a_jobserver_token() {
+    let t = Pipe::new();
+    let (flags, _pool) = jobserver(&t, 0);
+    let pid_file = t.p("pid");
+    let env = [
+        ("MAKEFLAGS", flags.as_str()),
+        ("CARGO_MAKEFLAGS", flags.as_str()),
+        ("PID_FILE", pid_file.to_str().unwrap()),
+    ];
+    let b = t.begin_with("ok", &env);
+    assert!(b.status.success(), "{}", stderr(&b));
+    t.go();
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    crate::support::wait_until("the compile is stopped", || state_of(&pid) == 'T');
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(state_of(&pid), 'T', "stopped while no token is free");
+    assert!(
+        !exists(&t.p("lib.rlib")),
+        "no code generation without a token"
+    );
+    // A token comes free: the compile takes it, finishes, and gives it back.
+    {
+        use std::io::Write;
+        std::fs::File::options()
+            .write(true)
+            .open(t.p("jobserver"))
+            .unwrap()
+            .write_all(b"|")
+            .unwrap();
+    }
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(exists(&t.p("lib.rlib")));
+    crate::support::wait_until("the token is back", || free_tokens(&t.p("jobserver")) == 1);
+
+    // With no token ever free, `pipe-end`'s slot carries the compile.
+    let t = Pipe::new();
+    let (flags, _pool) = jobserver(&t, 0);
+    let env = [
+        ("MAKEFLAGS", flags.as_str()),
+        ("CARGO_MAKEFLAGS", flags.as_str()),
+    ];
+    let b = t.begin_with("ok", &env);
+    assert!(b.status.success(), "{}", stderr(&b));
+    t.go();
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(exists(&t.p("lib.rlib")));
+    assert_eq!(free_tokens(&t.p("jobserver")), 0, "no token was made up");
+}
