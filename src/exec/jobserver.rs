@@ -3,9 +3,9 @@
 //! cargo is a jobserver for the rustc it starts, so rustc's code-generation
 //! threads and parallel front end run only on tokens it holds. Under ninja
 //! nothing coordinates them, and with several crates in flight each rustc
-//! assumes the whole machine. So `sysgen build -j N` runs ninja inside one
-//! pool of `jobs` slots (opt-in while a pool of the cores' size measures
-//! slower than ninja's own scheduling for host std): the
+//! assumes the whole machine (60 runnable threads on 2 cores for three
+//! targets, BENCHMARKS.md). So `sysgen build [-j N]` and the store's builds
+//! run ninja inside one pool of N slots (default: the cores): the
 //! jobserver sysgen was started under when MAKEFLAGS/CARGO_MAKEFLAGS name
 //! one (under `make -j` or cargo), else a named pipe (`fifo:` in
 //! `--jobserver-auth`, which reaches every process by path, whatever

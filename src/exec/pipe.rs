@@ -157,6 +157,7 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
         command,
         &mut Notify {
             out: std::io::stdout(),
+            held: Vec::new(),
             then: &mut || {
                 codegen = crate::exec::jobserver::CodegenToken::request(
                     state.join(WAITING),
@@ -178,21 +179,26 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     Ok(0)
 }
 
-/// The metadata notice for `pipe-begin`, and what to do once it is sent.
+/// The metadata notice for `pipe-begin`, and what must happen before it is
+/// sent: the notice ends the edge, and from then on ninja gives the edge's
+/// slot to the next job, so rustc must already be paused for a token.
 struct Notify<'a, W: Write> {
     out: W,
     then: &'a mut dyn FnMut(),
+    held: Vec<u8>,
 }
 
 impl<W: Write> Write for Notify<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.write(buf)
+        // Held back until `flush` (stdout would send a line at once).
+        self.held.extend_from_slice(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()?;
         (self.then)();
-        Ok(())
+        self.out.write_all(&std::mem::take(&mut self.held))?;
+        self.out.flush()
     }
 }
 
