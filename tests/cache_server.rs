@@ -246,23 +246,16 @@ http {{
 
     /// Every blob in the CAS: (name, bytes).
     pub fn cas(&self) -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.root.join("cas"))
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
+        self.stored("cas")
     }
 
     /// Every record in the action cache.
     pub fn ac(&self) -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.root.join("ac"))
+        self.stored("ac")
+    }
+
+    fn stored(&self, kind: &str) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.root.join(kind))
             .unwrap()
             .filter_map(|e| e.ok())
             .map(|e| {

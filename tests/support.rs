@@ -215,7 +215,7 @@ pub fn process_alive(pid: u32) -> bool {
 }
 
 /// Poll `f` for up to five seconds.
-pub fn wait_until(what: &str, f: impl Fn() -> bool) {
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     for _ in 0..200 {
         if f() {
             return;
@@ -644,4 +644,25 @@ pub fn relocated_sources(root: &Path) -> (PathBuf, PathBuf) {
             .arg(&vendor),
     );
     (library, vendor)
+}
+
+/// Compare with `tests/snapshots/NAME` (rendered twice: byte-identical).
+pub fn check_snapshot(name: &str, render: impl Fn() -> String) {
+    let got = render();
+    assert_eq!(
+        got,
+        render(),
+        "two renders of the same inputs must be byte-identical"
+    );
+    let path = mock_dir().parent().unwrap().join("snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert!(
+        got == want,
+        "the output differs from {}; diff it, and rewrite with UPDATE_SNAPSHOTS=1 if intended",
+        path.display()
+    );
 }

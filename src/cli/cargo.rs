@@ -62,6 +62,8 @@ pub struct Invocation {
     pub manifest_path: Option<PathBuf>,
     pub release: bool,
     pub profile: Option<String>,
+    /// `-j N`/`--jobs N`: the sysroot's build gets as many slots.
+    pub jobs: Option<usize>,
 }
 
 /// Global options of cargo that take a value (before the subcommand).
@@ -96,6 +98,8 @@ pub fn parse(args: &[OsString]) -> Invocation {
             "--manifest-path" => inv.manifest_path = value(inline).map(PathBuf::from),
             "--profile" => inv.profile = value(inline),
             "--release" | "-r" => inv.release = true,
+            "--jobs" | "-j" => inv.jobs = value(inline).and_then(|v| v.parse().ok()),
+            n if n.starts_with("-j") && n.len() > 2 => inv.jobs = n[2..].parse().ok(),
             _ => {}
         }
     }
@@ -258,7 +262,17 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     }
     .filter(|w| !w.is_empty());
     let regen = |loaded: &_, build: &_| crate::cli::regen::to_args("ninja", &opts, build, loaded);
-    let stored = crate::store::build::sysroot_in_store(&opts, &flags, wrapper, &regen)?;
+    // As many slots as cargo will use: `-j`, else CARGO_BUILD_JOBS, else
+    // the cores.
+    let jobs = inv
+        .jobs
+        .or_else(|| {
+            std::env::var("CARGO_BUILD_JOBS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
+        .filter(|j: &usize| *j > 0);
+    let stored = crate::store::build::sysroot_in_store(&opts, &flags, wrapper, &regen, jobs)?;
     let sysroot = stored.entry.sysroot();
     let s = &stored.summary;
     let mut how = s.crates.join(", ");
@@ -396,6 +410,19 @@ mod tests {
         assert_eq!(kind("bench"), Kind::Test);
         assert_eq!(kind("new"), Kind::PassThrough);
         assert_eq!(kind("metadata"), Kind::PassThrough);
+    }
+
+    #[test]
+    fn jobs_in_every_spelling() {
+        for args in [
+            &["build", "-j", "3"][..],
+            &["build", "-j3"],
+            &["build", "--jobs", "3"],
+            &["build", "--jobs=3"],
+        ] {
+            assert_eq!(p(args).jobs, Some(3), "{args:?}");
+        }
+        assert_eq!(p(&["build"]).jobs, None);
     }
 
     #[test]

@@ -122,6 +122,24 @@ pub fn write_ninja(
     Ok(out)
 }
 
+/// An emitter's files, and each target's provenance manifest at the path
+/// `manifest_file` gives it.
+fn with_manifests(
+    files: Vec<(std::path::PathBuf, String)>,
+    loaded: &Loaded,
+    model: &Model,
+    manifest_file: fn(&str) -> String,
+) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out: Vec<(std::path::PathBuf, Vec<u8>)> = files
+        .into_iter()
+        .map(|(p, s)| (p, s.into_bytes()))
+        .collect();
+    for (target, text) in crate::report::provenance::manifests(loaded, model) {
+        out.push((manifest_file(&target).into(), text));
+    }
+    out
+}
+
 /// Generate a Bazel repository in DIR (see [`bazel`]).
 pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
     let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
@@ -137,14 +155,7 @@ pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::
     };
     let (loaded, model) = declare::load_declared(opts, &flags)?;
     let out = bazel::generate(&model, &loaded.graph.rustc.sysroot, &fsx::current_exe()?)?;
-    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
-        .files
-        .into_iter()
-        .map(|(p, s)| (p, s.into_bytes()))
-        .collect();
-    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
-        files.push((bazel::manifest_file(&target).into(), text));
-    }
+    let files = with_manifests(out.files, &loaded, &model, bazel::manifest_file);
     dir.commit(&files, &Default::default())?;
     Ok(dir.path.clone())
 }
@@ -164,14 +175,7 @@ pub fn generate_buck2(
     let Regen { env, args } = regen(&loaded, build);
     let cmd = shell::command_line(&env, "sysgen", &args);
     let out = buck2::generate(&model, loaded.profile.panic(), &model.rustc, &cmd)?;
-    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = out
-        .files
-        .into_iter()
-        .map(|(p, s)| (p, s.into_bytes()))
-        .collect();
-    for (target, text) in crate::report::provenance::manifests(&loaded, &model) {
-        files.push((buck2::manifest_file(&target).into(), text));
-    }
+    let files = with_manifests(out.files, &loaded, &model, buck2::manifest_file);
     dir.commit(&files, &Default::default())?;
     for (rel, target) in &out.links {
         dir.link(rel, target)?;

@@ -14,15 +14,16 @@
 //! and every rustc below it takes its extra threads from it; an older
 //! ninja cannot, and the build runs as before, with one note line.
 //!
-//! A pipelined rustc outlives its Ninja edge (`pipe.rs`): once the edge has
-//! ended, ninja gives the edge's slot to the next job, while rustc would go
-//! on generating code on it — two processes on one slot, as many times as
-//! crates are in flight. So the supervisor pauses rustc (SIGSTOP) when it
-//! reports the metadata, asks the pool for a token, and lets rustc go on
-//! (SIGCONT) once it holds one, or once `pipe-end` runs (its edge's slot
-//! stands for the code generation from then on); the token goes back when
-//! rustc exits. That is cargo's accounting: a rustc holds its token until it
-//! exits.
+//! A pipelined rustc outlives its Ninja edge (`pipe.rs`). When its edge
+//! ends at the metadata notice, ninja gives the edge's slot to the next job
+//! while rustc goes on generating code. So the supervisor holds the notice
+//! back until it holds a token for that code generation: the edge keeps
+//! its slot (rustc runs on it) until a second slot is free, or until rustc
+//! exits. The dependents start early only when there is a slot for them,
+//! and every running rustc stands on exactly one slot — cargo's
+//! accounting, in which a rustc holds its token until it exits. The token
+//! goes back when rustc exits, or when `pipe-end` starts waiting (its
+//! edge's slot stands for the code generation from then on).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -128,10 +129,10 @@ fn make_fifo(tokens: usize) -> Result<(PathBuf, std::fs::File)> {
     Ok((path, file))
 }
 
-/// A token held for a pipelined rustc's code generation: asked for once
-/// its edge has ended, with rustc paused until it is given or until `until`
-/// exists (`pipe-end` runs, and its edge's slot stands for the code
-/// generation), and given back then or when dropped (rustc exited).
+/// A token held for a pipelined rustc's code generation: asked for at the
+/// metadata notice, given back once `until` exists (`pipe-end` runs, and its
+/// edge's slot stands for the code generation) or when dropped (rustc
+/// exited).
 pub struct CodegenToken {
     held: Arc<Mutex<Option<Held>>>,
 }
@@ -140,53 +141,26 @@ pub struct CodegenToken {
 struct Held {
     helper: Option<::jobserver::HelperThread>,
     token: Arc<Mutex<Option<::jobserver::Acquired>>>,
-    paused: Paused,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        // Stop asking first, then give back what was taken; never leave
-        // rustc paused.
+        // Stop asking first, then give back what was taken.
         drop(self.helper.take());
         if let Ok(mut t) = self.token.lock() {
             drop(t.take());
-        }
-        self.paused.resume();
-    }
-}
-
-/// rustc's process group (rustc, or a wrapper and the rustc it runs),
-/// stopped until it may run: resumed once, by whoever comes first.
-#[derive(Clone)]
-struct Paused(Arc<std::sync::atomic::AtomicI32>);
-
-impl Paused {
-    /// Stop the process group that `pid` (the supervisor's child) leads.
-    fn stop(pid: u32) -> Paused {
-        let pid = pid as i32;
-        // SAFETY: kill only sends a signal to our own child's group.
-        if pid > 0 && unsafe { libc::kill(-pid, libc::SIGSTOP) } == 0 {
-            Paused(Arc::new(std::sync::atomic::AtomicI32::new(pid)))
-        } else {
-            Paused(Arc::new(std::sync::atomic::AtomicI32::new(0)))
-        }
-    }
-
-    fn resume(&self) {
-        let pid = self.0.swap(0, std::sync::atomic::Ordering::SeqCst);
-        if pid > 0 {
-            // SAFETY: as above.
-            unsafe { libc::kill(-pid, libc::SIGCONT) };
         }
     }
 }
 
 impl CodegenToken {
-    /// Pause rustc (`pid`, the supervisor's child, which leads a process
-    /// group of its own) and ask the jobserver in
-    /// the environment for a token for it, to hold until `until` exists;
-    /// `None` (rustc runs on, no thread) without a jobserver.
-    pub fn request(until: PathBuf, pid: u32) -> Option<CodegenToken> {
+    /// Ask the jobserver in the environment for a token, to hold until
+    /// `until` exists; `granted` runs (on another thread) once it is held.
+    /// `None` without a jobserver (and `granted` is not run).
+    pub fn request(
+        until: PathBuf,
+        granted: impl FnOnce() + Send + 'static,
+    ) -> Option<CodegenToken> {
         if !inherited() || until.exists() {
             return None;
         }
@@ -195,27 +169,23 @@ impl CodegenToken {
         let client = unsafe { ::jobserver::Client::from_env_ext(true) }
             .client
             .ok()?;
-        let paused = Paused::stop(pid);
         let token = Arc::new(Mutex::new(None));
-        let (store, go) = (token.clone(), paused.clone());
-        let helper = client.into_helper_thread(move |t| {
-            if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
-                *h = Some(t);
-            }
-            go.resume();
-        });
-        let helper = match helper {
-            Ok(h) => h,
-            Err(_) => {
-                paused.resume();
-                return None;
-            }
-        };
+        let store = token.clone();
+        let mut granted = Some(granted);
+        let helper = client
+            .into_helper_thread(move |t| {
+                if let (Ok(t), Ok(mut h)) = (t, store.lock()) {
+                    *h = Some(t);
+                    if let Some(g) = granted.take() {
+                        g();
+                    }
+                }
+            })
+            .ok()?;
         helper.request_token();
         let held = Arc::new(Mutex::new(Some(Held {
             helper: Some(helper),
             token,
-            paused,
         })));
         let watched = Arc::downgrade(&held);
         std::thread::spawn(move || {

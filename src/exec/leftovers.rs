@@ -109,9 +109,6 @@ pub fn wait_for(dir: &Path) {
             for p in &left {
                 // SAFETY: kill only sends a signal to a process of ours.
                 unsafe { libc::kill(p.pid, sig) };
-                // A rustc paused for a jobserver token handles SIGTERM only
-                // once it runs again.
-                unsafe { libc::kill(p.pid, libc::SIGCONT) };
             }
         }
         std::thread::sleep(Duration::from_millis(25));

@@ -48,7 +48,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
@@ -147,27 +147,31 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let mut command = Command::new(&cmd[0]);
     command.args(&cmd[1..]).env_remove(BUILD_PID_VAR);
     let abandoned = Arc::new(AtomicBool::new(false));
-    // Once the edge has ended, the code generation still running waits for
-    // a slot of the build's jobserver, if it has one, and holds it until
-    // `pipe-end` runs (its edge holds a slot of its own) or rustc exits.
+    // The notice ends the edge; with a jobserver it waits for a token for
+    // the code generation still to come (`jobserver.rs`), until rustc exits
+    // at the latest.
+    let notice = Notice::default();
     let mut codegen = None;
-    let rustc_pid = Arc::new(AtomicU32::new(0));
     let code = run_rustc(
         state,
         command,
         &mut Notify {
-            out: std::io::stdout(),
-            held: Vec::new(),
             then: &mut || {
-                codegen = crate::exec::jobserver::CodegenToken::request(
-                    state.join(WAITING),
-                    rustc_pid.load(Ordering::SeqCst),
-                )
+                notice.arm();
+                let send = notice.clone();
+                codegen =
+                    crate::exec::jobserver::CodegenToken::request(state.join(WAITING), move || {
+                        send.send()
+                    });
+                if codegen.is_none() {
+                    notice.send();
+                }
             },
         },
         build.map(|b| (b, abandoned.clone())),
-        Some(&rustc_pid),
     );
+    // rustc has exited: the edge ends now if it has not yet.
+    notice.send();
     drop(codegen);
     let code = code?;
     if abandoned.load(Ordering::SeqCst) {
@@ -179,26 +183,46 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     Ok(0)
 }
 
-/// The metadata notice for `pipe-begin`, and what must happen before it is
-/// sent: the notice ends the edge, and from then on ninja gives the edge's
-/// slot to the next job, so rustc must already be paused for a token.
-struct Notify<'a, W: Write> {
-    out: W,
+/// What `run_rustc` calls when the `.rmeta` is written.
+struct Notify<'a> {
     then: &'a mut dyn FnMut(),
-    held: Vec<u8>,
 }
 
-impl<W: Write> Write for Notify<'_, W> {
+impl Write for Notify<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // Held back until `flush` (stdout would send a line at once).
-        self.held.extend_from_slice(buf);
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         (self.then)();
-        self.out.write_all(&std::mem::take(&mut self.held))?;
-        self.out.flush()
+        Ok(())
+    }
+}
+
+/// The metadata notice to `pipe-begin` (which ends the edge): sent once,
+/// from whichever thread comes first, and only once the `.rmeta` exists.
+#[derive(Clone, Default)]
+struct Notice(Arc<Mutex<(bool, bool)>>);
+
+impl Notice {
+    /// The `.rmeta` is written: the notice may go.
+    fn arm(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.0 = true;
+        }
+    }
+
+    fn send(&self) {
+        let Ok(mut s) = self.0.lock() else {
+            return;
+        };
+        let (armed, sent) = *s;
+        if armed && !sent {
+            s.1 = true;
+            // A closed pipe only means nobody waits any more.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{NOTICE}").and_then(|_| out.flush());
+        }
     }
 }
 
@@ -239,21 +263,10 @@ fn run_rustc(
     mut command: Command,
     notify: &mut dyn Write,
     watch: Option<(Process, Arc<AtomicBool>)>,
-    pid: Option<&AtomicU32>,
 ) -> Result<i32> {
     let mut log = create(&state.join("log"))?;
     let started = now_ms();
     let mut metadata_at = None;
-    if pid.is_some() {
-        // rustc may be paused for a jobserver token (`jobserver.rs`). In
-        // the edge's process group, it would be in a group orphaned when
-        // `pipe-begin` exits, and the kernel hangs up on a stopped member of
-        // an orphaned group (SIGHUP, then SIGCONT). In a group of its own,
-        // whose parent (this supervisor) is in another group of the same
-        // session, it is never orphaned while it is supervised.
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
     let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -270,9 +283,6 @@ fn run_rustc(
             return Ok(127);
         }
     };
-    if let Some(p) = pid {
-        p.store(child.id(), Ordering::SeqCst);
-    }
     let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
     let child = Arc::new(Mutex::new(child));
     let finished = Arc::new(AtomicBool::new(false));
@@ -441,7 +451,7 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         _ => match recorded_command(state)? {
             Ok(command) => {
                 let kept = Kept::of(rmeta);
-                let code = run_rustc(state, command, &mut std::io::sink(), None, None)?;
+                let code = run_rustc(state, command, &mut std::io::sink(), None)?;
                 kept.restore_if_same(rmeta);
                 code
             }

@@ -29,13 +29,15 @@ pub struct Stored {
 
 /// The store's sysroot for these options: reused when a published one was
 /// built from the same declarations and the same file contents, else built
-/// (in the family's build directory, under its lock) and published.
+/// (in the family's build directory, under its lock, in a jobserver of
+/// `jobs` slots, default the cores) and published.
 /// Progress goes to stderr: stdout may be cargo's.
 pub fn sysroot_in_store(
     opts: &GraphOptions,
     flags: &ModelFlags,
     rustc_wrapper: Option<String>,
     regen: RegenFn,
+    jobs: Option<usize>,
 ) -> Result<Stored> {
     // One fingerprint cache for the sources' check and the store's lookup.
     let mut fp = Fingerprints::open()?;
@@ -87,7 +89,7 @@ pub fn sysroot_in_store(
     let dir = outdir::OutDir::check(&build.out_dir, outdir::NINJA)?;
     generate::write_ninja(&build, &loaded, &model, &dir, regen)?;
     invalidate::invalidate_changed(&dir.path, &mut fp)?;
-    ninja::run_ninja_to(&dir.path, true, None)?;
+    ninja::run_ninja_to(&dir.path, true, jobs)?;
     let files = invalidate::files_read(&dir.path, &roots, &mut fp)?;
     let entry = st.publish(&family, &lock, &dir.path, files)?;
     fp.save();

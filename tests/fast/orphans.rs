@@ -146,8 +146,12 @@ fn killing_sysgen_build_stops_its_whole_build_and_a_rerun_completes_it() {
         let lib = library_with_slow_script(&t);
         let build = || {
             let mut c = sysgen_cmd(&t);
+            // Three slots: two compiles held, and one for core's code
+            // generation, so that its edge ends at the metadata.
             c.args([
                 "build",
+                "-j",
+                "3",
                 "--no-config",
                 "--crates",
                 "core,alloc",
@@ -173,7 +177,8 @@ fn killing_sysgen_cargo_stops_its_store_build_and_cargo() {
         let cache = t.join("cache");
         let cargo = || {
             let mut c = sysgen_cargo(&p, &cache, &lib);
-            c.args(["build", "--target", "x86_64-unknown-linux-gnu"]);
+            // cargo's -j sizes the sysroot's build too (see above).
+            c.args(["build", "-j", "3", "--target", "x86_64-unknown-linux-gnu"]);
             c
         };
         kill_at(&t, cargo(), point);

@@ -304,73 +304,68 @@ fn free_tokens(path: &Path) -> usize {
     n
 }
 
-/// Whether some process of the group `pgid` leads is stopped (a shell
-/// that forked a child shows as waiting for it, the child as stopped).
-fn group_stopped(pgid: &str) -> bool {
-    let pgid = pgid.trim();
-    std::fs::read_dir("/proc").unwrap().any(|e| {
-        let text = std::fs::read_to_string(e.unwrap().path().join("stat")).unwrap_or_default();
-        let Some(i) = text.rfind(')') else {
-            return false;
-        };
-        let f: Vec<&str> = text[i + 2..].split_whitespace().collect();
-        f.len() > 2 && f[2] == pgid && f[0] == "T"
-    })
-}
-
-/// cargo's accounting under a jobserver: a rustc holds its token until it
-/// exits. Once a pipelined compile's edge has ended, ninja gives the edge's
-/// slot to the next job, so the code generation still running waits
-/// (stopped) for a token of its own, runs once it has one, and gives it
-/// back when rustc exits; or runs on the slot of `pipe-end`'s edge once
-/// that starts waiting for it.
+/// cargo's accounting under a jobserver: a rustc stands on one slot until
+/// it exits. A pipelined compile's edge ends (and ninja gives its slot to
+/// the next job) only once a second slot is in hand for the code
+/// generation still to come, or once rustc exits; the token goes back when
+/// rustc exits.
 #[test]
-fn code_generation_after_the_edge_waits_for_a_jobserver_token() {
-    let t = Pipe::new();
-    let (flags, _pool) = jobserver(&t, 0);
-    let pid_file = t.p("pid");
-    let env = [
-        ("MAKEFLAGS", flags.as_str()),
-        ("CARGO_MAKEFLAGS", flags.as_str()),
-        ("PID_FILE", pid_file.to_str().unwrap()),
-    ];
-    let b = t.begin_with("ok", &env);
-    assert!(b.status.success(), "{}", stderr(&b));
-    t.go();
-    let pid = std::fs::read_to_string(&pid_file).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(group_stopped(&pid), "stopped while no token is free");
-    assert!(
-        !exists(&t.p("lib.rlib")),
-        "no code generation without a token"
-    );
-    // A token comes free: the compile takes it, finishes, and gives it back.
-    {
-        use std::io::Write;
-        std::fs::File::options()
-            .write(true)
-            .open(t.p("jobserver"))
+fn the_edge_ends_at_the_metadata_only_with_a_token_for_the_code_generation() {
+    use std::io::Write;
+    let spawn = |t: &Pipe, flags: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .env("MAKEFLAGS", flags)
+            .env("CARGO_MAKEFLAGS", flags)
+            .arg("pipe-begin")
+            .arg("--mkdir")
+            .arg(t.p("out"))
+            .arg(t.p("state"))
+            .arg("--")
+            .arg(t.p("fake-rustc"))
+            .arg("ok")
+            .args([t.p("lib.rmeta"), t.p("lib.rlib"), t.p("go")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .unwrap()
-            .write_all(b"|")
-            .unwrap();
-    }
-    let e = t.end();
-    assert!(e.status.success(), "{}", stderr(&e));
-    assert!(exists(&t.p("lib.rlib")));
-    crate::support::wait_until("the token is back", || free_tokens(&t.p("jobserver")) == 1);
+    };
+    let ended = |c: &mut std::process::Child| c.try_wait().unwrap().is_some();
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(400));
 
-    // With no token ever free, `pipe-end`'s slot carries the compile.
+    // No token free: the edge keeps its slot until rustc exits.
     let t = Pipe::new();
     let (flags, _pool) = jobserver(&t, 0);
-    let env = [
-        ("MAKEFLAGS", flags.as_str()),
-        ("CARGO_MAKEFLAGS", flags.as_str()),
-    ];
-    let b = t.begin_with("ok", &env);
-    assert!(b.status.success(), "{}", stderr(&b));
+    let mut b = spawn(&t, &flags);
+    crate::support::wait_until("the metadata", || exists(&t.p("lib.rmeta")));
+    settle();
+    assert!(
+        !ended(&mut b),
+        "the edge ended with no slot for the code generation"
+    );
+    t.go();
+    assert!(b.wait().unwrap().success());
+    assert!(t.end().status.success());
+    assert_eq!(free_tokens(&t.p("jobserver")), 0, "no token was made up");
+
+    // A token comes free: the edge ends while rustc generates code on it,
+    // and the token goes back when rustc exits.
+    let t = Pipe::new();
+    let (flags, _pool) = jobserver(&t, 0);
+    let mut b = spawn(&t, &flags);
+    crate::support::wait_until("the metadata", || exists(&t.p("lib.rmeta")));
+    settle();
+    assert!(!ended(&mut b));
+    std::fs::File::options()
+        .write(true)
+        .open(t.p("jobserver"))
+        .unwrap()
+        .write_all(b"|")
+        .unwrap();
+    crate::support::wait_until("the edge ends", || ended(&mut b));
+    assert!(!exists(&t.p("lib.rlib")), "rustc still generates code");
+    assert_eq!(free_tokens(&t.p("jobserver")), 0, "the token is held");
     t.go();
     let e = t.end();
     assert!(e.status.success(), "{}", stderr(&e));
-    assert!(exists(&t.p("lib.rlib")));
-    assert_eq!(free_tokens(&t.p("jobserver")), 0, "no token was made up");
+    crate::support::wait_until("the token is back", || free_tokens(&t.p("jobserver")) == 1);
 }

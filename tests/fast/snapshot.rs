@@ -120,27 +120,6 @@ fn render_bazel() -> String {
         .replace(env!("CARGO_MANIFEST_DIR"), "$ROOT")
 }
 
-/// Compare with `tests/snapshots/NAME` (rendered twice: byte-identical).
-fn check_snapshot(name: &str, render: fn() -> String) {
-    let got = render();
-    assert_eq!(
-        got,
-        render(),
-        "two renders of the same inputs must be byte-identical"
-    );
-    let path = mock_dir().parent().unwrap().join("snapshots").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want =
-        std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
-    assert!(
-        got == want,
-        "the output differs from {}; diff it, and rewrite with UPDATE_SNAPSHOTS=1 if intended",
-        path.display()
-    );
-}
-
 #[test]
 fn mock_workspace_ninja_file_matches_the_snapshot() {
     check_snapshot("mock.ninja", render);

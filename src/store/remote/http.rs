@@ -105,8 +105,8 @@ impl Client {
         format!("{kind}/{}", &hash[..hash.len().min(12)])
     }
 
-    /// A record or manifest: its bytes, `None` on 404.
-    pub fn get(&self, kind: &str, hash: &str) -> Reply<Vec<u8>> {
+    /// `GET kind/hash`: the response's body when it is 200, `None` on 404.
+    fn fetch(&self, kind: &str, hash: &str) -> Reply<ureq::Body> {
         let url = self.settings.url.of(kind, hash);
         let what = Self::what(kind, hash);
         let resp = self
@@ -114,35 +114,35 @@ impl Client {
             .call()
             .map_err(|e| fault("GET", &what, &e))?;
         match resp.status().as_u16() {
-            200 => {}
-            404 => return Ok(None),
-            s => return Err(status("GET", &what, s)),
+            200 => Ok(Some(resp.into_body())),
+            404 => Ok(None),
+            s => Err(status("GET", &what, s)),
         }
-        let mut body = Vec::new();
-        resp.into_body()
-            .into_with_config()
+    }
+
+    /// A record or manifest: its bytes, `None` on 404.
+    pub fn get(&self, kind: &str, hash: &str) -> Reply<Vec<u8>> {
+        let what = Self::what(kind, hash);
+        let Some(body) = self.fetch(kind, hash)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        body.into_with_config()
             .limit(RECORD_LIMIT)
             .reader()
-            .read_to_end(&mut body)
+            .read_to_end(&mut bytes)
             .map_err(|e| Fault::down(format!("GET {what}: {}", read_error(&e))))?;
-        Ok(Some(body))
+        Ok(Some(bytes))
     }
 
     /// A CAS blob written to `dest` (created, not replaced) only if its
     /// bytes have `sha256` and `size`; `None` on 404.
     pub fn get_blob(&self, sha256: &str, size: u64, dest: &Path) -> Reply<()> {
-        let url = self.settings.url.of("cas", sha256);
         let what = Self::what("cas", sha256);
-        let resp = self
-            .headers(self.agent.get(&url))
-            .call()
-            .map_err(|e| fault("GET", &what, &e))?;
-        match resp.status().as_u16() {
-            200 => {}
-            404 => return Ok(None),
-            s => return Err(status("GET", &what, s)),
-        }
-        let mut reader = resp.into_body().into_reader();
+        let Some(body) = self.fetch("cas", sha256)? else {
+            return Ok(None);
+        };
+        let mut reader = body.into_reader();
         let mut file = std::fs::File::options()
             .write(true)
             .create_new(true)
