@@ -150,7 +150,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         build: BuildArgs,
         /// Jobs at once, shared by every rustc of the build as one jobserver
-        /// (default: the cores; needs ninja >= 1.13).
+        /// (needs ninja >= 1.13; without -j, ninja schedules as it does).
         #[arg(short = 'j', long = "jobs", value_name = "N")]
         jobs: Option<std::num::NonZeroUsize>,
     },

@@ -262,8 +262,8 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
     }
     .filter(|w| !w.is_empty());
     let regen = |loaded: &_, build: &_| crate::cli::regen::to_args("ninja", &opts, build, loaded);
-    // As many slots as cargo will use: `-j`, else CARGO_BUILD_JOBS, else
-    // the cores.
+    // With cargo's `-j` (or CARGO_BUILD_JOBS), the sysroot's build shares
+    // one jobserver of as many slots; without, ninja schedules on its own.
     let jobs = inv
         .jobs
         .or_else(|| {

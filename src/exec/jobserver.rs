@@ -4,8 +4,9 @@
 //! threads and parallel front end run only on tokens it holds. Under ninja
 //! nothing coordinates them, and with several crates in flight each rustc
 //! assumes the whole machine (60 runnable threads on 2 cores for three
-//! targets, BENCHMARKS.md). So `sysgen build [-j N]` and the store's builds
-//! run ninja inside one pool of N slots (default: the cores): the
+//! targets, BENCHMARKS.md). So `sysgen build -j N` and the store's builds
+//! under `sysgen cargo … -j N` run ninja inside one pool of N slots (opt-in
+//! while it has not measured faster than ninja's own scheduling): the
 //! jobserver sysgen was started under when MAKEFLAGS/CARGO_MAKEFLAGS name
 //! one (under `make -j` or cargo), else a named pipe (`fifo:` in
 //! `--jobserver-auth`, which reaches every process by path, whatever

@@ -23,14 +23,14 @@ pub fn check_available() -> Result<()> {
     Ok(())
 }
 
-/// Run ninja in `dir`, showing its progress, inside one jobserver of
-/// `jobs` slots (default: the cores).
+/// Run ninja in `dir`, showing its progress; with `jobs`, inside one
+/// jobserver of that many slots.
 pub fn run_ninja(dir: &std::path::Path, jobs: Option<usize>) -> Result<()> {
     run_ninja_to(dir, false, jobs)
 }
 
-/// Run ninja in `dir`, its output on stderr when `to_stderr`, every rustc
-/// of it in one jobserver of `jobs` slots (default: the cores).
+/// Run ninja in `dir`, its output on stderr when `to_stderr`; with `jobs`,
+/// every rustc of it in one jobserver of that many slots.
 pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>) -> Result<()> {
     let ninja = std::env::var_os("NINJA").unwrap_or_else(|| "ninja".into());
     let mut cmd = std::process::Command::new(&ninja);
@@ -46,12 +46,13 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>)
             cmd.env_remove(name);
         }
     }
-    // One pool for the whole build, as cargo is one (BENCHMARKS.md: without
-    // it, every rustc's threads assume the whole machine).
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let _pool = crate::exec::jobserver::share(&mut cmd, jobs)?;
+    // Opt-in: the pool bounds the threads (BENCHMARKS.md: up to 60 on 2
+    // cores without it), but it has not yet measured faster than ninja's
+    // own scheduling on this machine.
+    let _pool = match jobs {
+        Some(jobs) => Some(crate::exec::jobserver::share(&mut cmd, jobs)?),
+        None => None,
+    };
     if to_stderr {
         cmd.stdout(std::io::stderr());
     }

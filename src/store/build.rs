@@ -29,8 +29,8 @@ pub struct Stored {
 
 /// The store's sysroot for these options: reused when a published one was
 /// built from the same declarations and the same file contents, else built
-/// (in the family's build directory, under its lock, in a jobserver of
-/// `jobs` slots, default the cores) and published.
+/// (in the family's build directory, under its lock; with `jobs`, in a
+/// jobserver of that many slots) and published.
 /// Progress goes to stderr: stdout may be cargo's.
 pub fn sysroot_in_store(
     opts: &GraphOptions,

@@ -1,7 +1,8 @@
 //! One jobserver for every rustc of a build: `sysgen build -j N` runs ninja
 //! (≥ 1.13, which scripts/setup installs) in a pool of N slots that every
 //! rustc below it is given, and no more than N compiles run at once
-//! (without -j, N is the cores, and the store's builds do the same); under
+//! (`sysgen cargo … -j N` does the same for the store's build; without -j,
+//! for now, ninja schedules as before); under
 //! `make -j` the build joins make's pool instead; an older ninja builds as
 //! before, with one note line. The stand-in rustc records the jobserver it
 //! was given and when its front end ran (`FAKE_RUSTC_JOBS`).
@@ -110,20 +111,14 @@ fn every_rustc_of_a_build_gets_one_jobserver_and_the_build_stays_within_it() {
     // The pool goes with the build.
     let fifo = first.split("fifo:").nth(1).unwrap();
     assert!(!Path::new(fifo).exists(), "{fifo} is left behind");
-    // Without -j, the pool has the cores' slots.
+    // Without -j (opt-in for now), ninja schedules as it always did.
     let t = tempdir();
     let o = build(&t, &[], &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cores = std::thread::available_parallelism().unwrap().get();
-    let r = records(&t.join("jobs"));
-    assert!(
-        r.iter()
-            .all(|(j, _, _)| j.starts_with(&format!("-j{cores} --jobserver-auth=fifo:"))),
-        "{r:?}"
-    );
-    assert!(most_at_once(&r) <= cores, "{} at once", most_at_once(&r));
+    assert!(records(&t.join("jobs")).iter().all(|(j, _, _)| j == "none"));
 }
 
+/// `sysgen cargo build -j N`: cargo's -j sizes the sysroot's build too.
 #[test]
 fn the_stores_builds_share_one_jobserver_too() {
     ninja_at_least_1_13();
@@ -132,7 +127,7 @@ fn the_stores_builds_share_one_jobserver_too() {
     let jobs = store.join("jobs");
     std::fs::create_dir_all(&jobs).unwrap();
     let o = sysgen_cargo(&p, &store, &mock_dir().join("library"))
-        .args(["build", "--target", "thumbv6m-none-eabi"])
+        .args(["build", "-j", "2", "--target", "thumbv6m-none-eabi"])
         .env("FAKE_RUSTC_JOBS", &jobs)
         .env_remove("MAKEFLAGS")
         .env_remove("CARGO_MAKEFLAGS")
