@@ -618,10 +618,8 @@ pub fn sysgen_cargo(project: &Path, cache: &Path, library: &Path) -> Command {
     c
 }
 
-/// rust-src's `library` and the registry sources std needs (`sysgen fetch
-/// --vendor`) copied below `root`, as another machine would have them at
-/// other paths: (library, vendor).
-pub fn relocated_sources(root: &Path) -> (PathBuf, PathBuf) {
+/// The toolchain's rust-src `library` directory.
+pub fn rust_src_library() -> PathBuf {
     let sysroot = String::from_utf8(
         Command::new("rustc")
             .args(["--print", "sysroot"])
@@ -630,11 +628,15 @@ pub fn relocated_sources(root: &Path) -> (PathBuf, PathBuf) {
             .stdout,
     )
     .unwrap();
+    Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library")
+}
+
+/// rust-src's `library` and the registry sources std needs (`sysgen fetch
+/// --vendor`) copied below `root`, as another machine would have them at
+/// other paths: (library, vendor).
+pub fn relocated_sources(root: &Path) -> (PathBuf, PathBuf) {
     let library = root.join("elsewhere/rust-src/library");
-    copy_dir(
-        &Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"),
-        &library,
-    );
+    copy_dir(&rust_src_library(), &library);
     let vendor = root.join("elsewhere/vendor");
     run_ok(
         Command::new(env!("CARGO_BIN_EXE_sysgen"))

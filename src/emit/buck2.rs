@@ -23,7 +23,7 @@
 //! (`sources/<root>`), since Buck2 reads sources only inside the project.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -311,7 +311,7 @@ impl Gen<'_> {
 }
 
 /// The Buck2 cell for `m` (which must list sources): one target, stage 0.
-pub fn generate(m: &Model, panic: PanicStrategy, rustc: &Path, regen: &str) -> Result<Output> {
+pub fn generate(m: &Model, panic: PanicStrategy, regen: &str) -> Result<Output> {
     let [target] = m.targets.as_slice() else {
         user_bail!(
             "sysgen buck2 takes one --target ({} given): the cell's toolchain has one rustc_target_triple; generate one cell per target",
@@ -460,8 +460,8 @@ pub fn generate(m: &Model, panic: PanicStrategy, rustc: &Path, regen: &str) -> R
             )
             .list("visibility", vec!["PUBLIC".into()]),
     );
-    let rustdoc = rustc.with_file_name("rustdoc");
-    for (name, path) in [("rustc", rustc), ("rustdoc", rustdoc.as_path())] {
+    let rustdoc = m.rustc.with_file_name("rustdoc");
+    for (name, path) in [("rustc", m.rustc.as_path()), ("rustdoc", rustdoc.as_path())] {
         rules.push(Rule::new("sysgen_tool", name.into()).s("path", path.display().to_string()));
     }
     let version = env!("CARGO_PKG_VERSION");

@@ -174,7 +174,7 @@ pub fn generate_buck2(
     let (loaded, model) = declare::load_declared(opts, &flags)?;
     let Regen { env, args } = regen(&loaded, build);
     let cmd = shell::command_line(&env, "sysgen", &args);
-    let out = buck2::generate(&model, loaded.profile.panic(), &model.rustc, &cmd)?;
+    let out = buck2::generate(&model, loaded.profile.panic(), &cmd)?;
     let files = with_manifests(out.files, &loaded, &model, buck2::manifest_file);
     dir.commit(&files, &Default::default())?;
     for (rel, target) in &out.links {

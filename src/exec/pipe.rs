@@ -155,18 +155,16 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let code = run_rustc(
         state,
         command,
-        &mut Notify {
-            then: &mut || {
-                notice.arm();
-                let send = notice.clone();
-                codegen =
-                    crate::exec::jobserver::CodegenToken::request(state.join(WAITING), move || {
-                        send.send()
-                    });
-                if codegen.is_none() {
-                    notice.send();
-                }
-            },
+        &mut || {
+            notice.arm();
+            let send = notice.clone();
+            codegen =
+                crate::exec::jobserver::CodegenToken::request(state.join(WAITING), move || {
+                    send.send()
+                });
+            if codegen.is_none() {
+                notice.send();
+            }
         },
         build.map(|b| (b, abandoned.clone())),
     );
@@ -181,22 +179,6 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     crate::base::fsx::write_atomic(&state.join("status"), format!("{code}\n").as_bytes())?;
     drop(lock);
     Ok(0)
-}
-
-/// What `run_rustc` calls when the `.rmeta` is written.
-struct Notify<'a> {
-    then: &'a mut dyn FnMut(),
-}
-
-impl Write for Notify<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        (self.then)();
-        Ok(())
-    }
 }
 
 /// The metadata notice to `pipe-begin` (which ends the edge): sent once,
@@ -256,12 +238,12 @@ impl Process {
 }
 
 /// Run rustc, writing its diagnostics to STATE/log and `metadata` to
-/// `notify` once the `.rmeta` is complete. With `watch`, rustc is killed
+/// `on_metadata` once the `.rmeta` is complete. With `watch`, rustc is killed
 /// (and the flag set) once the watched build process is gone.
 fn run_rustc(
     state: &Path,
     mut command: Command,
-    notify: &mut dyn Write,
+    on_metadata: &mut dyn FnMut(),
     watch: Option<(Process, Arc<AtomicBool>)>,
 ) -> Result<i32> {
     let mut log = create(&state.join("log"))?;
@@ -307,8 +289,7 @@ fn run_rustc(
         }
         if render(&buf, &mut log)? {
             metadata_at.get_or_insert_with(now_ms);
-            // A closed pipe only means nobody waits any more.
-            let _ = writeln!(notify, "{NOTICE}").and_then(|_| notify.flush());
+            on_metadata();
         }
     }
     let status = child.lock().expect("no panics hold it").wait()?;
@@ -451,7 +432,7 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         _ => match recorded_command(state)? {
             Ok(command) => {
                 let kept = Kept::of(rmeta);
-                let code = run_rustc(state, command, &mut std::io::sink(), None)?;
+                let code = run_rustc(state, command, &mut || {}, None)?;
                 kept.restore_if_same(rmeta);
                 code
             }

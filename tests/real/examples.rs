@@ -167,15 +167,7 @@ fn two_stage_test() {
 /// `RUSTFLAGS=--sysroot=…`; every crate, test harness included, comes
 /// from sysgen's sysroot.
 fn library_tests_pass_against(sysroot: &Path) {
-    let rustc_sysroot = String::from_utf8(
-        Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let library = Path::new(rustc_sysroot.trim()).join("lib/rustlib/src/rust/library");
+    let library = crate::support::rust_src_library();
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("library-tests");
     for (pkg, test) in [("coretests", "coretests"), ("alloctests", "alloctests")] {
         let out = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
