@@ -169,6 +169,10 @@ pub(crate) enum Command {
         /// Where the environment variables the compile reads are tracked.
         #[arg(long)]
         env_stamps: Option<PathBuf>,
+        /// The front end is off the critical path: run it at a lower CPU
+        /// priority (`lower/schedule.rs`).
+        #[arg(long)]
+        background: bool,
         state: PathBuf,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,

@@ -200,14 +200,20 @@ fn run(cli: Cli) -> Result<()> {
         Command::PipeBegin {
             mkdir,
             env_stamps,
+            background,
             state,
             cmd,
-        } => exit_with(crate::exec::pipe::begin(
-            &state,
-            &mkdir,
-            env_stamps.as_deref(),
-            &cmd,
-        )?),
+        } => {
+            if background {
+                crate::exec::priority::lower_front_end();
+            }
+            exit_with(crate::exec::pipe::begin(
+                &state,
+                &mkdir,
+                env_stamps.as_deref(),
+                &cmd,
+            )?)
+        }
         Command::PipeSupervise { state, cmd } => {
             exit_with(crate::exec::pipe::supervise(&state, &cmd)?)
         }

@@ -62,7 +62,7 @@ pub fn to_args(
         build
             .model
             .frontend_threads
-            .unwrap_or_else(declare::default_frontend_threads)
+            .unwrap_or_else(|| declare::default_frontend_threads(g.targets.len()))
     ));
     if !build.pipeline {
         args.push("--no-pipeline".into());

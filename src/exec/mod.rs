@@ -6,4 +6,5 @@ pub mod jobserver;
 pub mod leftovers;
 pub mod ninja;
 pub mod pipe;
+pub mod priority;
 pub mod runscript;

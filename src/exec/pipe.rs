@@ -155,7 +155,8 @@ pub fn supervise(state: &Path, cmd: &[OsString]) -> Result<i32> {
     let code = run_rustc(
         state,
         command,
-        &mut || {
+        &mut |pid| {
+            crate::exec::priority::lower_code_generation(pid);
             notice.arm();
             let send = notice.clone();
             codegen =
@@ -237,13 +238,14 @@ impl Process {
     }
 }
 
-/// Run rustc, writing its diagnostics to STATE/log and `metadata` to
-/// `on_metadata` once the `.rmeta` is complete. With `watch`, rustc is killed
-/// (and the flag set) once the watched build process is gone.
+/// Run rustc, writing its diagnostics to STATE/log, and calling
+/// `on_metadata` (with rustc's process id) once the `.rmeta` is complete.
+/// With `watch`, rustc is killed (and the flag set) once the watched build
+/// process is gone.
 fn run_rustc(
     state: &Path,
     mut command: Command,
-    on_metadata: &mut dyn FnMut(),
+    on_metadata: &mut dyn FnMut(u32),
     watch: Option<(Process, Arc<AtomicBool>)>,
 ) -> Result<i32> {
     let mut log = create(&state.join("log"))?;
@@ -266,6 +268,7 @@ fn run_rustc(
         }
     };
     let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let pid = child.id();
     let child = Arc::new(Mutex::new(child));
     let finished = Arc::new(AtomicBool::new(false));
     if let Some((build, abandoned)) = watch {
@@ -289,7 +292,7 @@ fn run_rustc(
         }
         if render(&buf, &mut log)? {
             metadata_at.get_or_insert_with(now_ms);
-            on_metadata();
+            on_metadata(pid);
         }
     }
     let status = child.lock().expect("no panics hold it").wait()?;
@@ -432,7 +435,7 @@ pub fn end(state: &Path, rmeta: &Path, rlib: &Path) -> Result<i32> {
         _ => match recorded_command(state)? {
             Ok(command) => {
                 let kept = Kept::of(rmeta);
-                let code = run_rustc(state, command, &mut || {}, None)?;
+                let code = run_rustc(state, command, &mut |_| {}, None)?;
                 kept.restore_if_same(rmeta);
                 code
             }

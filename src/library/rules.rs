@@ -48,6 +48,11 @@ pub struct UnitFlags {
     /// long crates that have the machine to themselves on the critical path.
     #[serde(default)]
     pub parallel_frontend: ParallelFrontend,
+    /// How long the crate's front end takes, in seconds on a reference
+    /// machine: what the build's order of priority is computed from
+    /// (`lower/schedule.rs`). Unlisted crates count as short.
+    #[serde(default)]
+    pub frontend_seconds: Option<f64>,
 }
 
 /// Whether a crate gets rustc's parallel front end.

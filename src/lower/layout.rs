@@ -64,6 +64,8 @@ struct Layout<'a> {
     remaps: Vec<Word>,
     /// Whether a root path holds a `$` (see [`Action::escape_depfile_dollars`]).
     escape_dollars: bool,
+    /// Front ends off the critical path ([`super::schedule`]).
+    background: BTreeSet<UnitId>,
 }
 
 impl<'a> Layout<'a> {
@@ -97,6 +99,11 @@ impl<'a> Layout<'a> {
             .chain([opts.out_dir.as_path()])
             .any(|p| p.to_string_lossy().contains('$'));
         Layout {
+            background: if opts.pipeline {
+                super::schedule::background_front_ends(m)
+            } else {
+                BTreeSet::new()
+            },
             m,
             opts,
             remaps,
@@ -335,6 +342,9 @@ impl<'a> Layout<'a> {
         let mut begin_args: Vec<Word> =
             vec!["pipe-begin".into(), "--mkdir".into(), Word::out(rlib_dir)];
         begin_args.extend(self.env_stamps());
+        if self.background.contains(&u.id) {
+            begin_args.push("--background".into());
+        }
         let mut end_outputs = vec![self.rel(&out)];
         if c.emit.contains(&Emit::Obj) {
             let obj_dir = self.rel(object.parent().expect("an output has a directory"));

@@ -4,6 +4,7 @@
 
 pub mod layout;
 pub mod plan;
+pub mod schedule;
 
 pub use layout::{LowerOptions, lower, unit_dir};
 pub use plan::{Action, ActionKind, BuildPath, Part, Plan, Word};

@@ -14,6 +14,10 @@ use crate::resolve::graph::Unit;
 use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, UnitKind};
 use anyhow::Result;
 use petgraph::graph::NodeIndex;
+
+/// A front end rules/rustc.toml gives no time: a tenth of a second (most
+/// of the library's small crates).
+const DEFAULT_FRONTEND_COST: u32 = 1;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -443,6 +447,14 @@ impl<'g> Builder<'g> {
                 cfg,
             }
         });
+        let frontend_cost = self
+            .rules
+            .rustc
+            .krate
+            .get(&p.name)
+            .filter(|_| u.kind == UnitKind::Lib)
+            .and_then(|r| r.frontend_seconds)
+            .map_or(DEFAULT_FRONTEND_COST, |s| (s * 10.0).round() as u32);
         CrateDecl {
             crate_name,
             edition,
@@ -457,6 +469,7 @@ impl<'g> Builder<'g> {
             sysroot_deps,
             in_sysroot: cx.in_sysroot,
             sources,
+            frontend_cost,
         }
     }
 

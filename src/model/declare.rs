@@ -30,13 +30,17 @@ pub struct ModelFlags {
     pub objects: bool,
 }
 
-/// The default `-Zthreads`: one per core, at most 8 (past that, rustc's
-/// parallel front end stops paying).
-pub fn default_frontend_threads() -> usize {
-    std::thread::available_parallelism()
+/// The default `-Zthreads` for a build of `targets` targets: the cores
+/// shared out between the targets' chains of front ends, at most 8 (past
+/// that, rustc's parallel front end stops paying). With as many targets as
+/// cores, every core already has a front end to run, and the parallel front
+/// end would only cost CPU (+2 s of core's 11 s on thumbv6m,
+/// BENCHMARKS.md).
+pub fn default_frontend_threads(targets: usize) -> usize {
+    let cores = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8)
+        .unwrap_or(1);
+    (cores / targets.max(1)).clamp(1, 8)
 }
 
 /// The graph and the crate declarations of `opts` (what every emitter and
@@ -75,7 +79,7 @@ pub fn declare(loaded: &Loaded, rules: &Rules, flags: &ModelFlags) -> Result<Mod
             check: flags.check,
             frontend_threads: flags
                 .frontend_threads
-                .unwrap_or_else(default_frontend_threads),
+                .unwrap_or_else(|| default_frontend_threads(g.targets.len())),
             nondeterministic_frontend: flags.nondeterministic_frontend,
             sources: flags.sources,
             objects: flags.objects,

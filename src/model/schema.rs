@@ -189,6 +189,11 @@ pub struct CrateDecl {
     /// ([`ModelOptions::sources`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<Sources>,
+    /// How long the front end takes, in tenths of a second on the reference
+    /// machine (rules/rustc.toml): a scheduling hint only, which changes no
+    /// byte of any output, so it is not part of the serialized model.
+    #[serde(skip)]
+    pub frontend_cost: u32,
 }
 
 /// The files a crate's compile reads ([`crate::model::sources`]).

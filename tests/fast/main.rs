@@ -32,6 +32,7 @@ mod refusals;
 mod remote;
 mod rerun;
 mod rust_project;
+mod schedule;
 mod serialized;
 mod snapshot;
 mod store_trust;

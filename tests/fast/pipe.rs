@@ -15,6 +15,9 @@ if [ "$mode" = needs-env ] && [ "${EDGE_ONLY_VAR:-}" != from-the-edge ]; then
   exit 1
 fi
 [ -n "${PID_FILE:-}" ] && echo $$ > "$PID_FILE"
+# The nice value this process runs at (field 19 of /proc/PID/stat).
+nice() { awk '{ print $19 }' /proc/$$/stat; }
+[ "$mode" = nice ] && nice > "$rmeta.front-end-nice"
 if [ "$mode" = early-error ]; then
   printf '%s\n' '{"$message_type":"diagnostic","message":"e","rendered":"error: type check failed\n"}' >&2
   exit 1
@@ -22,6 +25,7 @@ fi
 echo meta > "$rmeta"
 echo '{"$message_type":"artifact","artifact":"'"$rmeta"'","emit":"metadata"}' >&2
 while [ ! -e "$go" ]; do sleep 0.01; done
+[ "$mode" = nice ] && nice > "$rmeta.code-generation-nice"
 if [ "$mode" = late-error ]; then
   echo 'plain text from an LLVM crash' >&2
   exit 3
@@ -48,9 +52,13 @@ impl Pipe {
         self.begin_with(mode, &[])
     }
     fn begin_with(&self, mode: &str, env: &[(&str, &str)]) -> Output {
+        self.begin_args(mode, env, &[])
+    }
+    fn begin_args(&self, mode: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_sysgen"))
             .envs(env.iter().copied())
             .arg("pipe-begin")
+            .args(args)
             .arg("--mkdir")
             .arg(self.p("out"))
             .arg(self.p("state"))
@@ -368,4 +376,50 @@ fn the_edge_ends_at_the_metadata_only_with_a_token_for_the_code_generation() {
     let e = t.end();
     assert!(e.status.success(), "{}", stderr(&e));
     crate::support::wait_until("the token is back", || free_tokens(&t.p("jobserver")) == 1);
+}
+
+/// This process's nice value.
+fn own_nice() -> i32 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split_whitespace().nth(16).unwrap().parse().unwrap()
+}
+
+/// (front end, code generation) nice values of one pipelined compile.
+fn nice_of_a_compile(args: &[&str], env: &[(&str, &str)]) -> (i32, i32) {
+    let t = Pipe::new();
+    let b = t.begin_args("nice", env, args);
+    assert!(b.status.success(), "{}", stderr(&b));
+    t.go();
+    let e = t.end();
+    assert!(e.status.success(), "{}", stderr(&e));
+    let read = |what: &str| -> i32 {
+        std::fs::read_to_string(t.p(&format!("lib.rmeta.{what}-nice")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    (read("front-end"), read("code-generation"))
+}
+
+#[test]
+fn code_generation_after_the_metadata_runs_below_every_front_end() {
+    let base = own_nice();
+    let lower = |n: i32| (base + n).min(19);
+    assert_eq!(
+        nice_of_a_compile(&[], &[]),
+        (base, lower(10)),
+        "a front end on the critical path keeps the build's priority; its code generation goes 10 steps down"
+    );
+    assert_eq!(
+        nice_of_a_compile(&["--background"], &[]),
+        (lower(5), lower(15)),
+        "a front end off the critical path runs 5 steps down, its code generation 10 more"
+    );
+    assert_eq!(
+        nice_of_a_compile(&["--background"], &[("SYSGEN_PRIORITIES", "0")]),
+        (base, base),
+        "SYSGEN_PRIORITIES=0 leaves every priority alone"
+    );
 }
