@@ -349,7 +349,7 @@ pub(crate) struct ModelArgs {
     pub(crate) no_env_rustflags: bool,
     /// Threads of rustc's parallel front end for the crates whose output
     /// stays the same with it (core; -Zthreads). Default: this machine's
-    /// cores, at most 8; 1 turns it off.
+    /// cores shared out between the targets, at most 8; 1 turns it off.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) frontend_threads: Option<u16>,
     /// Also give rustc's parallel front end to the crates whose output it

@@ -5,8 +5,9 @@
 //! nothing coordinates them, and with several crates in flight each rustc
 //! assumes the whole machine (60 runnable threads on 2 cores for three
 //! targets, BENCHMARKS.md). So `sysgen build -j N` and the store's builds
-//! under `sysgen cargo … -j N` run ninja inside one pool of N slots (opt-in
-//! while it has not measured faster than ninja's own scheduling): the
+//! under `sysgen cargo … -j N` run ninja inside one pool of N slots (opt-in:
+//! ninja's own scheduling with CPU priorities, `priority.rs`, measured
+//! faster; a pool that held only code generation used more CPU): the
 //! jobserver sysgen was started under when MAKEFLAGS/CARGO_MAKEFLAGS name
 //! one (under `make -j` or cargo), else a named pipe (`fifo:` in
 //! `--jobserver-auth`, which reaches every process by path, whatever

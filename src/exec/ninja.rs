@@ -46,9 +46,9 @@ pub fn run_ninja_to(dir: &std::path::Path, to_stderr: bool, jobs: Option<usize>)
             cmd.env_remove(name);
         }
     }
-    // Opt-in: the pool bounds the threads (BENCHMARKS.md: up to 60 on 2
-    // cores without it), but it has not yet measured faster than ninja's
-    // own scheduling on this machine.
+    // Opt-in: the pool bounds the threads (BENCHMARKS.md: up to 75 on 2
+    // cores without it), but ninja's own scheduling with CPU priorities
+    // (`priority.rs`) measured faster.
     let _pool = match jobs {
         Some(jobs) => Some(crate::exec::jobserver::share(&mut cmd, jobs)?),
         None => None,

@@ -14,12 +14,12 @@ use crate::resolve::graph::Unit;
 use crate::resolve::graph::{BuildGraph, CompileKind, EdgeKind, UnitKind};
 use anyhow::Result;
 use petgraph::graph::NodeIndex;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 /// A front end rules/rustc.toml gives no time: a tenth of a second (most
 /// of the library's small crates).
 const DEFAULT_FRONTEND_COST: u32 = 1;
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
 
 /// How the user wants the sysroot built (what is not in the graph).
 #[derive(Debug, Clone)]

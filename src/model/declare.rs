@@ -14,7 +14,7 @@ pub struct ModelFlags {
     /// From the environment and the command line, for every sysroot crate.
     pub rustflags: Vec<String>,
     /// `-Zthreads` for the crates that rules/rustc.toml marks; `None` means
-    /// this machine's available parallelism.
+    /// [`default_frontend_threads`] for the build's targets.
     pub frontend_threads: Option<usize>,
     /// `--nondeterministic-frontend`: the parallel front end also for the
     /// crates whose output it makes differ from run to run.
