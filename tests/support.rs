@@ -82,6 +82,26 @@ pub fn graph(targets: Vec<Target>, req: &Request) -> BuildGraph {
     graph_in(&m.join("library"), &m.join("vendor"), targets, req).expect("mock graph builds")
 }
 
+/// How the fast tests turn a mock graph into a model: release, unwinding,
+/// `-Zthreads=2` pinned, no rustflags, no source lists (override fields
+/// with `..model_options(&g)`).
+pub fn model_options(g: &BuildGraph) -> sysgen::model::ModelOptions {
+    sysgen::model::ModelOptions {
+        profile: sysgen::library::profile::Profiles::new(
+            &g.ws.profiles,
+            "release",
+            sysgen::library::profile::PanicStrategy::Unwind,
+        )
+        .unwrap(),
+        rustflags: Default::default(),
+        check: false,
+        frontend_threads: 2,
+        nondeterministic_frontend: false,
+        sources: false,
+        objects: false,
+    }
+}
+
 /// The unit of `krate` of `kind` for target index `t` (or the host).
 pub fn unit<'g>(
     g: &'g BuildGraph,

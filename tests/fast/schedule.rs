@@ -5,31 +5,12 @@
 
 use crate::support::*;
 use sysgen::lower::schedule::background_front_ends;
-use sysgen::model::{Model, ModelOptions};
+use sysgen::model::Model;
 
 fn std_model() -> Model {
-    let req = request(Some(&["std"]), None);
-    let g = graph(vec![linux()], &req);
+    let g = graph(vec![linux()], &request(Some(&["std"]), None));
     let rules = sysgen::library::rules::Rules::load().unwrap();
-    sysgen::model::build(
-        &g,
-        &rules,
-        &ModelOptions {
-            profile: sysgen::library::profile::Profiles::new(
-                &g.ws.profiles,
-                "release",
-                sysgen::library::profile::PanicStrategy::Unwind,
-            )
-            .unwrap(),
-            rustflags: Default::default(),
-            check: false,
-            frontend_threads: 1,
-            nondeterministic_frontend: false,
-            sources: false,
-            objects: false,
-        },
-    )
-    .unwrap()
+    sysgen::model::build(&g, &rules, &model_options(&g)).unwrap()
 }
 
 /// The packages whose front end runs in the background, sorted.

@@ -17,21 +17,11 @@ fn mock_model() -> (sysgen::resolve::graph::BuildGraph, model::Model) {
         &g,
         &rules,
         &ModelOptions {
-            profile: sysgen::library::profile::Profiles::new(
-                &g.ws.profiles,
-                "release",
-                sysgen::library::profile::PanicStrategy::Unwind,
-            )
-            .unwrap(),
             rustflags: ["x86_64-unknown-linux-gnu", "thumbv6m-none-eabi"]
                 .into_iter()
                 .map(|t| (t.to_string(), vec!["-Cforce-frame-pointers=yes".into()]))
                 .collect(),
-            check: false,
-            frontend_threads: 2,
-            nondeterministic_frontend: false,
-            sources: false,
-            objects: false,
+            ..model_options(&g)
         },
     )
     .unwrap();
