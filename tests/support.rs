@@ -86,13 +86,22 @@ pub fn graph(targets: Vec<Target>, req: &Request) -> BuildGraph {
 /// `-Zthreads=2` pinned, no rustflags, no source lists (override fields
 /// with `..model_options(&g)`).
 pub fn model_options(g: &BuildGraph) -> sysgen::model::ModelOptions {
-    sysgen::model::ModelOptions {
-        profile: sysgen::library::profile::Profiles::new(
+    model_options_with(
+        sysgen::library::profile::Profiles::new(
             &g.ws.profiles,
             "release",
             sysgen::library::profile::PanicStrategy::Unwind,
         )
         .unwrap(),
+    )
+}
+
+/// [`model_options`] with profiles of the test's own making.
+pub fn model_options_with(
+    profile: sysgen::library::profile::Profiles,
+) -> sysgen::model::ModelOptions {
+    sysgen::model::ModelOptions {
+        profile,
         rustflags: Default::default(),
         check: false,
         frontend_threads: 2,

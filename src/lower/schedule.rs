@@ -51,15 +51,15 @@ pub fn background_front_ends(m: &Model) -> BTreeSet<UnitId> {
         Body::Crate(c) => c.frontend_cost,
         Body::Run(_) => 1,
     };
-    // Longest chain before a unit starts, and from its start to the end.
-    let mut head = vec![None; n];
-    let mut tail = vec![None; n];
-    for u in 0..n {
-        longest(UnitId(u), &before, &|p| cost(p), &mut head, false);
-        longest(UnitId(u), &after, &cost, &mut tail, true);
-    }
+    // The longest chain that ends with each unit, and the longest that
+    // starts with it: the longest through it counts it once.
+    let mut to = vec![None; n];
+    let mut from = vec![None; n];
     let through: Vec<u32> = (0..n)
-        .map(|u| head[u].unwrap_or(0) + tail[u].unwrap_or(0))
+        .map(|u| {
+            let u = UnitId(u);
+            longest(u, &before, &cost, &mut to) + longest(u, &after, &cost, &mut from) - cost(u)
+        })
         .collect();
     let critical = through.iter().copied().max().unwrap_or(0);
     (0..n)
@@ -68,31 +68,22 @@ pub fn background_front_ends(m: &Model) -> BTreeSet<UnitId> {
         .collect()
 }
 
-/// The longest chain along `next` from `u` (memoized in `memo`): with
-/// `inclusive`, `u`'s own cost counts (the chain from its start onward);
-/// without, only what comes before it.
+/// The longest chain from `u` along `next`, `u` included (memoized in
+/// `memo`).
 fn longest(
     u: UnitId,
     next: &[Vec<UnitId>],
     cost: &dyn Fn(UnitId) -> u32,
     memo: &mut [Option<u32>],
-    inclusive: bool,
 ) -> u32 {
     if let Some(v) = memo[u.0] {
         return v;
     }
     let mut best = 0;
     for &v in &next[u.0] {
-        let through_v = longest(v, next, cost, memo, inclusive);
-        // Before `u`: all of `v` and what precedes it. After `u`'s start:
-        // what follows, counted from `v`'s start.
-        best = best.max(if inclusive {
-            through_v
-        } else {
-            through_v + cost(v)
-        });
+        best = best.max(longest(v, next, cost, memo));
     }
-    let v = if inclusive { best + cost(u) } else { best };
+    let v = best + cost(u);
     memo[u.0] = Some(v);
     v
 }

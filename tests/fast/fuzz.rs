@@ -321,19 +321,11 @@ fn library_workspaces() {
             sysgen::model::build(
                 &g,
                 &rules,
-                &sysgen::model::ModelOptions {
-                    profile: sysgen::library::profile::Profiles::new(
-                        &g.ws.profiles,
-                        "release",
-                        req.panic,
-                    )?,
-                    rustflags: Default::default(),
-                    check: false,
-                    frontend_threads: 2,
-                    nondeterministic_frontend: false,
-                    sources: false,
-                    objects: false,
-                },
+                &model_options_with(sysgen::library::profile::Profiles::new(
+                    &g.ws.profiles,
+                    "release",
+                    req.panic,
+                )?),
             )?;
             Ok(())
         })();

@@ -22,19 +22,16 @@ fn model_of(
         &g,
         &rules,
         &ModelOptions {
-            profile: sysgen::library::profile::Profiles::new(&g.ws.profiles, "release", panic)
-                .unwrap(),
             rustflags: [(
                 "x86_64-unknown-linux-gnu".to_string(),
                 vec!["-Cforce-frame-pointers=yes".to_string()],
             )]
             .into_iter()
             .collect(),
-            check: false,
-            frontend_threads: 2,
-            nondeterministic_frontend: false,
             sources: true,
-            objects: false,
+            ..model_options_with(
+                sysgen::library::profile::Profiles::new(&g.ws.profiles, "release", panic).unwrap(),
+            )
         },
     )
     .unwrap()
