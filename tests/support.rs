@@ -73,7 +73,8 @@ pub fn graph_in(
     targets: Vec<Target>,
     req: &Request,
 ) -> anyhow::Result<BuildGraph> {
-    let ws = Workspace::load(library, RegistrySources::Vendor(vendor.to_path_buf()))?;
+    let src = sysgen::library::layout::StdSource::at(library)?;
+    let ws = Workspace::load(&src, RegistrySources::Vendor(vendor.to_path_buf()))?;
     BuildGraph::build(ws, fake_rustc(), targets, linux(), &Rules::load()?, req)
 }
 

@@ -169,6 +169,9 @@ pub(crate) enum Command {
         /// Where the environment variables the compile reads are tracked.
         #[arg(long)]
         env_stamps: Option<PathBuf>,
+        /// Variables a build script set for the compile (`NAME=VALUE` lines).
+        #[arg(long)]
+        env_file: Option<PathBuf>,
         /// The front end is off the critical path: run it at a lower CPU
         /// priority (`lower/schedule.rs`).
         #[arg(long)]
@@ -200,6 +203,10 @@ pub(crate) enum Command {
         /// Where the environment variables the compile reads are tracked.
         #[arg(long)]
         env_stamps: Option<PathBuf>,
+        /// Variables a build script set for the compile (`NAME=VALUE` lines;
+        /// a path relative to the directory the compile runs in).
+        #[arg(long)]
+        env_file: Option<PathBuf>,
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },

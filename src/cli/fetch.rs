@@ -27,21 +27,37 @@ const STAGING: &str = ".sysgen-fetch-";
 
 pub fn fetch(opts: &SourceOptions) -> Result<()> {
     let rustc = locate::find_rustc(opts)?;
-    let library = locate::find_library(opts, &rustc)?;
-    let manifest = library.join("Cargo.toml");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let src = crate::library::layout::find(opts, &rustc)?;
+    // A layout without a manifest (the library inside the compiler's
+    // workspace) gets the workspace cargo of that release made up, written
+    // into a scratch directory beside a copy of the lockfile.
+    let scratch = match &src.synthesized {
+        Some(w) => Some(ScratchWorkspace::write(&src, w)?),
+        None => None,
+    };
+    let manifest = match (&scratch, &src.manifest) {
+        (Some(s), _) => s.dir.join("Cargo.toml"),
+        (None, Some(m)) => m.clone(),
+        (None, None) => unreachable!("a layout has a manifest or rules for one"),
+    };
+    let locked: &[&str] = if src.fetch_locked { &["--locked"] } else { &[] };
+    let cargo = cargo_for(&rustc);
     let mut cmd = Command::new(&cargo);
     cmd.env("RUSTC_BOOTSTRAP", "1").env("RUSTC", &rustc.path);
     let staging = match &opts.vendor {
         Some(dir) => {
             let staging = prepare_vendor_dir(dir)?;
-            cmd.args(["vendor", "--locked", "--versioned-dirs", "--manifest-path"])
+            cmd.arg("vendor")
+                .args(locked)
+                .args(["--versioned-dirs", "--manifest-path"])
                 .arg(&manifest)
                 .arg(&staging);
             Some((dir, staging))
         }
         None => {
-            cmd.args(["fetch", "--locked", "--manifest-path"])
+            cmd.arg("fetch")
+                .args(locked)
+                .arg("--manifest-path")
                 .arg(&manifest);
             None
         }
@@ -70,7 +86,69 @@ pub fn fetch(opts: &SourceOptions) -> Result<()> {
     if let Some((_, staging)) = &staging {
         let _ = std::fs::remove_dir_all(staging);
     }
+    drop(scratch);
     result
+}
+
+/// The cargo that fetches: `$CARGO`, else the one of the compiler's own
+/// toolchain (beside it in its sysroot), else `cargo` on PATH. A release's
+/// manifests are read best by its own cargo.
+fn cargo_for(rustc: &crate::toolchain::target::Rustc) -> std::ffi::OsString {
+    if let Some(c) = std::env::var_os("CARGO").filter(|c| !c.is_empty()) {
+        return c;
+    }
+    let beside = rustc.sysroot.join("bin/cargo");
+    if beside.is_file() {
+        return beside.into_os_string();
+    }
+    "cargo".into()
+}
+
+/// A workspace manifest made up for a layout that has none, in a scratch
+/// directory: `library` links to rust-src's, so every member and path
+/// dependency resolves below the workspace root as cargo requires, and the
+/// lockfile is a copy (cargo may rewrite it; rust-src's stays untouched).
+/// Removed when dropped.
+struct ScratchWorkspace {
+    dir: PathBuf,
+}
+
+impl ScratchWorkspace {
+    fn write(
+        src: &crate::library::layout::StdSource,
+        w: &crate::library::layout::Synthesized,
+    ) -> Result<ScratchWorkspace> {
+        let rust = src.library.parent().unwrap_or(Path::new("/"));
+        let rel = |p: &Path| -> String { p.strip_prefix(rust).unwrap_or(p).display().to_string() };
+        let base = crate::base::cache_dir::checked_base_dir()?.unwrap_or_else(std::env::temp_dir);
+        fsx::create_dir_all(&base)?;
+        let dir = base.join(format!("fetch-workspace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).map_err(|e| io_error("create", &dir, &e))?;
+        let scratch = ScratchWorkspace { dir };
+        let members: Vec<String> = w.members.iter().map(|m| format!("{:?}", rel(m))).collect();
+        let mut text = format!(
+            "# Made up by sysgen fetch for {} ({}): the workspace cargo built in memory.\n[workspace]\nresolver = \"1\"\nmembers = [{}]\n\n[patch.crates-io]\n",
+            src.library.display(),
+            src.layout,
+            members.join(", ")
+        );
+        for (name, path) in &w.patch {
+            text.push_str(&format!("{name} = {{ path = {:?} }}\n", rel(path)));
+        }
+        fsx::write_atomic(&scratch.dir.join("Cargo.toml"), text.as_bytes())?;
+        let lock = fsx::read_text(&src.lockfile)?;
+        fsx::write_atomic(&scratch.dir.join("Cargo.lock"), lock.as_bytes())?;
+        std::os::unix::fs::symlink(&src.library, scratch.dir.join("library"))
+            .map_err(|e| io_error("link", &scratch.dir.join("library"), &e))?;
+        Ok(scratch)
+    }
+}
+
+impl Drop for ScratchWorkspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Check DIR and create the staging directory inside it (so the final moves

@@ -200,6 +200,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::PipeBegin {
             mkdir,
             env_stamps,
+            env_file,
             background,
             state,
             cmd,
@@ -211,6 +212,7 @@ fn run(cli: Cli) -> Result<()> {
                 &state,
                 &mkdir,
                 env_stamps.as_deref(),
+                env_file.as_deref(),
                 &cmd,
             )?)
         }
@@ -222,12 +224,14 @@ fn run(cli: Cli) -> Result<()> {
             env_paths,
             remap_pwd,
             env_stamps,
+            env_file,
             cmd,
         } => {
             let in_pwd = crate::exec::pipe::InPwd {
                 env_paths,
                 remap_pwd,
                 env_stamps,
+                env_file,
             };
             exit_with(crate::exec::pipe::run_rendered(&env, &in_pwd, &cmd)?)
         }

@@ -138,7 +138,7 @@ pub struct Config {
 /// missing path, a directory, or a Cargo manifest (rust-src's `library`
 /// workspace above all, which is what sysgen builds, not how).
 fn check_config_path(p: &Path) -> Result<()> {
-    let is_library = crate::toolchain::locate::is_library;
+    let is_library = crate::library::layout::is_library;
     const TAKES: &str = "--config takes your project's sysgen.toml or Xargo.toml";
     if p.is_dir() {
         if is_library(p) {

@@ -249,7 +249,11 @@ impl Gen<'_> {
             })
             .unwrap_or_default();
         let (env, env_paths) = self.env(&r.env);
-        Ok(Rule::new("cargo_build_script", self.name(u))
+        let mut rule = Rule::new("cargo_build_script", self.name(u));
+        if !r.check_cfg {
+            rule = rule.value("check_cfg", crate::emit::starlark::Value::Bool(false));
+        }
+        Ok(rule
             .s("script", format!(":{}", self.name(self.m.unit(r.script))))
             .dict("build_script_env", env)
             .dict("build_script_env_paths", env_paths)

@@ -130,6 +130,12 @@ pub fn to_string(m: &Model, build_dir: Option<&Path>) -> Result<(String, Vec<Str
                         "OUT_DIR".into(),
                         b.join(&dir).join("out").display().to_string(),
                     );
+                    // `cargo:rustc-env` variables, which rustc's `env!`
+                    // reads (std's STD_ENV_ARCH on recent releases).
+                    let env_file = b.join(&dir).join("env");
+                    for (k, v) in crate::exec::runscript::read_env_file(&env_file)? {
+                        env.insert(k, v);
+                    }
                 }
                 None => missing.push(u.package.clone()),
             }

@@ -95,14 +95,16 @@ pub fn record(dir: &Path, var: &str, started: std::time::SystemTime) -> Result<P
 
 /// What rustc's dep-info says a compile read from the environment
 /// (`# env-dep:VAR`, from `env!`/`option_env!`), as cargo tracks it: but
-/// for the variables the build sets itself (`CARGO_*`, `OUT_DIR`, and
-/// those of `--env-set`, directly or in an `@args` file of a build
-/// script's directives). Each is recorded as a stamp in `dir` (dated
-/// `started`), and the stamps are added to the dep-info, so that a changed
-/// value recompiles the crate. `args` are rustc's.
+/// for the variables the build sets itself (`CARGO_*`, `OUT_DIR`, a build
+/// script's `rustc-env` ones in `set_here`, and those of a `--env-set` a
+/// user's rustflags may pass, directly or in an `@args` file). Each is
+/// recorded as a stamp in `dir` (dated `started`), and the stamps are added
+/// to the dep-info, so that a changed value recompiles the crate. `args`
+/// are rustc's.
 pub fn track_dep_info(
     dir: &Path,
     args: &[std::ffi::OsString],
+    set_here: &[&str],
     started: std::time::SystemTime,
 ) -> Result<()> {
     let args: Vec<String> = args
@@ -119,7 +121,7 @@ pub fn track_dep_info(
     let Ok(text) = std::fs::read_to_string(&depfile) else {
         return Ok(());
     };
-    let mut set_here: Vec<String> = Vec::new();
+    let mut set_here: Vec<String> = set_here.iter().map(|s| s.to_string()).collect();
     let mut words: Vec<String> = args.clone();
     for a in &args {
         if let Some(f) = a.strip_prefix('@')

@@ -85,6 +85,7 @@ pub fn begin(
     state: &Path,
     mkdir: &[PathBuf],
     env_stamps: Option<&Path>,
+    env_file: Option<&Path>,
     cmd: &[OsString],
 ) -> Result<i32> {
     let started = std::time::SystemTime::now();
@@ -95,12 +96,19 @@ pub fn begin(
     for f in ["status", "log", WAITING] {
         let _ = fs::remove_file(state.join(f));
     }
+    let script_env = match env_file {
+        Some(f) => crate::exec::runscript::read_env_file(f)?,
+        None => Vec::new(),
+    };
+    let mut env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| !BUILD_VARS.contains(&k.as_str()))
+        .filter(|(k, _)| !script_env.iter().any(|(s, _)| s == k))
+        .collect();
+    env.extend(script_env.iter().cloned());
     let record = Record {
         argv: cmd.iter().map(|s| s.to_string_lossy().into()).collect(),
-        env: std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| !BUILD_VARS.contains(&k.as_str()))
-            .collect(),
+        env,
         cwd: crate::base::fsx::current_dir()?,
     };
     crate::base::fsx::write_atomic(
@@ -114,6 +122,7 @@ pub fn begin(
             .arg(state)
             .arg("--")
             .args(cmd)
+            .envs(script_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(writer)
             .stderr(Stdio::null());
@@ -125,7 +134,8 @@ pub fn begin(
     if line.trim_end() == NOTICE {
         // The dep-info is complete once the metadata is.
         if let Some(dir) = env_stamps {
-            crate::exec::envdeps::track_dep_info(dir, &cmd[1..], started)?;
+            let set: Vec<&str> = script_env.iter().map(|(k, _)| k.as_str()).collect();
+            crate::exec::envdeps::track_dep_info(dir, &cmd[1..], &set, started)?;
         }
         // rustc goes on generating code; `pipe-end` waits for it.
         return Ok(0);
@@ -330,6 +340,9 @@ pub struct InPwd {
     /// `--env-stamps DIR`: the environment variables the compile read are
     /// tracked there ([`crate::exec::envdeps::track_dep_info`]).
     pub env_stamps: Option<PathBuf>,
+    /// `--env-file FILE`: a build script's `rustc-env` variables (below the
+    /// directory, like `--env-path`'s paths).
+    pub env_file: Option<PathBuf>,
 }
 
 /// `sysgen run-rustc [--env K=V]… [--env-path K=P]… [--remap-pwd TO] --
@@ -361,6 +374,11 @@ pub fn run_rendered(env: &[String], in_pwd: &InPwd, cmd: &[OsString]) -> Result<
             .context("run-rustc: --env-path takes NAME=PATH")?;
         command.env(k, pwd.join(p));
     }
+    let script_env = match &in_pwd.env_file {
+        Some(f) => crate::exec::runscript::read_env_file(&pwd.join(f))?,
+        None => Vec::new(),
+    };
+    command.envs(script_env.iter().map(|(k, v)| (k, v)));
     let mut child = match command.stdin(Stdio::null()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -377,7 +395,8 @@ pub fn run_rendered(env: &[String], in_pwd: &InPwd, cmd: &[OsString]) -> Result<
     }
     let code = child.wait()?.code().unwrap_or(1);
     if let (0, Some(dir)) = (code, &in_pwd.env_stamps) {
-        crate::exec::envdeps::track_dep_info(dir, args, started)?;
+        let set: Vec<&str> = script_env.iter().map(|(k, _)| k.as_str()).collect();
+        crate::exec::envdeps::track_dep_info(dir, args, &set, started)?;
     }
     Ok(code)
 }

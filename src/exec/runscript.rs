@@ -2,9 +2,11 @@
 //!
 //! Runs the compiled script with the environment cargo would give it (fixed
 //! at generation time in SPEC), then turns its `cargo:`/`cargo::` directives
-//! into a rustc argument file (`@args`, one argument per line), a metadata
-//! file for `links` dependents, and a depfile of its `rerun-if-changed`
-//! paths. Files are written only when their contents change, so ninja's
+//! into a rustc argument file (`@args`, one argument per line), an
+//! environment file (`env`: `cargo:rustc-env=NAME=VALUE` lines, which reach
+//! rustc as cargo passes them, in its environment — never as an unstable
+//! flag a release may drop), a metadata file for `links` dependents, and a
+//! depfile of its `rerun-if-changed` paths. Files are written only when their contents change, so ninja's
 //! `restat` skips recompiling a crate whose script said the same again.
 
 use std::collections::BTreeMap;
@@ -34,6 +36,13 @@ pub struct RunSpec {
     pub out_dir: PathBuf,
     /// rustc argument file the directives become.
     pub args_file: PathBuf,
+    /// The variables of `cargo:rustc-env`, `NAME=VALUE` a line: what the
+    /// compile's wrapper sets in rustc's environment (`--env-file`).
+    pub env_file: PathBuf,
+    /// Whether `rustc-check-cfg` directives become `--check-cfg` flags (the
+    /// compiler's release decides: rules/rustc.toml `[check-cfg]`).
+    #[serde(default = "yes")]
+    pub check_cfg: bool,
     /// Raw stdout of the script.
     pub output_file: PathBuf,
     /// `cargo:KEY=VALUE` metadata for dependents' `DEP_<LINKS>_<KEY>`.
@@ -48,10 +57,18 @@ pub struct RunSpec {
     pub package: String,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// What a script's output means for the crate's rustc call.
 #[derive(Debug, Default, PartialEq)]
 pub struct Directives {
     pub rustc_args: Vec<String>,
+    /// `rustc-check-cfg` values (flags only where the release checks cfgs).
+    pub check_cfg: Vec<String>,
+    /// `rustc-env`: set in rustc's environment.
+    pub rustc_env: Vec<(String, String)>,
     pub metadata: Vec<(String, String)>,
     pub rerun_if_changed: Vec<String>,
     pub rerun_if_env_changed: Vec<String>,
@@ -76,11 +93,14 @@ pub fn parse(stdout: &str) -> Directives {
         let value = value.to_string();
         match key {
             "rustc-cfg" => d.rustc_args.extend(["--cfg".into(), value]),
-            "rustc-check-cfg" => d.rustc_args.extend(["--check-cfg".into(), value]),
+            "rustc-check-cfg" => d.check_cfg.push(value),
             "rustc-env" if !value.contains('=') => d.errors.push(format!(
                 "`cargo:rustc-env={value}` has no `=`: it takes NAME=VALUE"
             )),
-            "rustc-env" => d.rustc_args.extend(["--env-set".into(), value]),
+            "rustc-env" => {
+                let (k, v) = value.split_once('=').expect("checked above");
+                d.rustc_env.push((k.to_string(), v.to_string()));
+            }
             "rustc-link-lib" => d.rustc_args.extend(["-l".into(), value]),
             "rustc-link-search" => d.rustc_args.extend(["-L".into(), value]),
             "rustc-flags" => {
@@ -124,6 +144,22 @@ pub fn parse(stdout: &str) -> Directives {
         }
     }
     d
+}
+
+/// The variables of an environment file (`--env-file`), as the build
+/// script's run wrote them. A missing file is none (a crate compiled before
+/// its script ran cannot be).
+pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(crate::base::fsx::io_error("read", path, &e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }
 
 /// The depfile of a run for Make, beside its `args`.
@@ -232,9 +268,27 @@ pub fn run(spec_path: &Path) -> Result<()> {
         }
         std::process::exit(1);
     }
-    let mut args = d.rustc_args.join("\n");
-    args.push('\n');
+    // One argument a line, each ended: a script that says nothing makes an
+    // empty file, never an empty argument.
+    let check_cfg = d
+        .check_cfg
+        .iter()
+        .filter(|_| spec.check_cfg)
+        .flat_map(|c| ["--check-cfg", c.as_str()]);
+    let args: String = d
+        .rustc_args
+        .iter()
+        .map(String::as_str)
+        .chain(check_cfg)
+        .map(|a| format!("{a}\n"))
+        .collect();
     write_atomic(&spec.args_file, args.as_bytes())?;
+    let env: String = d
+        .rustc_env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    write_atomic(&spec.env_file, env.as_bytes())?;
     let meta: String = d
         .metadata
         .iter()

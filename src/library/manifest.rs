@@ -410,6 +410,11 @@ fn manifest_lints(m: &TomlManifest, ws: Option<&TomlWorkspace>) -> (Vec<String>,
     let mut flags: Vec<(i8, String, String)> = Vec::new();
     let mut check_cfg = Vec::new();
     for (tool, table) in lints.into_iter().flatten() {
+        // cargo's own lints (`[lints.cargo]`) are cargo's: rustc does not
+        // know the tool, and cargo never passes them.
+        if tool == "cargo" {
+            continue;
+        }
         for (name, lint) in table {
             let full = if tool == "rust" {
                 name.clone()

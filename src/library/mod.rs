@@ -2,6 +2,7 @@
 //! the registry sources checked against it, sysgen's per-crate rules, and
 //! profiles.
 
+pub mod layout;
 pub mod manifest;
 pub mod profile;
 pub mod rules;

@@ -75,24 +75,162 @@ pub struct RustcRules {
     pub target_lib: UnitFlags,
     pub host: UnitFlags,
     pub check_cfg: CheckCfg,
+    pub lints: LintRules,
+    pub profile: ProfileRules,
     #[serde(default, rename = "crate")]
     pub krate: BTreeMap<String, UnitFlags>,
+}
+
+/// The releases a piece of knowledge holds for: a semver requirement on
+/// the compiler's version, a nightly counting as its number.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Releases(#[serde(deserialize_with = "version_req")] semver::VersionReq);
+
+fn version_req<'de, D: serde::Deserializer<'de>>(d: D) -> Result<semver::VersionReq, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+impl Releases {
+    pub fn hold_for(&self, r: &Release) -> bool {
+        self.0.matches(&r.0)
+    }
+}
+
+/// A compiler's release as the rules compare it: `1.101.0-nightly` is
+/// 1.101.0 (a nightly has what its release will have, or more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release(semver::Version);
+
+impl Release {
+    /// From `rustc -vV`'s `release:` (`1.95.0`, `1.101.0-nightly`,
+    /// `1.85.0-dev`); `None` when it is no version at all.
+    pub fn parse(release: &str) -> Option<Release> {
+        let v = semver::Version::parse(release.trim()).ok()?;
+        Some(Release(semver::Version::new(v.major, v.minor, v.patch)))
+    }
+
+    /// The compiler's release, or the newest there can be for one that
+    /// names none (a compiler built from source may say anything): the
+    /// newest rules apply.
+    pub fn of(rustc: &crate::toolchain::target::Rustc) -> Release {
+        Release::parse(&rustc.release).unwrap_or(Release(semver::Version::new(u64::MAX, 0, 0)))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckCfg {
-    pub always: Vec<String>,
+    /// The releases whose cargo passes `--check-cfg` at all.
+    pub rust: Releases,
+    pub always: Vec<AlwaysCfgs>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlwaysCfgs {
+    pub rust: Releases,
+    pub cfgs: Vec<String>,
+}
+
+impl CheckCfg {
+    /// Whether `--check-cfg` flags are passed for `r`.
+    pub fn passed(&self, r: &Release) -> bool {
+        self.rust.hold_for(r)
+    }
+
+    /// The cfgs every unit is checked against under `r`.
+    pub fn always(&self, r: &Release) -> Vec<String> {
+        if !self.passed(r) {
+            return Vec::new();
+        }
+        self.always
+            .iter()
+            .filter(|a| a.rust.hold_for(r))
+            .flat_map(|a| a.cfgs.iter().cloned())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LintRules {
+    /// The releases whose cargo passes `[lints]` to a crate whose lints it
+    /// caps at `allow`.
+    pub with_cap_lints_allow: Releases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ProfileRules {
+    /// The releases whose cargo strips debuginfo of sysroot crates built
+    /// without any.
+    pub implicit_strip: Releases,
+}
+
+/// `rules/layouts.toml`: where rust-src keeps the library's workspace,
+/// release by release.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Layouts {
+    /// The oldest release the test matrix builds.
+    pub oldest_tested: String,
+    #[serde(rename = "layout")]
+    pub layouts: Vec<LayoutRule>,
+}
+
+/// One layout: how it is recognized and what cargo read from it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LayoutRule {
+    pub name: String,
+    /// The releases it was seen in (for people and messages).
+    pub rust: String,
+    /// Files that must all exist, relative to rust-src's `library` directory.
+    pub detect: Vec<String>,
+    /// The workspace manifest on disk, when the layout has one.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    pub lockfile: String,
+    /// The workspace cargo made up in memory, when there is no manifest.
+    #[serde(default)]
+    pub workspace: Option<SynthesizedWorkspace>,
+    /// Whether `sysgen fetch` passes `--locked` to cargo.
+    #[serde(default = "yes")]
+    pub fetch_locked: bool,
+    /// `false`: a layout older than any sysgen reads.
+    #[serde(default = "yes")]
+    pub supported: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A workspace cargo synthesized: members and `[patch.crates-io]`, as
+/// paths relative to rust-src's `library` directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynthesizedWorkspace {
+    pub members: Vec<String>,
+    /// The member cargo made the current package.
+    #[serde(default)]
+    pub current: Option<String>,
+    #[serde(default)]
+    pub patch: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub build_std: BuildStd,
     pub rustc: RustcRules,
+    pub layouts: Layouts,
 }
 
 const BUILD_STD: &str = include_str!("../../rules/build-std.toml");
 const RUSTC: &str = include_str!("../../rules/rustc.toml");
+const LAYOUTS: &str = include_str!("../../rules/layouts.toml");
 
 /// A rules file: the built-in copy, or `$SYSGEN_RULES_DIR/NAME` (then a
 /// mistake in it is the user's, reported with the file and line).
@@ -118,7 +256,13 @@ impl Rules {
         Ok(Rules {
             build_std: parse("build-std.toml", BUILD_STD)?,
             rustc: parse("rustc.toml", RUSTC)?,
+            layouts: Self::layouts()?,
         })
+    }
+
+    /// `rules/layouts.toml` alone: what finding rust-src needs.
+    pub fn layouts() -> Result<Layouts> {
+        parse("layouts.toml", LAYOUTS)
     }
 
     /// Expand requested crates with what they imply.

@@ -14,6 +14,7 @@ use cargo_util_schemas::lockfile::TomlLockfile;
 use cargo_util_schemas::manifest::{TomlProfiles, TomlWorkspace};
 
 use crate::base::error::toml_error_line;
+use crate::library::layout::StdSource;
 use crate::library::manifest::{self, Dependency, Package};
 use crate::{user_bail, user_err};
 
@@ -61,10 +62,18 @@ struct LockEntry {
 pub struct Workspace {
     /// The `library/` directory.
     pub root: PathBuf,
-    pub root_manifest: PathBuf,
+    /// The workspace manifest; `None` where cargo made the workspace up
+    /// (rules/layouts.toml).
+    pub root_manifest: Option<PathBuf>,
     pub lockfile: PathBuf,
     pub profiles: TomlProfiles,
+    /// What members inherit (`field.workspace = true`) from.
     ws_table: TomlWorkspace,
+    /// The members' directories.
+    members: Vec<PathBuf>,
+    /// The member cargo made the current package of a made-up workspace
+    /// (the one command-line features apply to).
+    current: Option<PathBuf>,
     patches: BTreeMap<String, PathBuf>,
     /// Packages patched by the user's config (their versions are checked).
     user_patches: BTreeSet<String>,
@@ -80,36 +89,63 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn load(library: &Path, registry: RegistrySources) -> Result<Workspace> {
-        let root_manifest = library.join("Cargo.toml");
-        let lockfile = library.join("Cargo.lock");
-        if !root_manifest.is_file() {
-            user_bail!(
-                "no Cargo.toml in the rust-src library directory {}; install it with `rustup component add rust-src` or pass --rust-src DIR",
-                library.display()
-            );
-        }
-        let (m, _) = manifest::read_toml_manifest(&root_manifest)?;
-        let ws_table = m.workspace.clone().ok_or_else(|| {
-            user_err!(
-                "{} has no [workspace] table; --rust-src must point at the standard library's `library` directory",
-                root_manifest.display()
-            )
-        })?;
-        let mut patches = BTreeMap::new();
-        for (_source, table) in m.patch.iter().flatten() {
-            for (name, dep) in table {
-                if let cargo_util_schemas::manifest::TomlDependency::Detailed(d) = dep
-                    && let Some(p) = &d.path
-                {
-                    patches.insert(name.to_string(), library.join(p));
+    pub fn load(src: &StdSource, registry: RegistrySources) -> Result<Workspace> {
+        let library = src.library.as_path();
+        let lockfile = src.lockfile.clone();
+        let (root_manifest, ws_table, members, patches, profiles) = match (
+            &src.manifest,
+            &src.synthesized,
+        ) {
+            (Some(root_manifest), _) => {
+                let (m, _) = manifest::read_toml_manifest(root_manifest)?;
+                let ws_table = m.workspace.clone().ok_or_else(|| {
+                    user_err!(
+                        "{} has no [workspace] table; --rust-src must point at the standard library's `library` directory",
+                        root_manifest.display()
+                    )
+                })?;
+                let mut patches = BTreeMap::new();
+                for (_source, table) in m.patch.iter().flatten() {
+                    for (name, dep) in table {
+                        if let cargo_util_schemas::manifest::TomlDependency::Detailed(d) = dep
+                            && let Some(p) = &d.path
+                        {
+                            patches.insert(name.to_string(), library.join(p));
+                        }
+                    }
                 }
+                let members = ws_table
+                    .members
+                    .iter()
+                    .flatten()
+                    .map(|m| library.join(m))
+                    .collect();
+                let profiles = m.profile.clone().unwrap_or_default();
+                (
+                    Some(root_manifest.clone()),
+                    ws_table,
+                    members,
+                    patches,
+                    profiles,
+                )
             }
-        }
+            (None, Some(synth)) => (
+                None,
+                TomlWorkspace::default(),
+                synth.members.clone(),
+                synth.patch.clone(),
+                TomlProfiles::default(),
+            ),
+            (None, None) => user_bail!(
+                "rust-src at {} ({}) has neither a workspace manifest nor rules for one; reinstall it with `rustup component add rust-src`",
+                library.display(),
+                src.layout
+            ),
+        };
         if !lockfile.is_file() {
             user_bail!(
-                "no Cargo.lock beside {}; sysgen needs the lockfile rust-src ships (reinstall with `rustup component add rust-src`)",
-                root_manifest.display()
+                "no {} in rust-src; sysgen needs the lockfile rust-src ships (reinstall with `rustup component add rust-src`)",
+                lockfile.display()
             );
         }
         let text = crate::base::fsx::read_text(&lockfile)?;
@@ -152,15 +188,15 @@ impl Workspace {
                     .collect(),
             });
         }
-        let mut inputs = BTreeSet::new();
-        inputs.insert(root_manifest.clone());
-        inputs.insert(lockfile.clone());
+        let inputs = src.files().into_iter().collect();
         Ok(Workspace {
             root: library.to_path_buf(),
             root_manifest,
             lockfile,
-            profiles: m.profile.clone().unwrap_or_default(),
+            profiles,
             ws_table,
+            members,
+            current: src.synthesized.as_ref().and_then(|s| s.current.clone()),
             patches,
             user_patches: BTreeSet::new(),
             lock: entries,
@@ -207,11 +243,19 @@ impl Workspace {
     /// Load the workspace members (and, through `load_dep`, whatever they reach).
     pub fn load_members(&mut self) -> Result<Vec<PkgId>> {
         let mut ids = Vec::new();
-        for member in self.ws_table.members.clone().unwrap_or_default() {
-            let dir = self.root.join(&member);
+        for dir in self.members.clone() {
             ids.push(self.load_path(&dir)?);
         }
         Ok(ids)
+    }
+
+    /// The current package of a made-up workspace (rules/layouts.toml), if
+    /// the layout has one.
+    pub fn current_member(&mut self) -> Result<Option<PkgId>> {
+        match self.current.clone() {
+            Some(dir) => self.load_path(&dir).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The package a dependency edge of `from` points at. `None` when the

@@ -288,10 +288,17 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|(k, v)| (k.clone(), self.env_value(v)))
             .collect();
+        // A build script's directives: its flags as an `@args` file, its
+        // `rustc-env` variables set by the wrapper (`--env-file`).
+        let mut wrapper_args: Vec<Word> = Vec::new();
         if let Some(run) = c.build_script {
-            let args_file = self.unit_dir(self.m.unit(run)).join("args");
+            let dir = self.unit_dir(self.m.unit(run));
+            let args_file = dir.join("args");
             args.push(Word::prefixed("@", self.rel(&args_file)));
             implicit.push(self.rel(&args_file));
+            let env_file = dir.join("env");
+            wrapper_args.extend(["--env-file".into(), Word::out(self.rel(&env_file))]);
+            implicit.push(self.rel(&env_file));
         }
         let rustc = self.m.rustc.display().to_string();
         // `[wrapper] rustc`.
@@ -302,14 +309,15 @@ impl<'a> Layout<'a> {
             if c.emit.contains(&Emit::Obj) {
                 outputs.push(self.rel(&object));
             }
-            let (program, args) = if c.in_sysroot {
+            if c.in_sysroot && meta != out {
+                outputs.push(self.rel(&meta));
+            }
+            let (program, args) = if c.in_sysroot || !wrapper_args.is_empty() {
                 // rustc speaks JSON (the model says so): show its
-                // diagnostics as text.
-                if meta != out {
-                    outputs.push(self.rel(&meta));
-                }
+                // diagnostics as text; set a build script's variables.
                 let mut a: Vec<Word> = words(vec!["run-rustc".into()]);
                 a.extend(self.env_stamps());
+                a.extend(wrapper_args);
                 a.push("--".into());
                 a.extend(words(compiler));
                 a.extend(args);
@@ -342,6 +350,7 @@ impl<'a> Layout<'a> {
         let mut begin_args: Vec<Word> =
             vec!["pipe-begin".into(), "--mkdir".into(), Word::out(rlib_dir)];
         begin_args.extend(self.env_stamps());
+        begin_args.extend(wrapper_args);
         if self.background.contains(&u.id) {
             begin_args.push("--background".into());
         }
@@ -427,6 +436,8 @@ impl<'a> Layout<'a> {
             env_paths: Default::default(),
             out_dir: dir.join("out"),
             args_file: dir.join("args"),
+            env_file: dir.join("env"),
+            check_cfg: r.check_cfg,
             output_file: dir.join("output"),
             metadata_file: dir.join("metadata"),
             links_deps,
@@ -441,7 +452,11 @@ impl<'a> Layout<'a> {
         Ok(Action {
             unit: u.id,
             kind: ActionKind::RunBuildScript,
-            outputs: vec![self.rel(&spec.args_file), self.rel(&spec.metadata_file)],
+            outputs: vec![
+                self.rel(&spec.args_file),
+                self.rel(&spec.env_file),
+                self.rel(&spec.metadata_file),
+            ],
             inputs: vec![self.rel(&spec_path)],
             implicit_inputs: implicit,
             program: self.opts.sysgen.display().to_string(),

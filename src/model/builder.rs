@@ -5,7 +5,7 @@ use crate::base::hash::stable_hash;
 use crate::library::manifest::Package;
 use crate::library::profile::Profile;
 use crate::library::profile::{ProfileFor, Profiles};
-use crate::library::rules::Rules;
+use crate::library::rules::{Release, Rules};
 use crate::model::schema::{
     Body, CrateDecl, CrateType, Dep, Emit, EnvValue, Flag, JSON_DIAGNOSTICS, Model, Origin, Root,
     RootId, Sources, SrcPath, TargetDecl, UnitDecl, UnitId,
@@ -51,6 +51,8 @@ pub(super) struct Builder<'a> {
     pub(super) ids: HashMap<NodeIndex, UnitId>,
     pub(super) hashes: HashMap<NodeIndex, String>,
     pub(super) roots: Vec<Root>,
+    /// The compiler's release, which the release-bound rules are read for.
+    pub(super) release: Release,
     pub(super) scanner: std::cell::RefCell<crate::model::sources::Scanner>,
 }
 
@@ -97,6 +99,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
             .collect(),
         hashes: HashMap::new(),
         roots,
+        release: Release::of(&g.rustc),
         scanner: Default::default(),
     };
     b.hashes = g

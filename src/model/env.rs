@@ -146,6 +146,7 @@ impl Builder<'_> {
             cwd: self.src_path(p.dir()),
             env: env.into_iter().collect(),
             links_deps,
+            check_cfg: self.rules.rustc.check_cfg.passed(&self.release),
         }
     }
 }

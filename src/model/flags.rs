@@ -70,16 +70,30 @@ impl Builder<'_> {
         env
     }
 
+    /// The manifest's `[lints]` and the `--check-cfg` flags, as the
+    /// compiler's release's cargo passes them (rules/rustc.toml).
     pub(super) fn feature_flags(&self, cx: &UnitCx) -> Vec<Flag> {
-        let _u = cx.unit;
         let p = cx.pkg;
-        let mut manifest = p.lint_flags.clone();
-        for c in &p.check_cfg {
-            manifest.extend(["--check-cfg".into(), c.clone()]);
+        let rules = &self.rules.rustc;
+        let check_cfg = rules.check_cfg.passed(&self.release);
+        let lints =
+            !self.caps_lints(cx) || rules.lints.with_cap_lints_allow.hold_for(&self.release);
+        let mut manifest = Vec::new();
+        if lints {
+            manifest.extend(p.lint_flags.iter().cloned());
+            for c in p.check_cfg.iter().filter(|_| check_cfg) {
+                manifest.extend(["--check-cfg".into(), c.clone()]);
+            }
         }
         let mut always = Vec::new();
-        for c in &self.rules.rustc.check_cfg.always {
-            always.extend(["--check-cfg".into(), c.clone()]);
+        for c in rules.check_cfg.always(&self.release) {
+            always.extend(["--check-cfg".into(), c]);
+        }
+        if !check_cfg {
+            return vec![Flag {
+                args: manifest,
+                origin: Origin::Manifest,
+            }];
         }
         let mut all: Vec<String> = p.features.keys().cloned().collect();
         all.extend(
@@ -111,6 +125,21 @@ impl Builder<'_> {
                 origin: Origin::Manifest,
             },
         ]
+    }
+
+    /// Whether the unit's rules cap its lints at `allow` (rules/rustc.toml
+    /// `[target-lib]`/`[host]`).
+    fn caps_lints(&self, cx: &UnitCx) -> bool {
+        let unit_rules = if cx.unit.platform == crate::resolve::graph::CompileKind::Host {
+            &self.rules.rustc.host
+        } else {
+            &self.rules.rustc.target_lib
+        };
+        unit_rules
+            .flags
+            .windows(2)
+            .any(|w| w[0] == "--cap-lints" && w[1] == "allow")
+            || unit_rules.flags.iter().any(|f| f == "--cap-lints=allow")
     }
 
     pub(super) fn profile_flags(&self, cx: &UnitCx) -> Vec<Flag> {
@@ -155,8 +184,15 @@ impl Builder<'_> {
             a.extend(c(format!("overflow-checks={on}")));
         }
         let strip = prof.strip.or_else(|| {
-            (prof.debuginfo == DebugInfo::None && self.profiles.is_release_like())
-                .then_some(Strip::Debuginfo)
+            (prof.debuginfo == DebugInfo::None
+                && self.profiles.is_release_like()
+                && self
+                    .rules
+                    .rustc
+                    .profile
+                    .implicit_strip
+                    .hold_for(&self.release))
+            .then_some(Strip::Debuginfo)
         });
         if let Some(s) = strip.filter(|s| *s != Strip::None) {
             a.extend(c(format!("strip={}", s.as_str())));

@@ -222,6 +222,9 @@ pub struct RunDecl {
     pub env: Vec<(String, EnvValue)>,
     /// `links` dependencies whose metadata becomes `DEP_<LINKS>_<KEY>`.
     pub links_deps: Vec<(String, UnitId)>,
+    /// Whether the script's `rustc-check-cfg` lines become `--check-cfg`
+    /// flags (the release's cargo passes them: rules/rustc.toml).
+    pub check_cfg: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -90,15 +90,37 @@ pub fn local_package_names(ws: &mut Workspace) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// Resolve from `roots` with the command line's feature list, as cargo
+/// applies it to the library's workspace: to every root that is a
+/// workspace member and defines the feature — or, where cargo made the
+/// workspace up with a *current* package (rules/layouts.toml), to that
+/// package alone, every other member root getting its `default` feature
+/// (cargo's behaviour for `-p member` outside the current package, which
+/// its resolver 1 kept for compatibility).
 pub fn resolve(ws: &mut Workspace, roots: &[PkgId], features: &[String]) -> Result<Resolution> {
+    let members = ws.load_members()?;
+    let current = ws.current_member()?;
     let mut rs = Resolver {
         ws,
         r: Resolution::default(),
         weak: Vec::new(),
     };
     let mut found = BTreeSet::new();
+    let takes = |root: PkgId| match current {
+        Some(c) => root == c,
+        None => members.contains(&root),
+    };
     for &root in roots {
         rs.activate_pkg(root)?;
+        if !takes(root) {
+            if current.is_some()
+                && members.contains(&root)
+                && rs.ws.packages[root].features.contains_key("default")
+            {
+                rs.enable_feature(root, "default")?;
+            }
+            continue;
+        }
         for f in features {
             let pkg = &rs.ws.packages[root];
             let applies = match f.split_once('/') {
@@ -116,10 +138,11 @@ pub fn resolve(ws: &mut Workspace, roots: &[PkgId], features: &[String]) -> Resu
     }
     if let Some(unknown) = features.iter().find(|f| !found.contains(*f)) {
         let mut known: BTreeSet<String> = BTreeSet::new();
-        for &root in roots {
+        let taking: Vec<PkgId> = roots.iter().copied().filter(|&r| takes(r)).collect();
+        for &root in &taking {
             known.extend(rs.ws.packages[root].features.keys().cloned());
         }
-        let names: Vec<&str> = roots
+        let names: Vec<&str> = taking
             .iter()
             .map(|&r| rs.ws.packages[r].name.as_str())
             .collect();

@@ -78,7 +78,13 @@ impl Request {
 
 /// One root crate of one stage, with the features asked of it.
 pub(super) struct StageRoot {
-    pub(super) pkg: PkgId,
+    /// The package, when it is one of the library's own (path) crates;
+    /// `None` until the resolution names the registry package it is.
+    pub(super) pkg: Option<PkgId>,
+    /// The crate's name, as requested.
+    pub(super) name: String,
+    /// Where it was requested (`--crates` or the config's path), for errors.
+    pub(super) what: String,
     /// Features that this root must define (from the config).
     pub(super) features: Vec<String>,
     /// Whether the default features (rules/build-std.toml) apply to it.
@@ -170,8 +176,7 @@ impl BuildGraph {
                 Some(f) => f.clone(),
                 None => rules.default_features(target)?,
             };
-            for (stage, roots) in stages {
-                let ids: Vec<PkgId> = roots.iter().map(|r| r.pkg).collect();
+            for (stage, mut roots) in stages {
                 let mut extra = Vec::new();
                 if stage == 0 {
                     for name in &rules.build_std.resolve_roots {
@@ -180,19 +185,19 @@ impl BuildGraph {
                         }
                     }
                 }
-                // The config's crates carry their own features; --crates
-                // and the defaults use cargo's one-list-for-all-roots rule.
-                let res = if req.stage_config().is_some() {
-                    let strict: Vec<(PkgId, Vec<String>, bool)> = roots
-                        .iter()
-                        .map(|r| (r.pkg, r.features.clone(), r.defaults))
-                        .collect();
-                    features::resolve_stage(&mut ws, &strict, &extra, &features)?
-                } else {
-                    let mut all = ids.clone();
-                    all.extend(extra);
-                    features::resolve(&mut ws, &all, &features)?
-                };
+                let mut res = Self::resolve_roots(&mut ws, &roots, &extra, &features, req)?;
+                // Roots that are registry packages: the resolution names
+                // them. One the config gives features becomes a root of
+                // the resolution too (as Xargo's generated manifest made it
+                // a dependency), so it is resolved again.
+                let late = roots.iter().any(|r| r.pkg.is_none());
+                for r in roots.iter_mut().filter(|r| r.pkg.is_none()) {
+                    r.pkg = Some(Self::resolved_package(&mut ws, &res, &r.name, &r.what)?);
+                }
+                if late && roots.iter().any(|r| !r.features.is_empty()) {
+                    res = Self::resolve_roots(&mut ws, &roots, &extra, &features, req)?;
+                }
+                let ids: Vec<PkgId> = roots.iter().filter_map(|r| r.pkg).collect();
                 names.extend(ids.iter().map(|&i| ws.packages[i].name.clone()));
                 let staged = roots.iter().map(|r| r.staged).collect();
                 per_stage.push((stage, res, ids, staged));
@@ -227,6 +232,70 @@ impl BuildGraph {
         }
         g.check_acyclic()?;
         Ok(g)
+    }
+
+    /// Resolve one stage's features from its roots that are known packages
+    /// (and `extra`, cargo's `sysroot` root). The config's crates carry
+    /// their own features; --crates and the defaults use cargo's
+    /// one-list-for-all-roots rule.
+    fn resolve_roots(
+        ws: &mut Workspace,
+        roots: &[StageRoot],
+        extra: &[PkgId],
+        features: &[String],
+        req: &Request,
+    ) -> Result<Resolution> {
+        if req.stage_config().is_some() {
+            let strict: Vec<(PkgId, Vec<String>, bool)> = roots
+                .iter()
+                .filter_map(|r| Some((r.pkg?, r.features.clone(), r.defaults)))
+                .collect();
+            features::resolve_stage(ws, &strict, extra, features)
+        } else {
+            let mut all: Vec<PkgId> = roots.iter().filter_map(|r| r.pkg).collect();
+            all.extend(extra);
+            features::resolve(ws, &all, features)
+        }
+    }
+
+    /// The package named `name` in a resolution: a requested crate that is
+    /// not one of the library's path crates (a registry package, such as
+    /// compiler_builtins before Rust 1.86), as cargo's `Resolve::query`
+    /// finds it.
+    fn resolved_package(
+        ws: &mut Workspace,
+        res: &Resolution,
+        name: &str,
+        what: &str,
+    ) -> Result<PkgId> {
+        let found: Vec<PkgId> = res
+            .activated
+            .iter()
+            .copied()
+            .filter(|&p| ws.packages[p].name == name)
+            .collect();
+        match found[..] {
+            [one] => Ok(one),
+            [] => {
+                let mut known = features::local_package_names(ws)?;
+                known.sort();
+                user_bail!(
+                    "unknown crate `{name}` in {what}; the standard library has: {}",
+                    known.join(", ")
+                );
+            }
+            _ => {
+                let versions: Vec<String> = found
+                    .iter()
+                    .map(|&p| ws.packages[p].version.to_string())
+                    .collect();
+                user_bail!(
+                    "crate `{name}` in {what} names {} packages of the standard library's graph ({}); name a crate that is there once",
+                    found.len(),
+                    versions.join(", ")
+                );
+            }
+        }
     }
 
     /// A crate the config puts into stage N that a crate of a lower stage

@@ -88,7 +88,7 @@ pub fn load_with(
         (None, None) => project::Project::default(),
     };
     let rustc = locate::find_rustc(&opts.sources)?;
-    let library = locate::find_library(&opts.sources, &rustc)?;
+    let std_source = crate::library::layout::find(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
     let host_only = vec![rustc.host.clone()];
     let from_config = config.as_ref().map(|c| c.targets()).unwrap_or_default();
@@ -119,7 +119,7 @@ pub fn load_with(
         Some(t) => t.clone(),
         None => target::Target::probe(&rustc, &rustc.host.clone())?,
     };
-    let mut ws = workspace::Workspace::load(&library, locate::registry_sources(&opts.sources)?)?;
+    let mut ws = workspace::Workspace::load(&std_source, locate::registry_sources(&opts.sources)?)?;
     if let Some(c) = &config {
         for (name, src) in &c.patches {
             if let config::CrateSource::Path(dir) = src {

@@ -31,17 +31,12 @@ impl BuildGraph {
                     )
                 })
         };
-        let library_root = |ws: &mut Workspace, name: &str, what: &str| -> Result<PkgId> {
-            match features::find_package(ws, name)? {
-                Some(id) => Ok(id),
-                None => {
-                    let known = features::local_package_names(ws)?;
-                    user_bail!(
-                        "unknown crate `{name}` in {what}; the standard library has: {}",
-                        known.join(", ")
-                    );
-                }
-            }
+        // A crate of the library's own tree, or `None` for one that may be
+        // a registry package the resolution reaches (compiler_builtins came
+        // from crates.io until Rust 1.86): looked up once resolved, by
+        // name, as cargo's `Resolve::query` does.
+        let library_root = |ws: &mut Workspace, name: &str| -> Result<Option<PkgId>> {
+            features::find_package(ws, name)
         };
         let Some(config) = req.stage_config() else {
             let requested = match &req.crates {
@@ -69,7 +64,9 @@ impl BuildGraph {
             let mut roots = Vec::new();
             for name in requested {
                 roots.push(StageRoot {
-                    pkg: library_root(ws, &name, "--crates")?,
+                    pkg: library_root(ws, &name)?,
+                    name,
+                    what: "--crates".into(),
                     features: Vec::new(),
                     defaults: true,
                     staged: false,
@@ -86,7 +83,7 @@ impl BuildGraph {
                 let pkg = match &spec.source {
                     crate::config::CrateSource::Library => {
                         library.push(spec.name.clone());
-                        library_root(ws, &spec.name, &what)?
+                        library_root(ws, &spec.name)?
                     }
                     crate::config::CrateSource::Git { .. } => {
                         unreachable!("the driver checks out git sources before the graph")
@@ -101,11 +98,13 @@ impl BuildGraph {
                                 dir.display()
                             );
                         }
-                        id
+                        Some(id)
                     }
                 };
                 roots.push(StageRoot {
                     pkg,
+                    name: spec.name.clone(),
+                    what: what.clone(),
                     features: spec.features.clone(),
                     defaults: spec.default_features,
                     staged: spec.stage > 0,
@@ -126,12 +125,17 @@ impl BuildGraph {
                 if specs.iter().any(|s| s.name == name) {
                     continue;
                 }
-                let pkg = library_root(ws, &name, &what)?;
-                if roots.iter().any(|r| r.pkg == pkg) {
+                let pkg = library_root(ws, &name)?;
+                if roots
+                    .iter()
+                    .any(|r| r.name == name || (pkg.is_some() && r.pkg == pkg))
+                {
                     continue;
                 }
                 roots.push(StageRoot {
                     pkg,
+                    name,
+                    what: what.clone(),
                     features: Vec::new(),
                     defaults: true,
                     staged: false,

@@ -53,46 +53,23 @@ pub fn rustup_tool(name: &str, tool: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
-/// The `library` directory: `--rust-src`, `SYSGEN_RUST_SRC`, `XARGO_RUST_SRC`,
-/// then the compiler's own rust-src component.
-pub fn find_library(opts: &SourceOptions, rustc: &Rustc) -> Result<PathBuf> {
-    let given = opts
-        .rust_src
+/// The rust-src directory the user named: `--rust-src`, `SYSGEN_RUST_SRC`,
+/// `XARGO_RUST_SRC` (with the name of where it came from), or `None` for
+/// the compiler's own component. Which layout it holds is the library
+/// stage's business (`library::layout`).
+pub fn given_rust_src(opts: &SourceOptions) -> Option<(PathBuf, &'static str)> {
+    opts.rust_src
         .clone()
         .map(|p| (p, "--rust-src"))
         .or_else(|| env_path("SYSGEN_RUST_SRC").map(|p| (p, "SYSGEN_RUST_SRC")))
-        .or_else(|| env_path("XARGO_RUST_SRC").map(|p| (p, "XARGO_RUST_SRC")));
-    match given {
-        Some((dir, from)) => match library_in(&dir) {
-            Some(lib) => {
-                let lib = absolute(&lib);
-                check_version(&lib, rustc)?;
-                Ok(lib)
-            }
-            None => user_bail!(
-                "{from} is {} but no standard library workspace (a Cargo.toml with [workspace] beside Cargo.lock) is there or in its `library` subdirectory; point it at rust-src's `library` directory",
-                dir.display()
-            ),
-        },
-        None => {
-            let dir = rustc.sysroot.join("lib/rustlib/src/rust/library");
-            if !dir.join("Cargo.toml").is_file() {
-                user_bail!(
-                    "rust-src is not installed for {} (no {}); run `rustup component add rust-src` or pass --rust-src DIR",
-                    rustc.path.display(),
-                    dir.display()
-                );
-            }
-            Ok(dir)
-        }
-    }
+        .or_else(|| env_path("XARGO_RUST_SRC").map(|p| (p, "XARGO_RUST_SRC")))
 }
 
 /// What version of Rust a library directory comes from, where that can be
 /// known: the rust-src component of a rustup toolchain (its channel
 /// manifest: `1.95.0 (59807616e 2026-04-14)`), or a rust-lang/rust
 /// checkout (`src/version`: `1.97.0`). A copied `library/` says nothing.
-fn library_version(library: &Path) -> Option<(String, PathBuf)> {
+pub fn library_version(library: &Path) -> Option<(String, PathBuf)> {
     // <toolchain>/lib/rustlib/src/rust/library
     let rustlib = library.parent()?.parent()?.parent()?;
     let manifest = rustlib.join("multirust-channel-manifest.toml");
@@ -109,7 +86,7 @@ fn library_version(library: &Path) -> Option<(String, PathBuf)> {
 /// rust-src of another Rust than the compiler fails with dozens of compiler
 /// errors (whose remapped paths even name the compiler's version): refuse
 /// it up front where the versions are known.
-fn check_version(library: &Path, rustc: &Rustc) -> Result<()> {
+pub fn check_version(library: &Path, rustc: &Rustc) -> Result<()> {
     let Some((version, file)) = library_version(library) else {
         return Ok(());
     };
@@ -144,27 +121,6 @@ fn env_path(name: &str) -> Option<PathBuf> {
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// `dir` itself when it is the library workspace, or `dir/library`
-/// (rust-src's `rust` directory), or `dir/../library` (Xargo's old
-/// `XARGO_RUST_SRC=…/src` convention).
-fn library_in(dir: &Path) -> Option<PathBuf> {
-    [
-        dir.to_path_buf(),
-        dir.join("library"),
-        dir.join("../library"),
-    ]
-    .into_iter()
-    .find(|d| is_library(d))
-}
-
-/// Whether `d` is the standard library's workspace (rust-src's `library`):
-/// a workspace manifest beside its Cargo.lock, and `core` in it.
-pub fn is_library(d: &Path) -> bool {
-    d.join("Cargo.lock").is_file()
-        && d.join("core/Cargo.toml").is_file()
-        && std::fs::read_to_string(d.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
 }
 
 /// The Cargo home, resolved as cargo resolves it: `$CARGO_HOME` (a relative

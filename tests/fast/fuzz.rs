@@ -352,7 +352,7 @@ fn project_files() {
     ];
     let dir = tempdir();
     let lib_profiles = sysgen::library::workspace::Workspace::load(
-        &mock_dir().join("library"),
+        &sysgen::library::layout::StdSource::at(&mock_dir().join("library")).unwrap(),
         sysgen::library::workspace::RegistrySources::Vendor(mock_dir().join("vendor")),
     )
     .unwrap()

@@ -29,6 +29,7 @@ mod orphans;
 mod outputs;
 mod pipe;
 mod refusals;
+mod releases;
 mod remote;
 mod rerun;
 mod rust_project;
