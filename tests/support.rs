@@ -204,6 +204,20 @@ pub fn fake_rustc_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-toolchain/bin/rustc")
 }
 
+/// A copy of the stand-in toolchain whose compiler reports `release`, and
+/// the path of that compiler (a copy: probes are cached by the binary).
+pub fn fake_compiler(release: &str) -> PathBuf {
+    let tc = tempdir().join("toolchain");
+    copy_dir(fake_rustc_path().parent().unwrap().parent().unwrap(), &tc);
+    let rustc = tc.join("bin/rustc");
+    let text = std::fs::read_to_string(&rustc).unwrap();
+    let text = text
+        .replace("rustc 1.95.0 (fake)", &format!("rustc {release} (fake)"))
+        .replace("release: 1.95.0", &format!("release: {release}"));
+    executable(&rustc, &text);
+    rustc
+}
+
 /// `sysgen ARGS` against the mock library with the stand-in compiler, in
 /// `cwd`, with a cache of its own under `cwd`.
 pub fn sysgen_fake(cwd: &Path, args: &[&str]) -> std::process::Output {

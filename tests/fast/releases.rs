@@ -9,18 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-/// A copy of the stand-in toolchain whose compiler reports `release`, and
-/// the path of that compiler (a copy: probes are cached by the binary).
 fn compiler(release: &str) -> PathBuf {
-    let tc = tempdir().join("toolchain");
-    copy_dir(fake_rustc_path().parent().unwrap().parent().unwrap(), &tc);
-    let rustc = tc.join("bin/rustc");
-    let text = std::fs::read_to_string(&rustc).unwrap();
-    let text = text
-        .replace("rustc 1.95.0 (fake)", &format!("rustc {release} (fake)"))
-        .replace("release: 1.95.0", &format!("release: {release}"));
-    executable(&rustc, &text);
-    rustc
+    fake_compiler(release)
 }
 
 /// The mock library laid out as rust-src was before the library became a

@@ -314,6 +314,48 @@ fn different_sources_miss_and_add_a_variant_beside_the_first() {
     assert_eq!(contents(&e.sysroot()), contents(&c.sysroot()));
 }
 
+#[test]
+fn a_sysroot_of_one_compiler_is_never_another_compilers() {
+    let nginx = Nginx::start(&tempdir());
+    let built = first_machine(&nginx);
+    // Another release of the compiler, the same sources: a miss, built
+    // here and uploaded as a family of its own.
+    let other = fake_compiler("1.90.0");
+    let b = Machine::new();
+    let err = ok(&b.cmd(&nginx.url()).env("RUSTC", &other).output().unwrap());
+    assert!(!err.contains("downloaded"), "{err}");
+    assert!(b.compiled() > 0, "built with the other compiler");
+    assert!(err.contains("uploaded the sysroot"), "{err}");
+    assert_eq!(
+        nginx.ac().len(),
+        4,
+        "two families, each a manifest and a variant"
+    );
+    // Each compiler still gets its own.
+    let c = Machine::new();
+    assert!(c.build(&nginx.url()).contains("downloaded from"));
+    assert_eq!(c.compiled(), 0);
+    assert_eq!(contents(&c.sysroot()), built);
+    let d = Machine::new();
+    let err = ok(&d.cmd(&nginx.url()).env("RUSTC", &other).output().unwrap());
+    assert!(err.contains("downloaded from"), "{err}");
+    assert_eq!(d.compiled(), 0);
+    // Side by side in one store: two entries, each reused by its compiler.
+    let err = ok(&c.cmd(&nginx.url()).env("RUSTC", &other).output().unwrap());
+    assert!(err.contains("downloaded from"), "{err}");
+    let list = c.cache_list();
+    assert_eq!(
+        list.lines()
+            .filter(|l| l.contains("downloaded from"))
+            .count(),
+        2,
+        "{list}"
+    );
+    assert!(c.build(&nginx.url()).contains("reusing sysroot"));
+    let err = ok(&c.cmd(&nginx.url()).env("RUSTC", &other).output().unwrap());
+    assert!(err.contains("reusing sysroot"), "{err}");
+}
+
 /// A second machine behind `fault`: one warning line naming `expect`, a
 /// local build, and the same sysroot as the first machine's.
 fn faulty(fault: Option<Fault>, expect: &str) {

@@ -19,7 +19,7 @@ fn exit(code: usize) -> ! {
 fn panic(_: &core::panic::PanicInfo) -> ! {
     exit(101)
 }
-#[unsafe(no_mangle)]
+#[no_mangle]
 pub extern "C" fn _start() -> ! {
     let v: Vec<u32> = (1..=10).collect();
     write(format!("no_std sum: {}\n", v.iter().sum::<u32>()).as_bytes());
