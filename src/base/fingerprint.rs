@@ -67,7 +67,23 @@ fn hex(bytes: &[u8]) -> String {
 
 /// SHA-256 of a file's contents, streamed.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| io_error("read", path, &e))?;
+    // Opened without blocking (a FIFO swapped in after a check would
+    // otherwise wait for a writer forever), and read only if it is a
+    // regular file: a device such as /dev/zero never ends.
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_error("read", path, &e))?;
+    let meta = f.metadata().map_err(|e| io_error("read", path, &e))?;
+    if !meta.is_file() {
+        crate::user_bail!(
+            "{} is not a regular file ({}); sysgen reads only regular files",
+            path.display(),
+            crate::base::fsx::file_kind(&meta)
+        );
+    }
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -79,6 +95,10 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     }
     Ok(hex(&h.finalize()))
 }
+
+/// The largest file whose bytes are hashed (1 GiB): a bigger one is keyed
+/// by its stat identity.
+pub const HASHED_AT_MOST: u64 = 1 << 30;
 
 /// The digests of files, remembered by stat identity.
 pub struct Fingerprints {
@@ -121,14 +141,27 @@ impl Fingerprints {
         }
     }
 
-    /// The SHA-256 of `path`'s contents; `None` when it does not exist.
+    /// The SHA-256 of `path`'s contents; `None` when it does not exist or
+    /// is no regular file (a directory, a device, a FIFO, a socket: never
+    /// read, as cargo only stats what a build script names). A regular
+    /// file over [`HASHED_AT_MOST`] is keyed by its stat identity instead
+    /// of its bytes: what is hashed stays bounded.
     pub fn digest(&mut self, path: &Path) -> Result<Option<String>> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("read", path, &e)),
         };
+        if !meta.is_file() {
+            return Ok(None);
+        }
         let st = stat(&meta);
+        if st.size > HASHED_AT_MOST {
+            return Ok(Some(format!(
+                "stat:{}:{}:{}:{}",
+                st.size, st.mtime, st.ctime, st.ino
+            )));
+        }
         if let Some((known, digest)) = self.known.get(path)
             && *known == st
         {

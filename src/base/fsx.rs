@@ -98,6 +98,25 @@ pub fn read_regular(path: &Path) -> Option<Vec<u8>> {
     (out.len() as u64 <= READ_LIMIT).then_some(out)
 }
 
+/// What a file is, as a message names it: "a directory", "a FIFO", …
+pub fn file_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a regular file"
+    }
+}
+
 /// What a file named on the command line (`-o FILE`) may replace: the one
 /// rule for every output sysgen writes there.
 #[derive(Clone, Copy)]
@@ -119,21 +138,13 @@ pub fn check_output(path: &Path, rule: Replace) -> Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_error("check", path, &e)),
     };
-    use std::os::unix::fs::FileTypeExt;
-    let t = m.file_type();
-    let what = if t.is_dir() {
+    let what = if m.is_dir() {
         return Err(user_err!(
             "{} is a directory; `-o` takes the path of the file to write",
             path.display()
         ));
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
+    } else if !m.file_type().is_file() {
+        file_kind(&m)
     } else {
         match rule {
             Replace::RegularFile => return Ok(()),

@@ -302,6 +302,8 @@ fn parse_args() -> Result<Cli, ExitCode> {
 }
 
 pub fn main() -> ExitCode {
+    // The remote cache's credentials never reach what sysgen starts.
+    crate::store::remote::settings::take_from_environment();
     // Installed as `xargo` or `xargo-check`: Xargo's command line.
     let mut argv = std::env::args_os();
     if let Some(check) = argv.next().and_then(|a| crate::cli::cargo::xargo_name(&a)) {

@@ -158,10 +158,7 @@ impl<'a> Layout<'a> {
     fn lib_output(&self, u: &UnitDecl) -> PathBuf {
         let name = Self::crate_name(u);
         match u.target {
-            Some(_) => self.lib_dir(u).join(format!(
-                "lib{name}.{}",
-                if self.opts.check { "rmeta" } else { "rlib" }
-            )),
+            Some(t) => Path::new("sysroot").join(sysroot_library(self.m, t, name, self.opts.check)),
             None => self
                 .lib_dir(u)
                 .join(format!("lib{name}-{}.rlib", &u.hash[..12])),
@@ -468,6 +465,34 @@ impl<'a> Layout<'a> {
             state: None,
         })
     }
+}
+
+/// Where a sysroot crate's library is below the sysroot:
+/// `lib/rustlib/<target>/lib/lib<crate>.rlib` (`.rmeta` for a
+/// metadata-only sysroot).
+pub fn sysroot_library(m: &Model, target: TargetId, crate_name: &str, check: bool) -> PathBuf {
+    Path::new("lib/rustlib")
+        .join(&m.target(target).name)
+        .join("lib")
+        .join(format!(
+            "lib{crate_name}.{}",
+            if check { "rmeta" } else { "rlib" }
+        ))
+}
+
+/// Every crate library a sysroot of `m` holds, below the sysroot, sorted.
+pub fn sysroot_libraries(m: &Model, check: bool) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = m
+        .units
+        .iter()
+        .filter_map(|u| {
+            let c = u.krate().filter(|c| c.in_sysroot)?;
+            Some(sysroot_library(m, u.target?, &c.crate_name, check))
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A unit's own directory in the layout (relative to the output

@@ -6,5 +6,5 @@ pub mod layout;
 pub mod plan;
 pub mod schedule;
 
-pub use layout::{LowerOptions, lower, unit_dir};
+pub use layout::{LowerOptions, lower, sysroot_libraries, sysroot_library, unit_dir};
 pub use plan::{Action, ActionKind, BuildPath, Part, Plan, Word};

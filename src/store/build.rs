@@ -70,9 +70,14 @@ pub fn sysroot_in_store(
         fp.save();
         return Ok(stored(e, false, None));
     }
-    // A miss here: the remote cache, if one is configured.
-    if let Some(r) = &remote
-        && let Some(e) = r.fetch(&st, &family, &lock, &roots, &mut fp)?
+    // A miss here: the remote cache, if one is configured, keyed by the
+    // inputs this machine's model declares.
+    let wanted = match &remote {
+        Some(_) => remote_inputs(&loaded, &rules, flags, &model, &roots, &mut fp)?,
+        None => None,
+    };
+    if let (Some(r), Some((inputs, expected))) = (&remote, &wanted)
+        && let Some(e) = r.fetch(&st, &family, &lock, inputs, expected)?
     {
         fp.save();
         return Ok(stored(e, false, Some(r.shown())));
@@ -93,8 +98,51 @@ pub fn sysroot_in_store(
     let files = invalidate::files_read(&dir.path, &roots, &mut fp)?;
     let entry = st.publish(&family, &lock, &dir.path, files)?;
     fp.save();
-    if let Some(r) = &remote {
-        r.upload(&st, &family, &entry)?;
+    if let (Some(r), Some((inputs, _))) = (&remote, &wanted) {
+        r.upload(&st, &family, &entry, inputs)?;
     }
     Ok(stored(entry, true, None))
+}
+
+/// What the remote cache is asked with: the inputs this machine's model
+/// declares (its source lists, computed here) and what a sysroot of the
+/// configuration holds. `None`, with one line, when the inputs are too
+/// many to share.
+fn remote_inputs(
+    loaded: &load::Loaded,
+    rules: &Rules,
+    flags: &ModelFlags,
+    model: &crate::model::Model,
+    roots: &key::Roots,
+    fp: &mut Fingerprints,
+) -> Result<Option<(remote::inputs::Inputs, remote::Expected)>> {
+    let listed = declare::declare(
+        loaded,
+        rules,
+        &ModelFlags {
+            sources: true,
+            ..flags.clone()
+        },
+    )?;
+    let Some(inputs) = remote::inputs::Inputs::of(&listed, roots, fp)? else {
+        eprintln!(
+            "sysgen: warning: this configuration declares more than {} input files; not using the remote cache",
+            remote::inputs::MAX_FILES
+        );
+        return Ok(None);
+    };
+    let mut files = std::collections::BTreeMap::new();
+    for lib in crate::lower::sysroot_libraries(model, flags.check) {
+        files.insert(lib.display().to_string(), None);
+    }
+    for (target, text) in crate::report::provenance::manifests(loaded, model) {
+        let rel = std::path::Path::new("lib/rustlib")
+            .join(target)
+            .join(crate::report::provenance::MANIFEST);
+        files.insert(
+            rel.display().to_string(),
+            Some(crate::base::fingerprint::sha256_hex(&text)),
+        );
+    }
+    Ok(Some((inputs, remote::Expected { files })))
 }

@@ -207,14 +207,14 @@ fn a_second_machine_gets_the_sysroot_from_the_cache_without_compiling() {
     let nginx = Nginx::start(&tempdir());
     let built = first_machine(&nginx);
 
-    // The records are ActionResults whose every digest is in the CAS with
-    // that content; content went up before the records naming it.
+    // The record is an ActionResult whose every digest is in the CAS with
+    // that content; content went up before the record naming it.
     let cas: std::collections::BTreeMap<String, Vec<u8>> = nginx.cas().into_iter().collect();
     let ac = nginx.ac();
     assert_eq!(
         ac.len(),
-        2,
-        "the family's manifest and the variant's record"
+        1,
+        "one record: this configuration from these sources"
     );
     let mut named = 0;
     for (_, rec) in &ac {
@@ -227,22 +227,16 @@ fn a_second_machine_gets_the_sysroot_from_the_cache_without_compiling() {
             named += 1;
         }
     }
-    assert_eq!(
-        named,
-        built.len() + 1,
-        "every sysroot file and the manifest"
-    );
+    assert_eq!(named, built.len(), "every sysroot file");
     let puts: Vec<String> = nginx
         .requests()
         .into_iter()
         .filter(|r| r.starts_with("PUT"))
         .collect();
     let first_ac = puts.iter().position(|r| r.contains("/ac/")).unwrap();
-    let last_cas = puts.iter().rposition(|r| r.contains("/cas/")).unwrap();
-    let manifest_put = puts.len() - 2;
     assert!(
-        puts[..first_ac].iter().all(|r| r.contains("/cas/")) && last_cas == manifest_put,
-        "content before records: {puts:#?}"
+        first_ac == puts.len() - 1 && puts[..first_ac].iter().all(|r| r.contains("/cas/")),
+        "content before the record: {puts:#?}"
     );
 
     // Another machine: its sources elsewhere, its own store; no compile.
@@ -279,24 +273,27 @@ fn a_second_machine_gets_the_sysroot_from_the_cache_without_compiling() {
 }
 
 #[test]
-fn different_sources_miss_and_add_a_variant_beside_the_first() {
+fn different_sources_miss_and_add_a_record_beside_the_first() {
     let nginx = Nginx::start(&tempdir());
     let built = first_machine(&nginx);
 
-    // Edited core: the manifest's variant does not match; built here and
-    // added to the manifest.
+    // Edited core: another key (the inputs differ); built here and
+    // uploaded beside the first.
     let c = Machine::new();
     let f = c.library.join("core/src/lib.rs");
     let text = std::fs::read_to_string(&f).unwrap();
     std::fs::write(&f, format!("{text}\n// edited\n")).unwrap();
     let err = c.build(&nginx.url());
-    assert!(err.contains("none from these sources"), "{err}");
+    assert!(
+        err.contains("has no sysroot of this configuration and these sources"),
+        "{err}"
+    );
     assert!(err.contains("built sysroot"), "{err}");
     assert!(c.compiled() > 0);
     assert!(err.contains("uploaded the sysroot"), "{err}");
 
-    // The original sources still hit the first variant, and the edited
-    // ones the second: both are in the manifest.
+    // The original sources still hit the first record, and the edited
+    // ones the second.
     let d = Machine::new();
     let err = d.build(&nginx.url());
     assert!(err.contains("downloaded from"), "{err}");
@@ -326,11 +323,7 @@ fn a_sysroot_of_one_compiler_is_never_another_compilers() {
     assert!(!err.contains("downloaded"), "{err}");
     assert!(b.compiled() > 0, "built with the other compiler");
     assert!(err.contains("uploaded the sysroot"), "{err}");
-    assert_eq!(
-        nginx.ac().len(),
-        4,
-        "two families, each a manifest and a variant"
-    );
+    assert_eq!(nginx.ac().len(), 2, "a record for each compiler");
     // Each compiler still gets its own.
     let c = Machine::new();
     assert!(c.build(&nginx.url()).contains("downloaded from"));

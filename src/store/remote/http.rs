@@ -2,9 +2,19 @@
 //! and `/cas/<sha256>`, as bazel-remote, BuildBuddy and nginx (WebDAV)
 //! serve them. Every failure is a [`Fault`]: one line, credentials never
 //! in it; the caller turns it into a warning and builds locally.
+//!
+//! Bounded in time: no progress for the idle timeout ends a request, every
+//! request has a deadline (three idle timeouts, plus the time its bytes
+//! take at [`MIN_RATE`]), and a run spends at most [`RUN_BUDGET`] on the
+//! cache. A redirect is followed only when it stays on the configured
+//! scheme, host and port, and only for a read: credentials never go to
+//! another origin, https never becomes http, and an upload never turns
+//! into a download.
 
+use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use sha2::{Digest as _, Sha256};
@@ -37,12 +47,24 @@ impl Fault {
 /// A request's result: found (or done), absent (404), or a fault.
 pub type Reply<T> = Result<Option<T>, Fault>;
 
-/// Records and manifests are small; a bigger one is refused.
-const RECORD_LIMIT: u64 = 64 << 20;
+/// Records are small (a few KiB for a sysroot); a bigger one is refused.
+const RECORD_LIMIT: u64 = 1 << 20;
+
+/// The slowest a transfer may average: a body that takes longer than its
+/// size at this rate (after three idle timeouts) is cut off.
+pub const MIN_RATE: u64 = 256 << 10;
+
+/// The most time a run spends talking to the cache.
+pub const RUN_BUDGET: Duration = Duration::from_secs(20 * 60);
+
+/// Redirects followed at most (same origin, reads only).
+const MAX_REDIRECTS: usize = 3;
 
 pub struct Client {
     agent: Agent,
     settings: Settings,
+    /// When this run first talked to the cache (the run's budget).
+    started: Cell<Option<Instant>>,
 }
 
 impl Client {
@@ -81,12 +103,96 @@ impl Client {
             // HTTPS_PROXY/HTTP_PROXY/ALL_PROXY and NO_PROXY, as curl reads them.
             .proxy(ureq::Proxy::try_from_env())
             .user_agent(concat!("sysgen/", env!("CARGO_PKG_VERSION")))
+            // Redirects are looked at here, one by one.
+            .max_redirects(0)
             .build()
             .into();
         Ok(Client {
             agent,
             settings: settings.clone(),
+            started: Cell::new(None),
         })
+    }
+
+    /// The deadline of a request that moves `bytes`: three idle timeouts
+    /// plus the bytes at [`MIN_RATE`], and never past the run's budget.
+    fn budget(&self, bytes: u64) -> Result<Duration, Fault> {
+        let now = Instant::now();
+        let start = *self.started.get().get_or_insert(now);
+        self.started.set(Some(start));
+        let left = RUN_BUDGET.saturating_sub(now.duration_since(start));
+        if left.is_zero() {
+            return Err(Fault::down(format!(
+                "this run has spent {} minutes on the cache",
+                RUN_BUDGET.as_secs() / 60
+            )));
+        }
+        let request = self
+            .settings
+            .timeout
+            .saturating_mul(3)
+            .saturating_add(Duration::from_secs(bytes / MIN_RATE));
+        Ok(request.min(left))
+    }
+
+    /// Where a redirect from `url` to `location` leads, if it stays on the
+    /// configured scheme, host and port.
+    fn same_origin(&self, url: &str, location: &str) -> Option<String> {
+        let origin = format!("{}://{}", self.settings.url.scheme, self.settings.url.authority);
+        let target = if location.starts_with('/') && !location.starts_with("//") {
+            format!("{origin}{location}")
+        } else if location.contains("://") {
+            location.to_string()
+        } else {
+            // Relative to the request's directory.
+            let base = &url[..url.rfind('/').map_or(url.len(), |i| i + 1)];
+            format!("{base}{location}")
+        };
+        let rest = target.strip_prefix(&origin)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(target)
+    }
+
+    /// A `GET` or `HEAD` of `url`, following same-origin redirects.
+    fn read_call(
+        &self,
+        method: &str,
+        url: &str,
+        what: &str,
+        bytes: u64,
+    ) -> Result<ureq::http::Response<ureq::Body>, Fault> {
+        let mut url = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let budget = self.budget(bytes)?;
+            let req = match method {
+                "HEAD" => self.headers(self.agent.head(&url)),
+                _ => self.headers(self.agent.get(&url)),
+            };
+            let resp = req
+                .config()
+                .timeout_global(Some(budget))
+                .build()
+                .call()
+                .map_err(|e| fault(method, what, &e))?;
+            let s = resp.status().as_u16();
+            if !(300..400).contains(&s) {
+                return Ok(resp);
+            }
+            let location = resp
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("");
+            match self.same_origin(&url, location) {
+                Some(next) => url = next,
+                None => {
+                    return Err(Fault::down(format!(
+                        "{method} {what}: HTTP {s}, a redirect to another origin ({}); sysgen sends credentials only to the configured one: set SYSGEN_REMOTE_CACHE to where the cache is",
+                        crate::store::remote::redact_userinfo(location)
+                    )));
+                }
+            }
+        }
+        Err(Fault::down(format!("{method} {what}: more than {MAX_REDIRECTS} redirects")))
     }
 
     fn headers<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
@@ -105,14 +211,12 @@ impl Client {
         format!("{kind}/{}", &hash[..hash.len().min(12)])
     }
 
-    /// `GET kind/hash`: the response's body when it is 200, `None` on 404.
-    fn fetch(&self, kind: &str, hash: &str) -> Reply<ureq::Body> {
+    /// `GET kind/hash` of about `bytes`: the response's body when it is
+    /// 200, `None` on 404.
+    fn fetch(&self, kind: &str, hash: &str, bytes: u64) -> Reply<ureq::Body> {
         let url = self.settings.url.of(kind, hash);
         let what = Self::what(kind, hash);
-        let resp = self
-            .headers(self.agent.get(&url))
-            .call()
-            .map_err(|e| fault("GET", &what, &e))?;
+        let resp = self.read_call("GET", &url, &what, bytes)?;
         match resp.status().as_u16() {
             200 => Ok(Some(resp.into_body())),
             404 => Ok(None),
@@ -123,7 +227,7 @@ impl Client {
     /// A record or manifest: its bytes, `None` on 404.
     pub fn get(&self, kind: &str, hash: &str) -> Reply<Vec<u8>> {
         let what = Self::what(kind, hash);
-        let Some(body) = self.fetch(kind, hash)? else {
+        let Some(body) = self.fetch(kind, hash, RECORD_LIMIT)? else {
             return Ok(None);
         };
         let mut bytes = Vec::new();
@@ -139,7 +243,7 @@ impl Client {
     /// bytes have `sha256` and `size`; `None` on 404.
     pub fn get_blob(&self, sha256: &str, size: u64, dest: &Path) -> Reply<()> {
         let what = Self::what("cas", sha256);
-        let Some(body) = self.fetch("cas", sha256)? else {
+        let Some(body) = self.fetch("cas", sha256, size)? else {
             return Ok(None);
         };
         let mut reader = body.into_reader();
@@ -192,10 +296,7 @@ impl Client {
     pub fn has(&self, sha256: &str) -> Result<bool, Fault> {
         let url = self.settings.url.of("cas", sha256);
         let what = Self::what("cas", sha256);
-        let resp = self
-            .headers(self.agent.head(&url))
-            .call()
-            .map_err(|e| fault("HEAD", &what, &e))?;
+        let resp = self.read_call("HEAD", &url, &what, 0)?;
         match resp.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
@@ -207,21 +308,29 @@ impl Client {
     pub fn put(&self, kind: &str, hash: &str, bytes: &[u8]) -> Result<(), Fault> {
         let url = self.settings.url.of(kind, hash);
         let what = Self::what(kind, hash);
+        let budget = self.budget(bytes.len() as u64)?;
         let resp = self
             .headers(self.agent.put(&url))
+            .config()
+            .timeout_global(Some(budget))
+            .build()
             .send(bytes)
             .map_err(|e| fault("PUT", &what, &e))?;
         put_status(&what, resp.status().as_u16())
     }
 
-    /// `PUT` a file's content as the CAS blob `sha256`.
-    pub fn put_file(&self, sha256: &str, path: &Path) -> Result<(), Fault> {
+    /// `PUT` a file's content (`size` bytes) as the CAS blob `sha256`.
+    pub fn put_file(&self, sha256: &str, path: &Path, size: u64) -> Result<(), Fault> {
         let url = self.settings.url.of("cas", sha256);
         let what = Self::what("cas", sha256);
         let file = std::fs::File::open(path)
             .map_err(|e| Fault::content(format!("cannot read {}: {e}", path.display())))?;
+        let budget = self.budget(size)?;
         let resp = self
             .headers(self.agent.put(&url))
+            .config()
+            .timeout_global(Some(budget))
+            .build()
             .send(file)
             .map_err(|e| fault("PUT", &what, &e))?;
         put_status(&what, resp.status().as_u16())
@@ -231,6 +340,9 @@ impl Client {
 fn put_status(what: &str, s: u16) -> Result<(), Fault> {
     match s {
         200..=299 => Ok(()),
+        300..=399 => Err(Fault::down(format!(
+            "PUT {what}: HTTP {s}, a redirect; sysgen never turns an upload into another request: set SYSGEN_REMOTE_CACHE to where the cache is"
+        ))),
         413 => Err(Fault::down(format!(
             "PUT {what}: 413 Payload Too Large (nginx needs `client_max_body_size 0;`)"
         ))),

@@ -11,7 +11,10 @@
 //!
 //! Credentials (a URL's `user:password@`, the header's value) are kept out
 //! of everything sysgen prints or writes: [`Url::shown`] is the only way a
-//! URL leaves this module.
+//! URL leaves this module. And out of everything sysgen starts: the
+//! variables are taken out of sysgen's own environment when it starts
+//! ([`take_from_environment`]), so no cargo, build script, proc macro or
+//! compiler below it can read the cache's write credentials.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +26,38 @@ use crate::user_bail;
 
 /// The default idle timeout: no byte for this long ends a request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest idle timeout a setting may ask for: past an hour a cache is
+/// not slow but gone, and a larger number could overflow the clock.
+pub const MAX_TIMEOUT_SECONDS: u64 = 3600;
+
+/// The variables this module reads, all of them secrets or settings of the
+/// cache and of no one else.
+const VARIABLES: [&str; 4] = [
+    "SYSGEN_REMOTE_CACHE",
+    "SYSGEN_REMOTE_CACHE_HEADER",
+    "SYSGEN_REMOTE_CACHE_UPLOAD",
+    "SYSGEN_REMOTE_CACHE_TIMEOUT",
+];
+
+static TAKEN: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
+/// Move the remote cache's variables out of the process environment into
+/// sysgen's own memory, so that nothing sysgen starts inherits them. Call
+/// first thing in `main`, while sysgen has one thread.
+pub fn take_from_environment() {
+    let taken = VARIABLES
+        .iter()
+        .filter_map(|&name| {
+            let value = std::env::var(name).ok();
+            // SAFETY: `main` calls this before any other thread exists, so
+            // nothing reads the environment concurrently.
+            unsafe { std::env::remove_var(name) };
+            Some((name.to_string(), value?))
+        })
+        .collect();
+    let _ = TAKEN.set(taken);
+}
 
 #[derive(Clone)]
 pub struct Settings {
@@ -156,8 +191,17 @@ pub fn config_file() -> Option<PathBuf> {
     Some(base.join("sysgen").join("config.toml"))
 }
 
+/// A variable of the remote cache: as taken from the environment at the
+/// start, or (for a library user that never took them) the environment's.
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    match TAKEN.get() {
+        Some(taken) => taken
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone()),
+        None => std::env::var(name).ok(),
+    }
+    .filter(|v| !v.is_empty())
 }
 
 impl Settings {
@@ -220,18 +264,21 @@ impl Settings {
             ),
             None => section.upload.unwrap_or(true),
         };
-        let timeout = match env("SYSGEN_REMOTE_CACHE_TIMEOUT") {
-            Some(t) => match t.parse::<u64>() {
-                Ok(s) if s > 0 => Duration::from_secs(s),
-                _ => {
-                    user_bail!("SYSGEN_REMOTE_CACHE_TIMEOUT={t} is not a number of seconds above 0")
-                }
+        let timeout = match (env("SYSGEN_REMOTE_CACHE_TIMEOUT"), section.timeout) {
+            (Some(t), _) => match t.parse::<u64>() {
+                Ok(s) if (1..=MAX_TIMEOUT_SECONDS).contains(&s) => Duration::from_secs(s),
+                _ => user_bail!(
+                    "SYSGEN_REMOTE_CACHE_TIMEOUT={t} is not a number of seconds from 1 to {MAX_TIMEOUT_SECONDS}; give e.g. 10"
+                ),
             },
-            None => section
-                .timeout
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs)
-                .unwrap_or(DEFAULT_TIMEOUT),
+            (None, Some(s)) if !(1..=MAX_TIMEOUT_SECONDS).contains(&s) => user_bail!(
+                "`timeout = {s}` in {} is not a number of seconds from 1 to {MAX_TIMEOUT_SECONDS}; give e.g. 10",
+                file.as_ref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default()
+            ),
+            (None, Some(s)) => Duration::from_secs(s),
+            (None, None) => DEFAULT_TIMEOUT,
         };
         Ok(Some(Settings {
             url,
