@@ -35,11 +35,13 @@ pub fn run(command: CacheCommand) -> Result<()> {
                 );
             }
             let builds = store.build_dirs_size();
+            let stale: u64 = store.stale_staging().iter().map(|(_, s)| s).sum();
             println!(
-                "{} sysroots, {}; build directories {}",
+                "{} sysroots, {}; build directories {}; left by interrupted downloads {}",
                 list.len(),
                 human_size(total),
-                human_size(builds)
+                human_size(builds),
+                human_size(stale)
             );
             Ok(())
         }

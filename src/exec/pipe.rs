@@ -29,12 +29,16 @@
 //!   (many targets, a busy machine, `-j1`), so `pipe-begin` creates every
 //!   directory rustc writes into (`--mkdir`) before rustc starts.
 //! - **Recompiling in `pipe-end`** must run exactly what the edge ran:
-//!   `pipe-begin` records the command, its whole environment
-//!   (`RUSTC_BOOTSTRAP`, `CARGO_*`, `OUT_DIR`, …) and its working directory
-//!   in STATE/command.json, and `pipe-end` replays all three. The build is
-//!   relocatable, so the only absolute paths into the output directory in
-//!   a record are the edge's `$PWD`: a record made before the directory
-//!   moved is replayed with the old directory replaced by the new one.
+//!   `pipe-begin` records the command, its working directory and the
+//!   variables a build script set for it (`--env-file`) in
+//!   STATE/command.json; the variables the build file sets
+//!   (`RUSTC_BOOTSTRAP`, `CARGO_*`, `OUT_DIR`, …) are on pipe-end's own
+//!   command line too, and the rest is the build's environment. Nothing
+//!   else of the environment is written down: it may hold secrets. The
+//!   build is relocatable, so the only absolute paths into the output
+//!   directory in a record are the edge's `$PWD`: a record made before the
+//!   directory moved is replayed with the old directory replaced by the
+//!   new one.
 //! - **Interrupting the build** (Ctrl-C, or ninja killed): once `pipe-begin`
 //!   has exited, Ninja no longer knows the supervisor, so it would go on
 //!   writing into the sysroot after the build stopped. The build rule passes
@@ -59,19 +63,11 @@ const NOTICE: &str = "metadata";
 /// The variable through which the build rule names the build's process.
 pub const BUILD_PID_VAR: &str = "SYSGEN_BUILD_PID";
 
-/// What says which build a process belongs to: never recorded, never
-/// replayed.
-const BUILD_VARS: [&str; 3] = [
-    BUILD_PID_VAR,
-    crate::exec::leftovers::HOLDS_OUT_DIR,
-    crate::exec::leftovers::SESSION,
-];
-
 /// How the edge ran rustc, for `pipe-end` to run it again.
 #[derive(Serialize, Deserialize)]
 struct Record {
     argv: Vec<String>,
-    /// The whole environment of the edge (UTF-8 variables).
+    /// The variables a build script set for the compile (`rustc-env`).
     env: Vec<(String, String)>,
     cwd: PathBuf,
 }
@@ -100,15 +96,9 @@ pub fn begin(
         Some(f) => crate::exec::runscript::read_env_file(f)?,
         None => Vec::new(),
     };
-    let mut env: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .filter(|(k, _)| !BUILD_VARS.contains(&k.as_str()))
-        .filter(|(k, _)| !script_env.iter().any(|(s, _)| s == k))
-        .collect();
-    env.extend(script_env.iter().cloned());
     let record = Record {
         argv: cmd.iter().map(|s| s.to_string_lossy().into()).collect(),
-        env,
+        env: script_env.clone(),
         cwd: crate::base::fsx::current_dir()?,
     };
     crate::base::fsx::write_atomic(
@@ -497,8 +487,10 @@ impl Kept {
     }
 }
 
-/// The command `pipe-begin` recorded, with its environment and directory;
-/// or why it cannot be replayed.
+/// The command `pipe-begin` recorded, in pipe-end's environment (the
+/// build's, and the variables the build file sets for the crate) with the
+/// build script's variables and the directory; or why it cannot be
+/// replayed.
 fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>> {
     let Some(r) = fs::read(record_file(state))
         .ok()
@@ -512,15 +504,8 @@ fn recorded_command(state: &Path) -> Result<std::result::Result<Command, String>
     let moved = |s: &String| relocate(s, &old, &new);
     let mut c = Command::new(&r.argv[0]);
     c.args(r.argv[1..].iter().map(moved))
-        .env_clear()
         .envs(r.env.iter().map(|(k, v)| (k, moved(v))))
         .current_dir(cwd);
-    // Which build this one is part of, not the recorded one.
-    for k in BUILD_VARS {
-        if let Some(v) = std::env::var_os(k) {
-            c.env(k, v);
-        }
-    }
     Ok(Ok(c))
 }
 

@@ -372,7 +372,10 @@ impl<'a> Layout<'a> {
                 implicit_inputs: implicit,
                 program: sysgen.clone(),
                 args: begin_args,
-                env,
+                // pipe-end compiles again with the same variables, from
+                // its own command line: nothing of the environment is
+                // written down (it may hold secrets).
+                env: env.clone(),
                 depfile: Some(self.rel(&depfile)),
                 escape_depfile_dollars: self.escape_dollars,
                 description: u.description.clone(),
@@ -391,7 +394,7 @@ impl<'a> Layout<'a> {
                     Word::out(self.rel(&meta)),
                     Word::out(self.rel(&out)),
                 ],
-                env: Vec::new(),
+                env,
                 depfile: None,
                 escape_depfile_dollars: false,
                 description: u.description.clone(),

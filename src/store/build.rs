@@ -47,6 +47,8 @@ pub fn sysroot_in_store(
     let family = key::Family::of(&model, &loaded.graph.rustc, &loaded.profile, flags.check)?;
     let roots = key::Roots::of(&model);
     let st = entries::Store::open()?;
+    // What an interrupted download or build left behind goes first.
+    st.remove_stale_staging();
     // Read before anything is built: a wrong setting stops here.
     let remote = remote::Remote::configured()?;
     let found = st.find(&family, &roots, &mut fp)?;

@@ -362,6 +362,51 @@ impl Store {
     }
 
     /// The size of the build directories (kept for incremental rebuilds).
+    /// What interrupted publications and removals left behind (a
+    /// `.tmp-…-<pid>` or `.trash-…-<pid>` directory in a family) whose
+    /// sysgen is no longer running: (path, size).
+    pub fn stale_staging(&self) -> Vec<(PathBuf, u64)> {
+        let mut out = Vec::new();
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return out;
+        };
+        for fam in rd.filter_map(|e| e.ok()) {
+            let name = fam.file_name().to_string_lossy().into_owned();
+            if name == "build" || name == "locks" || name.starts_with('.') {
+                continue;
+            }
+            let Ok(inner) = std::fs::read_dir(fam.path()) else {
+                continue;
+            };
+            for e in inner.filter_map(|e| e.ok()) {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if !(n.starts_with(".tmp-") || n.starts_with(".trash-")) {
+                    continue;
+                }
+                let alive = n
+                    .rsplit('-')
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
+                if !alive {
+                    out.push((e.path(), dir_size(&e.path())));
+                }
+            }
+        }
+        out
+    }
+
+    /// Remove [`Store::stale_staging`]: the bytes freed.
+    pub fn remove_stale_staging(&self) -> u64 {
+        let mut freed = 0;
+        for (dir, size) in self.stale_staging() {
+            if std::fs::remove_dir_all(&dir).is_ok() {
+                freed += size;
+            }
+        }
+        freed
+    }
+
     pub fn build_dirs_size(&self) -> u64 {
         dir_size(&self.dir.join("build"))
     }
@@ -375,6 +420,12 @@ impl Store {
             (Some(d), Some(t)) => now.duration_since(t).is_ok_and(|age| age >= d),
         };
         let mut report = Cleaned::default();
+        for (dir, size) in self.stale_staging() {
+            if std::fs::remove_dir_all(&dir).is_ok() {
+                report.freed += size;
+                report.removed.push(dir.display().to_string());
+            }
+        }
         for l in self.list()? {
             if !old(l.last_use) {
                 continue;

@@ -70,7 +70,11 @@ impl Pipe {
             .unwrap()
     }
     fn end(&self) -> Output {
+        self.end_with(&[])
+    }
+    fn end_with(&self, env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_sysgen"))
+            .envs(env.iter().copied())
             .arg("pipe-end")
             .arg(self.p("state"))
             .args([self.p("lib.rmeta"), self.p("lib.rlib")])
@@ -176,18 +180,26 @@ fn a_deleted_rlib_is_compiled_again_by_the_end_edge() {
 }
 
 #[test]
-fn a_recompile_in_the_end_edge_runs_with_the_environment_of_the_edge() {
+fn a_recompile_in_the_end_edge_runs_with_the_variables_of_the_edge_and_records_no_other() {
     let t = Pipe::new();
     t.go();
-    let env = [("EDGE_ONLY_VAR", "from-the-edge")];
+    // The build file's variable, and a secret of the user's environment.
+    let env = [("EDGE_ONLY_VAR", "from-the-edge"), ("MY_TOKEN", "hunter2-secret")];
     let b = t.begin_with("needs-env", &env);
     assert!(b.status.success(), "{}", stderr(&b));
     assert!(t.end().status.success());
     std::fs::remove_file(t.p("lib.rlib")).unwrap();
-    // pipe-end runs in an environment without the edge's variables.
-    let e = t.end();
+    // The end edge's command line sets the build file's variables too
+    // (lower/layout.rs): the recompile gets them from there.
+    let e = t.end_with(&env[..1]);
     assert!(e.status.success(), "{}", stderr(&e));
     assert!(exists(&t.p("lib.rlib")));
+    // Nothing of the environment is written down.
+    let record = std::fs::read_to_string(t.p("state/command.json")).unwrap();
+    assert!(
+        !record.contains("hunter2-secret") && !record.contains("EDGE_ONLY_VAR"),
+        "{record}"
+    );
 }
 
 #[test]

@@ -265,35 +265,29 @@ impl Remote {
                 return Ok(None);
             }
         };
-        // The environment the sysroot was built in, compared here.
-        let mut env_files = Vec::new();
-        if let Some(f) = env_file {
-            match self.env_deps(&f) {
-                Ok(deps) => {
-                    for d in deps {
-                        let here =
-                            sha256_hex(&crate::exec::envdeps::stamp_text(&d.name));
-                        if here != d.sha256 {
-                            self.no_upload.set(true);
-                            self.say(format!(
-                                "sysgen: the remote cache {} has this sysroot built with another value of {} (a build script reads it); {building}, not uploading it",
-                                self.settings.url.shown(),
-                                d.name
-                            ));
-                            return Ok(None);
-                        }
-                        env_files.push(FileDigest {
-                            root: ENV_ROOT.into(),
-                            path: d.name,
-                            sha256: here,
-                        });
-                    }
-                }
-                Err(f) => {
-                    self.warn(f, building);
-                    return Ok(None);
-                }
+        // The variables the sysroot's build scripts read, with the values
+        // they had there: fetched, and compared only once everything else
+        // is here, so that what this machine requests never depends on a
+        // local value.
+        let deps = match env_file.as_ref().map(|f| self.env_deps(f)).transpose() {
+            Ok(d) => d.unwrap_or_default(),
+            Err(f) => {
+                self.warn(f, building);
+                return Ok(None);
             }
+        };
+        let mut env_files = Vec::new();
+        let mut differs = None;
+        for d in deps {
+            let here = sha256_hex(&crate::exec::envdeps::stamp_text(&d.name));
+            if here != d.sha256 && differs.is_none() {
+                differs = Some(d.name.clone());
+            }
+            env_files.push(FileDigest {
+                root: ENV_ROOT.into(),
+                path: d.name,
+                sha256: here,
+            });
         }
         let fault: RefCell<Option<Fault>> = RefCell::new(None);
         let mut files = inputs.files.clone();
@@ -309,9 +303,20 @@ impl Remote {
                     *fault.borrow_mut() = Some(f);
                     anyhow::bail!("remote fault");
                 }
+                if differs.is_some() {
+                    anyhow::bail!("another environment");
+                }
                 Ok(())
             },
         );
+        if let (Some(var), None) = (&differs, &*fault.borrow()) {
+            self.no_upload.set(true);
+            self.say(format!(
+                "sysgen: the remote cache {} has this sysroot built with another value of {var} (a build script reads it); {building}, and not uploading it",
+                self.settings.url.shown(),
+            ));
+            return Ok(None);
+        }
         // Whatever went wrong while the download was materialized is the
         // cache's fault: one warning and a local build, never the run's end.
         match (published, fault.into_inner()) {
