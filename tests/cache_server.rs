@@ -434,3 +434,163 @@ fn serve(conn: TcpStream, upstream: u16, fault: Fault) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// What the hostile server answers one request with.
+pub enum Answer {
+    /// A status, headers and a body.
+    Plain(u16, Vec<(String, String)>, Vec<u8>),
+    /// A 200 declaring `declared` bytes, then one byte every `every`.
+    Dribble { declared: u64, every: Duration },
+    /// A 200 declaring `declared` bytes, then bytes without end (until the
+    /// client hangs up, or 256 MiB).
+    Endless { declared: u64 },
+    /// What the nginx on this port answers.
+    Forward(u16),
+}
+
+/// One request the hostile server saw: method, path, headers (lower-case
+/// names).
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+type Handler = dyn Fn(&str, &str) -> Answer + Send + Sync;
+
+/// A cache that lies: an HTTP server on 127.0.0.1 only, answering each
+/// request as its handler says. It stops when dropped, and every
+/// connection ends by itself within a minute.
+pub struct Hostile {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl Hostile {
+    pub fn start(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Hostile {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (stopped, log) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (handler, log, stopped) = (handler.clone(), log.clone(), stopped.clone());
+                std::thread::spawn(move || {
+                    let _ = answer(conn, &*handler, &log, &stopped);
+                });
+            }
+        });
+        Hostile { port, stop, seen }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn answer(
+    conn: TcpStream,
+    handler: &Handler,
+    log: &std::sync::Mutex<Vec<Seen>>,
+    stopped: &AtomicBool,
+) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut out = conn;
+    let Some((head, body)) = read_request(&mut reader)? else {
+        return Ok(());
+    };
+    let mut first = head[0].split_whitespace();
+    let method = first.next().unwrap_or("").to_string();
+    let path = first.next().unwrap_or("").to_string();
+    let headers = head[1..]
+        .iter()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect();
+    log.lock().unwrap().push(Seen {
+        method: method.clone(),
+        path: path.clone(),
+        headers,
+    });
+    let started = Instant::now();
+    let over = || stopped.load(Ordering::SeqCst) || started.elapsed() > Duration::from_secs(60);
+    match handler(&method, &path) {
+        Answer::Plain(status, headers, body) => {
+            write!(out, "HTTP/1.1 {status} Hostile\r\n")?;
+            for (k, v) in headers {
+                write!(out, "{k}: {v}\r\n")?;
+            }
+            let len = if method == "HEAD" { 0 } else { body.len() };
+            write!(
+                out,
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            out.write_all(&body[..len])?;
+        }
+        Answer::Dribble { declared, every } => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+            )?;
+            for _ in 0..declared {
+                if over() {
+                    break;
+                }
+                out.write_all(b"x")?;
+                std::thread::sleep(every);
+            }
+        }
+        Answer::Endless { declared } => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+            )?;
+            let chunk = vec![b'z'; 1 << 16];
+            for _ in 0..(256 << 20) / chunk.len() {
+                if over() {
+                    break;
+                }
+                out.write_all(&chunk)?;
+            }
+        }
+        Answer::Forward(upstream) => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+            for l in &head {
+                if l.to_ascii_lowercase().starts_with("connection:") {
+                    continue;
+                }
+                write!(up, "{l}\r\n")?;
+            }
+            write!(up, "Connection: close\r\n\r\n")?;
+            up.write_all(&body)?;
+            let mut resp = Vec::new();
+            up.read_to_end(&mut resp)?;
+            out.write_all(&resp)?;
+        }
+    }
+    Ok(())
+}

@@ -31,6 +31,7 @@ mod pipe;
 mod refusals;
 mod releases;
 mod remote;
+mod remote_trust;
 mod rerun;
 mod rust_project;
 mod schedule;

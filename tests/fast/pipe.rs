@@ -184,7 +184,10 @@ fn a_recompile_in_the_end_edge_runs_with_the_variables_of_the_edge_and_records_n
     let t = Pipe::new();
     t.go();
     // The build file's variable, and a secret of the user's environment.
-    let env = [("EDGE_ONLY_VAR", "from-the-edge"), ("MY_TOKEN", "hunter2-secret")];
+    let env = [
+        ("EDGE_ONLY_VAR", "from-the-edge"),
+        ("MY_TOKEN", "hunter2-secret"),
+    ];
     let b = t.begin_with("needs-env", &env);
     assert!(b.status.success(), "{}", stderr(&b));
     assert!(t.end().status.success());

@@ -12,15 +12,15 @@ use std::process::Output;
 use crate::cache_server::{Access, Fault, FaultProxy, Nginx, free_port};
 use crate::support::*;
 
-struct Machine {
-    store: PathBuf,
-    library: PathBuf,
-    vendor: PathBuf,
-    project: PathBuf,
+pub(crate) struct Machine {
+    pub(crate) store: PathBuf,
+    pub(crate) library: PathBuf,
+    pub(crate) vendor: PathBuf,
+    pub(crate) project: PathBuf,
 }
 
 impl Machine {
-    fn new() -> Machine {
+    pub(crate) fn new() -> Machine {
         let root = tempdir();
         let (library, vendor) = (root.join("src/library"), root.join("registry/vendor"));
         copy_dir(&mock_dir().join("library"), &library);
@@ -33,7 +33,7 @@ impl Machine {
         }
     }
 
-    fn cmd(&self, remote: &str) -> std::process::Command {
+    pub(crate) fn cmd(&self, remote: &str) -> std::process::Command {
         let mut c = sysgen_cargo(&self.project, &self.store, &self.library);
         c.env("SYSGEN_VENDOR", &self.vendor)
             .env("FAKE_RUSTC_LOG", self.store.join("rustc.log"))
@@ -44,13 +44,13 @@ impl Machine {
     }
 
     /// `sysgen cargo build` with this remote cache: its stderr.
-    fn build(&self, remote: &str) -> String {
+    pub(crate) fn build(&self, remote: &str) -> String {
         let o = self.cmd(remote).output().unwrap();
         ok(&o)
     }
 
     /// How many crates the stand-in rustc compiled for this machine.
-    fn compiled(&self) -> usize {
+    pub(crate) fn compiled(&self) -> usize {
         std::fs::read_to_string(self.store.join("rustc.log"))
             .unwrap_or_default()
             .lines()
@@ -58,7 +58,7 @@ impl Machine {
     }
 
     /// The sysroot cargo was given last.
-    fn sysroot(&self) -> PathBuf {
+    pub(crate) fn sysroot(&self) -> PathBuf {
         let log = std::fs::read_to_string(self.project.join("cargo.log")).unwrap();
         let flags = log
             .lines()
@@ -72,7 +72,7 @@ impl Machine {
         )
     }
 
-    fn cache_list(&self) -> String {
+    pub(crate) fn cache_list(&self) -> String {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
             .env("SYSGEN_CACHE_DIR", &self.store)
             .args(["cache", "list"])
@@ -83,14 +83,14 @@ impl Machine {
     }
 }
 
-fn ok(o: &Output) -> String {
+pub(crate) fn ok(o: &Output) -> String {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{err}");
     err
 }
 
 /// The lines of sysgen's own that warn.
-fn warnings(stderr: &str) -> Vec<&str> {
+pub(crate) fn warnings(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
         .filter(|l| l.starts_with("sysgen: warning"))
@@ -98,7 +98,7 @@ fn warnings(stderr: &str) -> Vec<&str> {
 }
 
 /// Every file of a sysroot: relative path and bytes.
-fn contents(sysroot: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn contents(sysroot: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files_below(sysroot)
         .into_iter()
         .map(|p| (p.clone(), std::fs::read(sysroot.join(&p)).unwrap()))
@@ -107,7 +107,7 @@ fn contents(sysroot: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// A machine that built the sysroot and uploaded it to `nginx`: its
 /// sysroot's contents.
-fn first_machine(nginx: &Nginx) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn first_machine(nginx: &Nginx) -> Vec<(PathBuf, Vec<u8>)> {
     let a = Machine::new();
     let err = a.build(&nginx.url());
     assert!(err.contains("built sysroot"), "{err}");

@@ -138,7 +138,10 @@ impl Client {
     /// Where a redirect from `url` to `location` leads, if it stays on the
     /// configured scheme, host and port.
     fn same_origin(&self, url: &str, location: &str) -> Option<String> {
-        let origin = format!("{}://{}", self.settings.url.scheme, self.settings.url.authority);
+        let origin = format!(
+            "{}://{}",
+            self.settings.url.scheme, self.settings.url.authority
+        );
         let target = if location.starts_with('/') && !location.starts_with("//") {
             format!("{origin}{location}")
         } else if location.contains("://") {
@@ -192,7 +195,9 @@ impl Client {
                 }
             }
         }
-        Err(Fault::down(format!("{method} {what}: more than {MAX_REDIRECTS} redirects")))
+        Err(Fault::down(format!(
+            "{method} {what}: more than {MAX_REDIRECTS} redirects"
+        )))
     }
 
     fn headers<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {

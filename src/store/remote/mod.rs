@@ -349,7 +349,13 @@ impl Remote {
         files: Vec<record::File>,
         expected: &Expected,
         store_dir: &Path,
-    ) -> Result<(Vec<(String, record::File, Option<String>)>, Option<record::File>), Fault> {
+    ) -> Result<
+        (
+            Vec<(String, record::File, Option<String>)>,
+            Option<record::File>,
+        ),
+        Fault,
+    > {
         let mut wanted = Vec::new();
         let mut env = None;
         let mut total: u64 = 0;
@@ -416,7 +422,9 @@ impl Remote {
     fn env_deps(&self, f: &record::File) -> Result<Vec<EnvDep>, Fault> {
         let what = format!("cas/{}…", &f.sha256[..12]);
         if f.size > MAX_ENV_BYTES {
-            return Err(Fault::content(format!("{what} is larger than a list of variables")));
+            return Err(Fault::content(format!(
+                "{what} is larger than a list of variables"
+            )));
         }
         let Some(bytes) = self.client.get("cas", &f.sha256)? else {
             return Err(Fault::content(format!(
