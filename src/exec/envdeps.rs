@@ -11,6 +11,14 @@
 //! changed variable runs again. A new stamp changes the directory, which
 //! regenerates the build file with that edge. The store puts the same
 //! text's digest in a variant's key.
+//!
+//! A stamp's name is the variable's, escaped, when that is a short plain
+//! file name; any other name (empty, long, all slashes) gets a bounded
+//! hashed name, `~<hash>`, whose variable is kept beside it in
+//! [`NAMES`]. Each owner of stamps (a build script's run, a compile)
+//! lists the variables it tracks (`env-vars` in its directory, or
+//! `<depfile>.env-vars`); a stamp that no owner lists any more is removed,
+//! so a variable a script stopped naming is no longer checked.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +28,12 @@ use crate::base::fsx::io_error;
 
 /// Where the stamps live, relative to the output directory.
 pub const DIR: &str = ".sysgen/env";
+
+/// Where the variables of hashed stamp names are kept, beside [`DIR`].
+pub const NAMES: &str = ".sysgen/env-names";
+
+/// The longest escaped name a stamp keeps as it is.
+const PLAIN_NAME_MAX: usize = 128;
 
 /// What a stamp holds for `var` in this process's environment: `set`, a
 /// line break and the value, or `unset`; then a line break (as GNU Make's
@@ -34,7 +48,8 @@ pub fn stamp_text(var: &str) -> Vec<u8> {
 }
 
 /// The stamp's file name for `var`: letters, digits and `_` as they are,
-/// anything else as `%XX`, so that any name is one plain file name.
+/// anything else as `%XX`, so that any name is one plain file name; an
+/// empty or long one as `~` and a hash (its variable in [`NAMES`]).
 pub fn file_name(var: &str) -> String {
     let mut s = String::new();
     for b in var.bytes() {
@@ -44,7 +59,21 @@ pub fn file_name(var: &str) -> String {
             s.push_str(&format!("%{b:02X}"));
         }
     }
+    if s.is_empty() || s.len() > PLAIN_NAME_MAX {
+        let h = crate::base::fingerprint::sha256_hex(var.as_bytes());
+        return format!("~{}", &h[..32]);
+    }
     s
+}
+
+/// The variable a stamp (a path in [`DIR`]) stands for.
+fn stamp_var(stamp: &Path) -> Option<String> {
+    let name = stamp.file_name()?.to_string_lossy().into_owned();
+    if name.starts_with('~') {
+        let names = stamp.parent()?.parent()?.join("env-names").join(&name);
+        return std::fs::read_to_string(names).ok();
+    }
+    var_name(&name)
 }
 
 /// The variable a stamp's file name stands for.
@@ -88,9 +117,75 @@ fn update(stamp: &Path, text: &[u8], at: Option<std::time::SystemTime>) -> Resul
 /// the script started, so that it is older than the run's outputs: the
 /// value it holds is the one the script saw.
 pub fn record(dir: &Path, var: &str, started: std::time::SystemTime) -> Result<PathBuf> {
-    let stamp = dir.join(file_name(var));
+    let name = file_name(var);
+    let stamp = dir.join(&name);
+    if name.starts_with('~')
+        && let Some(parent) = dir.parent()
+    {
+        let names = parent.join("env-names");
+        crate::base::fsx::create_dir_all(&names)?;
+        crate::base::fsx::write_atomic(&names.join(&name), var.as_bytes())?;
+    }
     update(&stamp, &stamp_text(var), Some(started))?;
     Ok(stamp)
+}
+
+/// Every owner's list of variables below `build/` of the output directory
+/// `root`: `<unit>/env-vars` and `<depfile>.env-vars`.
+fn owner_lists(root: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match e.file_type() {
+                Ok(t) if t.is_dir() && depth < 3 => walk(&e.path(), depth + 1, out),
+                Ok(t) if t.is_file() && (name == "env-vars" || name.ends_with(".env-vars")) => {
+                    out.push(e.path())
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root.join("build"), 0, &mut out);
+    out
+}
+
+/// The stamp names one owner lists.
+fn listed(list: &Path) -> Vec<String> {
+    std::fs::read_to_string(list)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Write `list`, the variables one owner tracks now (their stamps in
+/// `dir`, whose parent's parent is the output directory), and remove the
+/// stamps of the variables it dropped that no other owner lists.
+pub fn own(list: &Path, vars: &[String], dir: &Path) -> Result<()> {
+    let mut now: Vec<String> = vars.iter().map(|v| file_name(v)).collect();
+    now.sort();
+    now.dedup();
+    let before = listed(list);
+    let text: String = now.iter().map(|n| format!("{n}\n")).collect();
+    crate::base::fsx::write_atomic(list, text.as_bytes())?;
+    let dropped: Vec<&String> = before.iter().filter(|n| !now.contains(n)).collect();
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let Some(root) = dir.parent().and_then(Path::parent) else {
+        return Ok(());
+    };
+    let kept: std::collections::BTreeSet<String> =
+        owner_lists(root).iter().flat_map(|l| listed(l)).collect();
+    for name in dropped {
+        if !kept.contains(name) {
+            let _ = std::fs::remove_file(dir.join(name));
+            let _ = std::fs::remove_file(root.join(NAMES).join(name));
+        }
+    }
+    Ok(())
 }
 
 /// What rustc's dep-info says a compile read from the environment
@@ -141,6 +236,7 @@ pub fn track_dep_info(
         }
     }
     let mut stamps = Vec::new();
+    let mut vars = Vec::new();
     for line in text.lines() {
         let Some(dep) = line.strip_prefix("# env-dep:") else {
             continue;
@@ -150,10 +246,12 @@ pub fn track_dep_info(
             continue;
         }
         let stamp = record(dir, var, started)?;
-        // A stamp's name is letters, digits, `_` and `%XX`: nothing a
-        // depfile would need escaped.
+        // A stamp's name is letters, digits, `_`, `%XX` and `~`: nothing
+        // a depfile would need escaped.
         stamps.push(stamp.display().to_string());
+        vars.push(var.to_string());
     }
+    own(&PathBuf::from(format!("{}.env-vars", depfile.display())), &vars, dir)?;
     if stamps.is_empty() {
         return Ok(());
     }
@@ -168,8 +266,7 @@ pub fn track_dep_info(
 /// `sysgen env-check STAMP…`: rewrite each stamp whose variable changed.
 pub fn check(stamps: &[PathBuf]) -> Result<()> {
     for s in stamps {
-        let name = s.file_name().unwrap_or_default().to_string_lossy();
-        if let Some(var) = var_name(&name) {
+        if let Some(var) = stamp_var(s) {
             update(s, &stamp_text(&var), None)?;
         }
     }
@@ -181,7 +278,7 @@ pub fn tracked(out_dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(out_dir.join(DIR))
         .map(|rd| {
             rd.filter_map(|e| e.ok())
-                .filter_map(|e| var_name(&e.file_name().to_string_lossy()))
+                .filter_map(|e| stamp_var(&e.path()))
                 .collect()
         })
         .unwrap_or_default();

@@ -192,8 +192,19 @@ fn inputs(spec: &RunSpec, d: &Directives, started: std::time::SystemTime) -> Res
     }
     if let Some(dir) = &spec.env_stamps {
         for var in &d.rerun_if_env_changed {
-            out.push(crate::exec::envdeps::record(dir, var, started)?);
+            let stamp = crate::exec::envdeps::record(dir, var, started).with_context(|| {
+                format!(
+                    "the build script of `{}` names the variable {var:?} (rerun-if-env-changed)",
+                    spec.package
+                )
+            })?;
+            out.push(stamp);
         }
+        crate::exec::envdeps::own(
+            &spec.args_file.with_file_name("env-vars"),
+            &d.rerun_if_env_changed,
+            dir,
+        )?;
     }
     out.sort();
     out.dedup();

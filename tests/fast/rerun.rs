@@ -286,3 +286,68 @@ fn the_make_fragment_reruns_scripts_by_the_same_rules() {
     make(&[]);
     assert_eq!(runs(&lib), 3);
 }
+
+#[test]
+fn any_variable_name_cargo_accepts_gets_a_bounded_stamp() {
+    // An empty name, a long one, one of slashes: cargo accepts them all.
+    let long = "V".repeat(300);
+    let slashes = "/".repeat(90);
+    let lib = library_with_script(&[
+        "echo cargo:rerun-if-env-changed=",
+        &format!("echo cargo:rerun-if-env-changed={long}"),
+        &format!("echo cargo:rerun-if-env-changed={slashes}"),
+    ]);
+    let t = tempdir();
+    let out = generate(&lib, &t);
+    ninja_in(&out, &[]);
+    ninja_in(&out, &[]);
+    assert_eq!(runs(&lib), 1, "checked, not rerun");
+    for f in std::fs::read_dir(out.join(".sysgen/env")).unwrap() {
+        let name = f.unwrap().file_name();
+        assert!(!name.is_empty() && name.len() <= 128, "{name:?}");
+    }
+    // The long one is still a variable like any other.
+    let o = std::process::Command::new("ninja")
+        .arg("-C")
+        .arg(&out)
+        .env(&long, "set now")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(runs(&lib), 2);
+}
+
+#[test]
+fn a_variable_a_script_no_longer_names_is_no_longer_checked() {
+    let lib = library_with_script(&["echo cargo:rerun-if-env-changed=FIRSTVAR"]);
+    let t = tempdir();
+    let out = generate(&lib, &t);
+    ninja_in(&out, &[]);
+    ninja_in(&out, &[]);
+    assert!(out.join(".sysgen/env/FIRSTVAR").exists());
+    // The script now names another variable.
+    let script = lib.join("compiler-builtins/build.rs");
+    let text = std::fs::read_to_string(&script).unwrap();
+    write(&script, &text.replace("FIRSTVAR", "SECONDVAR"));
+    ninja_in(&out, &[]);
+    ninja_in(&out, &[]);
+    assert!(!out.join(".sysgen/env/FIRSTVAR").exists(), "its stamp is gone");
+    let build = std::fs::read_to_string(out.join("build.ninja")).unwrap();
+    assert!(build.contains("SECONDVAR") && !build.contains("FIRSTVAR"));
+    // And its value changes nothing any more.
+    let before = runs(&lib);
+    ninja_in(&out, &[("FIRSTVAR", "x")]);
+    assert_eq!(runs(&lib), before);
+}
+
+#[test]
+fn a_device_named_by_rerun_if_changed_is_never_read() {
+    // cargo only stats such a path; reading /dev/zero never ends.
+    let lib = library_with_script(&["echo cargo:rerun-if-changed=/dev/zero"]);
+    let cache = tempdir();
+    let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
+    let start = std::time::Instant::now();
+    assert!(said(&cargo_build(&p, &cache, &lib, &[])).contains("built sysroot"));
+    assert!(said(&cargo_build(&p, &cache, &lib, &[])).contains("reusing sysroot"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}
