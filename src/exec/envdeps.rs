@@ -251,7 +251,11 @@ pub fn track_dep_info(
         stamps.push(stamp.display().to_string());
         vars.push(var.to_string());
     }
-    own(&PathBuf::from(format!("{}.env-vars", depfile.display())), &vars, dir)?;
+    own(
+        &PathBuf::from(format!("{}.env-vars", depfile.display())),
+        &vars,
+        dir,
+    )?;
     if stamps.is_empty() {
         return Ok(());
     }

@@ -27,7 +27,7 @@
 //! goes back when rustc exits, or when `pipe-end` starts waiting (its
 //! edge's slot stands for the code generation from then on).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +45,44 @@ impl Drop for Pool {
     fn drop(&mut self) {
         if let Some((path, _)) = &self.fifo {
             let _ = std::fs::remove_file(path);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// The prefix of the private directories that hold jobserver pipes.
+const FIFO_DIR_PREFIX: &str = "sysgen-jobserver-";
+
+/// Remove what builds that are gone left in the temporary directory: their
+/// private pipe directories (and the bare pipes older sysgens made), when
+/// they are this user's and their sysgen no longer runs.
+fn remove_leftovers(tmp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(FIFO_DIR_PREFIX) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        if meta.uid() != me || Path::new("/proc").join(pid.to_string()).exists() {
+            continue;
+        }
+        if meta.is_dir() {
+            let _ = std::fs::remove_dir_all(e.path());
+        } else if std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -103,14 +141,41 @@ pub fn share(ninja: &mut Command, jobs: usize) -> Result<Pool> {
 }
 
 /// A named pipe only this user can open, holding `tokens` tokens, kept
-/// open for reading and writing so that it never reads as closed.
+/// open for reading and writing so that it never reads as closed. It lives
+/// in a directory of its own, made 0700 by this process (never one someone
+/// else made first: the name is not trusted, the exclusive creation is),
+/// in the temporary directory, where leftovers of killed builds are
+/// removed first.
 fn make_fifo(tokens: usize) -> Result<(PathBuf, std::fs::File)> {
     use std::io::Write;
     use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::DirBuilderExt;
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("sysgen-jobserver-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let tmp = std::env::temp_dir();
+    remove_leftovers(&tmp);
+    let mut dir = None;
+    for _ in 0..16 {
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let d = tmp.join(format!(
+            "{FIFO_DIR_PREFIX}{}-{n}-{nanos:08x}",
+            std::process::id()
+        ));
+        if std::fs::DirBuilder::new().mode(0o700).create(&d).is_ok() {
+            dir = Some(d);
+            break;
+        }
+    }
+    let Some(dir) = dir else {
+        crate::user_bail!(
+            "cannot make a private directory for the jobserver in {}; check it, or set TMPDIR",
+            tmp.display()
+        );
+    };
+    let path = dir.join("fifo");
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
     // SAFETY: mkfifo reads a NUL-terminated path.
     if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {

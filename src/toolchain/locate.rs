@@ -32,8 +32,25 @@ pub fn find_rustc(opts: &SourceOptions) -> Result<Rustc> {
 /// The `tool` (`rustc`, `cargo`) of the rustup toolchain `name`: what
 /// `+name` selects.
 pub fn rustup_tool(name: &str, tool: &str) -> Result<PathBuf> {
+    // A toolchain name is never an option of rustup's, nor more than a
+    // line: rustup's own names are letters, digits and `._-+`, and a
+    // linked one is a word.
+    let plain = !name.is_empty()
+        && !name.starts_with('-')
+        && name.len() <= 256
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+/@".contains(c));
+    if !plain {
+        user_bail!(
+            "`+{}` is not a toolchain name (letters, digits and `._-` after the `+`, as rustup names them); see `rustup toolchain list`",
+            name.escape_debug()
+        );
+    }
     let out = std::process::Command::new("rustup")
-        .args(["which", "--toolchain", name, tool])
+        .arg("which")
+        .arg(format!("--toolchain={name}"))
+        .arg(tool)
         .env("RUST_BACKTRACE", "0")
         .output()
         .map_err(|e| {

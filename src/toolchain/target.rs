@@ -214,6 +214,35 @@ fn first_line(b: &[u8]) -> String {
 #[serde(transparent)]
 pub struct TargetId(pub usize);
 
+/// A spec file as rustc reads it: an absolute path whose directories are
+/// resolved but whose name is the one given — rustc names the target after
+/// the file's stem and, by name, looks for `NAME.json` in a directory, so
+/// a symbolic link must not be replaced by what it points at. Refused with
+/// one line when it is not there or is no regular file (a FIFO would hang
+/// the probe).
+fn spec_path(p: &Path, given: &str) -> Result<PathBuf> {
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => user_bail!(
+            "target spec file {given} does not exist; pass a built-in triple or an existing .json file"
+        ),
+        Err(e) => return Err(crate::base::fsx::io_error("read the target spec", p, &e)),
+    };
+    if !meta.is_file() {
+        user_bail!(
+            "target spec file {given} is {}, not a JSON file; pass a built-in triple or a .json file",
+            crate::base::fsx::file_kind(&meta)
+        );
+    }
+    let dir = match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let dir = std::fs::canonicalize(&dir)
+        .map_err(|e| crate::base::fsx::io_error("read the target spec", p, &e))?;
+    Ok(dir.join(p.file_name().unwrap_or_default()))
+}
+
 /// What `--target` names, parsed once (rustc's rule: a value ending in
 /// `.json` is a target-spec file, anything else a built-in triple).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -344,16 +373,7 @@ impl Target {
 
     pub fn probe(rustc: &Rustc, spec: &str) -> Result<Target> {
         let kind = match CompileTarget::parse(spec) {
-            CompileTarget::SpecFile(p) => {
-                if !p.is_file() {
-                    user_bail!(
-                        "target spec file {spec} does not exist; pass a built-in triple or an existing .json file"
-                    );
-                }
-                let abs = std::fs::canonicalize(&p)
-                    .map_err(|e| crate::base::fsx::io_error("read the target spec", &p, &e))?;
-                CompileTarget::SpecFile(abs)
-            }
+            CompileTarget::SpecFile(p) => CompileTarget::SpecFile(spec_path(&p, spec)?),
             CompileTarget::Triple(name) => Self::by_name(rustc, &name)?,
             named @ CompileTarget::Named { .. } => named,
         };
@@ -438,8 +458,7 @@ impl Target {
         if Self::built_in(rustc)?.iter().any(|t| t == name) {
             return Ok(CompileTarget::Triple(name.to_string()));
         }
-        let spec = std::fs::canonicalize(&file)
-            .map_err(|e| crate::base::fsx::io_error("read the target spec", &file, &e))?;
+        let spec = spec_path(&file, name)?;
         Ok(CompileTarget::Named {
             name: name.to_string(),
             spec,

@@ -500,3 +500,18 @@ fn a_plus_toolchain_selects_the_compiler_of_that_toolchain() {
     );
     assert!(!p.join("cargo.log").exists(), "cargo ran");
 }
+
+#[test]
+fn a_toolchain_name_is_never_read_as_an_option() {
+    // `+-V` would reach rustup as its own option; a newline would cut the
+    // message in two.
+    let p = project(&[("Xargo.toml", "[dependencies.core]\n")]);
+    for name in ["+-V", "+--help", "+a\nb"] {
+        let o = sysgen_cargo(&p, &tempdir(), &mock_dir().join("library"))
+            .args([name, "build", "--target", "thumbv6m-none-eabi"])
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(e.contains("is not a toolchain name"), "{e}");
+    }
+}

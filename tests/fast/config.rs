@@ -666,3 +666,81 @@ fn a_custom_target_by_name_is_found_where_rustc_finds_it_and_kept_as_that_file()
         "{log}"
     );
 }
+
+/// A spec reached through a symbolic link is that link, as rustc reads it:
+/// rustc names the target after the stem of what it was given, and looks
+/// for `NAME.json` in a directory — following the link to its target's
+/// directory would find another file there. (Found: `link2.json ->
+/// d3/m0.json` with another `d3/link2.json` present compiled with the
+/// other spec.) A FIFO is said to be one, not "missing".
+#[test]
+fn a_spec_reached_through_a_link_is_that_link_everywhere() {
+    const LINK: &str = "link-sysgen-linux-gnu";
+    let t = tempdir();
+    let specs = t.join("specs");
+    write(
+        &specs.join("d3/m0-sysgen-linux-gnu.json"),
+        "{\"the\": \"linked one\"}\n",
+    );
+    write(
+        &specs.join(format!("d3/{LINK}.json")),
+        "{\"the\": \"other one\"}\n",
+    );
+    std::os::unix::fs::symlink(
+        specs.join("d3/m0-sysgen-linux-gnu.json"),
+        specs.join(format!("{LINK}.json")),
+    )
+    .unwrap();
+    let generate = |target: &str| {
+        let o = sysgen_cmd(&specs)
+            .env_remove("RUST_TARGET_PATH")
+            .args([
+                "ninja",
+                "--no-config",
+                "--crates",
+                "core",
+                "--target",
+                target,
+                "-o",
+            ])
+            .arg(t.join("out"))
+            .args(mock_toolchain(&mock_dir().join("library")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(t.join("out/build.ninja")).unwrap()
+    };
+    let specs_dir = std::fs::canonicalize(&specs).unwrap();
+    // By name: RUST_TARGET_PATH is where the link is, not where it points.
+    let n = generate(LINK);
+    assert!(
+        n.contains(&format!("RUST_TARGET_PATH={} ", specs_dir.display())),
+        "{n}"
+    );
+    assert!(!n.contains("/d3"), "{n}");
+    // By path: the target is named after the link, as rustc names it.
+    let n = generate(&format!("{LINK}.json"));
+    assert!(
+        n.contains(&format!("--target {}/{LINK}.json", specs_dir.display())),
+        "{n}"
+    );
+    assert!(n.contains(&format!("sysroot/lib/rustlib/{LINK}/lib/libcore.rlib")));
+
+    // A FIFO where a spec is named: said so, never opened.
+    let fifo = specs.join("fifo-sysgen-linux-gnu.json");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = sysgen_cmd(&specs)
+        .args(["graph", "--no-config", "--crates", "core", "--target"])
+        .arg(&fifo)
+        .args(mock_toolchain(&mock_dir().join("library")))
+        .output()
+        .unwrap();
+    let e = one_line_error(&o);
+    assert!(e.contains("is a FIFO"), "{e}");
+}

@@ -200,3 +200,54 @@ fn an_older_ninja_builds_as_before_with_one_note() {
     assert!(err.contains("ninja 1.11 takes no jobserver"), "{err}");
     assert!(records(&t.join("jobs")).iter().all(|(j, _, _)| j == "none"));
 }
+
+#[test]
+fn the_pool_lives_in_a_private_directory_and_leftovers_of_killed_builds_go() {
+    ninja_at_least_1_13();
+    // What a sysgen killed with SIGKILL left in a shared /tmp: an old-style
+    // pipe of a predictable name, and a pipe directory.
+    let tmp = tempdir();
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let old = tmp.join(format!("sysgen-jobserver-{pid}-0"));
+    assert!(Command::new("mkfifo").arg(&old).status().unwrap().success());
+    let dir = tmp.join(format!("sysgen-jobserver-{pid}-1-00000000"));
+    std::fs::create_dir(&dir).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.join("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = tempdir();
+    let o = build(&t, &["-j", "2"], &[("TMPDIR", tmp.to_str().unwrap())]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !old.exists() && !dir.exists(),
+        "leftovers of a dead build are gone"
+    );
+    // The pipe the compiles were given is inside a directory only this
+    // user can enter.
+    let r = records(&t.join("jobs"));
+    let fifo = r[0]
+        .0
+        .split("fifo:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let parent = Path::new(fifo).parent().unwrap();
+    assert!(parent.starts_with(&tmp), "{fifo}");
+    assert!(
+        !parent.exists(),
+        "and it goes with the build: {}",
+        parent.display()
+    );
+    assert!(
+        std::fs::read_dir(&tmp).unwrap().next().is_none(),
+        "nothing left in the temporary directory"
+    );
+}

@@ -331,7 +331,10 @@ fn a_variable_a_script_no_longer_names_is_no_longer_checked() {
     write(&script, &text.replace("FIRSTVAR", "SECONDVAR"));
     ninja_in(&out, &[]);
     ninja_in(&out, &[]);
-    assert!(!out.join(".sysgen/env/FIRSTVAR").exists(), "its stamp is gone");
+    assert!(
+        !out.join(".sysgen/env/FIRSTVAR").exists(),
+        "its stamp is gone"
+    );
     let build = std::fs::read_to_string(out.join("build.ninja")).unwrap();
     assert!(build.contains("SECONDVAR") && !build.contains("FIRSTVAR"));
     // And its value changes nothing any more.
