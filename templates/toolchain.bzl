@@ -26,6 +26,12 @@ def _sysgen_rust_toolchain_impl(ctx):
         RustToolchainInfo(
             compiler = ctx.attrs.compiler[RunInfo],
             rustdoc = ctx.attrs.rustdoc[RunInfo],
+            clippy_driver = ctx.attrs.clippy_driver[RunInfo],
+            default_edition = ctx.attrs.default_edition,
+            # After each crate's own flags; not in `rustc_flags`, which the
+            # prelude's cfg probe for build scripts passes to a rustc run
+            # without RUSTC_BOOTSTRAP.
+            extra_rustc_flags = ctx.attrs.extra_rustc_flags,
             explicit_sysroot_deps = explicit,
             panic_runtime = PanicRuntime(ctx.attrs.panic_runtime),
             rustc_target_triple = ctx.attrs.rustc_target_triple,
@@ -38,7 +44,10 @@ def _sysgen_rust_toolchain_impl(ctx):
 sysgen_rust_toolchain = rule(
     impl = _sysgen_rust_toolchain_impl,
     attrs = {
+        "clippy_driver": attrs.exec_dep(providers = [RunInfo]),
         "compiler": attrs.exec_dep(providers = [RunInfo]),
+        "default_edition": attrs.string(),
+        "extra_rustc_flags": attrs.list(attrs.string(), default = []),
         "panic_runtime": attrs.enum(["unwind", "abort", "none"]),
         "rustc_target_triple": attrs.option(attrs.string(), default = None),
         "rustdoc": attrs.exec_dep(providers = [RunInfo]),

@@ -69,6 +69,57 @@ pub fn flag_use(f: &Flag, panic: PanicRuntime) -> FlagUse {
     FlagUse::Attr
 }
 
+/// `s` written into an attribute Buck2 reads as `attrs.arg()` (a rule's
+/// `rustc_flags`, `env` values), such that Buck2's macro parser yields `s`
+/// byte for byte: a `$(` starts a macro unless an odd number of `\`
+/// precede it, and then Buck2 drops one of them and takes everything up to
+/// the balancing `)` as it is. So a `\` goes before every `$(` that
+/// follows an even number of them (none), and the rest of that escaped
+/// stretch is copied as it is. A `$(` after an odd number of `\` cannot be
+/// written — Buck2 would always drop one — and is refused with one line.
+pub fn arg_text(s: &str, what: &str) -> Result<String> {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 4);
+    // Copied up to `copied`; backslashes count only after `plain_from`
+    // (where the last escaped stretch ended).
+    let (mut i, mut copied, mut plain_from) = (0, 0, 0);
+    while i + 1 < b.len() {
+        if b[i] != b'$' || b[i + 1] != b'(' {
+            i += 1;
+            continue;
+        }
+        let slashes = b[plain_from..i]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b'\\')
+            .count();
+        if slashes % 2 == 1 {
+            user_bail!(
+                "{what} {s:?} holds `\\$(` after an odd number of backslashes, which Buck2's macro syntax cannot carry (it always drops one); use `sysgen ninja` or `sysgen bazel`"
+            );
+        }
+        out.push_str(&s[copied..i]);
+        out.push('\\');
+        // The escaped stretch: `$(` to its balancing `)` (or the end).
+        let (mut depth, mut j) = (0, i + 1);
+        loop {
+            match b[j] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            j += 1;
+            if depth == 0 || j == b.len() {
+                break;
+            }
+        }
+        out.push_str(&s[i..j]);
+        (i, copied, plain_from) = (j, j, j);
+    }
+    out.push_str(&s[copied..]);
+    Ok(out)
+}
+
 /// The toolchain's `panic_runtime` (the prelude's `PanicRuntime`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PanicRuntime {
@@ -166,17 +217,10 @@ impl Gen<'_> {
 
     fn env_value(&mut self, v: &EnvValue) -> Result<Option<String>> {
         Ok(match v {
-            EnvValue::Text(s) => {
-                if s.contains("$(") {
-                    user_bail!(
-                        "the environment value {s:?} holds `$(`, which Buck2 expands as a macro in every rule attribute; use `sysgen ninja` or `sysgen bazel`"
-                    );
-                }
-                Some(s.clone())
-            }
+            EnvValue::Text(s) => Some(arg_text(s, "the environment value")?),
             // The prelude makes CARGO_MANIFEST_DIR and OUT_DIR absolute
             // below the crate's sources; others stay relative to the cell.
-            EnvValue::Path(p) => Some(self.path(p)?),
+            EnvValue::Path(p) => Some(arg_text(&self.path(p)?, "the path")?),
             EnvValue::OutDir(run) => Some(format!(
                 "$(location :{}[out_dir])",
                 self.name(self.m.unit(*run))
@@ -214,8 +258,9 @@ impl Gen<'_> {
             .flags
             .iter()
             .filter(|f| flag_use(f, self.panic) == FlagUse::Attr)
-            .flat_map(|f| f.args.clone())
-            .collect();
+            .flat_map(|f| f.args.iter())
+            .map(|a| arg_text(a, "the rustc flag"))
+            .collect::<Result<_>>()?;
         if let Some(run) = c.build_script {
             flags.push(format!(
                 "@$(location :{}[rustc_flags])",
@@ -436,6 +481,21 @@ pub fn generate(m: &Model, panic: PanicStrategy, regen: &str) -> Result<Output> 
         Rule::new("sysgen_rust_toolchain", "rust".into())
             .s("compiler", ":rustc")
             .s("rustdoc", ":rustdoc")
+            .s("clippy_driver", ":clippy-driver")
+            // For your crates that set no `edition`.
+            .s("default_edition", "2021")
+            // The prelude passes an explicit sysroot as `--extern
+            // noprelude:…`, which rustc takes only with this flag.
+            .value(
+                "extra_rustc_flags",
+                Value::Select(vec![
+                    (":build-script".into(), Value::List(vec![])),
+                    (
+                        "DEFAULT".into(),
+                        Value::List(vec!["-Zunstable-options".into()]),
+                    ),
+                ]),
+            )
             .value(
                 "sysroot",
                 Value::Select(vec![
@@ -461,7 +521,12 @@ pub fn generate(m: &Model, panic: PanicStrategy, regen: &str) -> Result<Output> 
             .list("visibility", vec!["PUBLIC".into()]),
     );
     let rustdoc = m.rustc.with_file_name("rustdoc");
-    for (name, path) in [("rustc", m.rustc.as_path()), ("rustdoc", rustdoc.as_path())] {
+    let clippy = m.rustc.with_file_name("clippy-driver");
+    for (name, path) in [
+        ("rustc", m.rustc.as_path()),
+        ("rustdoc", rustdoc.as_path()),
+        ("clippy-driver", clippy.as_path()),
+    ] {
         rules.push(Rule::new("sysgen_tool", name.into()).s("path", path.display().to_string()));
     }
     let version = env!("CARGO_PKG_VERSION");

@@ -176,10 +176,17 @@ pub fn generate_buck2(
     let cmd = shell::command_line(&env, "sysgen", &args);
     let out = buck2::generate(&model, loaded.profile.panic(), &cmd)?;
     let files = with_manifests(out.files, &loaded, &model, buck2::manifest_file);
-    dir.commit(&files, &Default::default())?;
+    // Every link checked before anything is written: a refusal leaves the
+    // cell as it was.
+    for (rel, target) in &out.links {
+        dir.check_link(rel, target)?;
+    }
+    let links = out.links.iter().map(|(rel, _)| rel.clone()).collect();
+    dir.commit(&files, &links)?;
     for (rel, target) in &out.links {
         dir.link(rel, target)?;
     }
+    dir.record_links(&out.links)?;
     Ok(dir.path.clone())
 }
 

@@ -300,22 +300,56 @@ impl OutDir {
         self.write_record(&now)
     }
 
-    /// Make `rel` a symlink to `target`: created, or replaced when it is a
-    /// symlink already (one this emitter made); anything else there is the
-    /// user's, and refused with one line.
-    pub fn link(&self, rel: &Path, target: &Path) -> Result<()> {
+    /// Whether `rel` may become a symlink to `target`: nothing there, or a
+    /// symlink the last generation recorded (one sysgen made), or one that
+    /// already points there. Anything else is the user's: refused with one
+    /// line. Called for every link before anything is written, so that a
+    /// refusal leaves the directory as it was.
+    pub fn check_link(&self, rel: &Path, target: &Path) -> Result<()> {
         let path = self.path.join(rel);
         match path.symlink_metadata() {
+            Err(_) => Ok(()),
             Ok(m) if m.file_type().is_symlink() => {
-                if std::fs::read_link(&path).is_ok_and(|t| t == target) {
-                    return Ok(());
+                let now = std::fs::read_link(&path).ok();
+                let ours = self
+                    .links_made()
+                    .iter()
+                    .any(|(r, t)| r == rel && Some(t) == now.as_ref());
+                if ours || now.as_deref() == Some(target) {
+                    Ok(())
+                } else {
+                    user_bail!(
+                        "{} is a symlink sysgen did not make; move it away, or choose another -o DIR",
+                        path.display()
+                    )
                 }
             }
             Ok(_) => user_bail!(
                 "{} exists and is not a symlink sysgen made; move it away, or choose another -o DIR",
                 path.display()
             ),
-            Err(_) => {}
+        }
+    }
+
+    /// The links the last generation made, with their targets.
+    fn links_made(&self) -> Vec<(PathBuf, PathBuf)> {
+        let text = fsx::read_regular(&self.path.join(LINKS)).unwrap_or_default();
+        serde_json::from_slice(&text).unwrap_or_default()
+    }
+
+    /// Remember the links this generation made (after [`OutDir::link`]).
+    pub fn record_links(&self, links: &[(PathBuf, PathBuf)]) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(links)?;
+        text.push(b'\n');
+        fsx::write_atomic(&self.path.join(LINKS), &text)
+    }
+
+    /// Make `rel` a symlink to `target` (checked by [`OutDir::check_link`]
+    /// first, and recorded by [`OutDir::commit`]'s `keep`).
+    pub fn link(&self, rel: &Path, target: &Path) -> Result<()> {
+        let path = self.path.join(rel);
+        if std::fs::read_link(&path).is_ok_and(|t| t == target) {
+            return Ok(());
         }
         if let Some(parent) = path.parent() {
             fsx::create_dir_all(parent)?;
@@ -414,6 +448,10 @@ struct Record {
 }
 
 const RECORD: &str = ".sysgen/written";
+
+/// The symlinks a generation made, each with its target: a link found
+/// with another target is no longer sysgen's.
+const LINKS: &str = ".sysgen/links";
 
 /// A relative path of normal components only.
 fn is_plain(p: &Path) -> bool {

@@ -89,9 +89,19 @@ def main():
                 fail(f"{where}: {rules[name]['kind']} {name} has no sub-target [{sub}]")
 
     def macros(where, value):
+        # A `$(` after an odd number of backslashes is escaped (Buck2's
+        # macro syntax): literal up to its balancing `)`.
         rest = value
         while "$(" in rest:
             start = rest.index("$(")
+            slashes = len(rest[:start]) - len(rest[:start].rstrip("\\"))
+            if slashes % 2 == 1:
+                depth, i = 1, start + 2
+                while i < len(rest) and depth:
+                    depth += {"(": 1, ")": -1}.get(rest[i], 0)
+                    i += 1
+                rest = rest[i:]
+                continue
             end = rest.index(")", start)
             word, _, arg = rest[start + 2:end].partition(" ")
             if word != "location":
@@ -107,7 +117,7 @@ def main():
                 resolve(where, d)
         for d in a.get("named_deps", {}).values():
             resolve(where, d)
-        for key in ("actual", "platform", "buildscript_rule", "constraint_setting", "compiler", "rustdoc"):
+        for key in ("actual", "platform", "buildscript_rule", "constraint_setting", "compiler", "rustdoc", "clippy_driver"):
             if isinstance(a.get(key), str):
                 resolve(where, a[key])
         for v in a.get("constraint_values", []):
@@ -134,6 +144,8 @@ def main():
         "RESULT = _sysgen_rust_toolchain_impl(struct(attrs = struct("
         "compiler = {RunInfo: RunInfo(args = [COMPILER])}, "
         "rustdoc = {RunInfo: RunInfo(args = [RUSTDOC])}, "
+        "clippy_driver = {RunInfo: RunInfo(args = [CLIPPY])}, "
+        "default_edition = EDITION, extra_rustc_flags = EXTRA, "
         "sysroot = SYSROOT, panic_runtime = PANIC, rustc_target_triple = TRIPLE)))[1]\n"
     )
     path = os.path.join(CELL, "toolchain.bzl")
@@ -141,6 +153,9 @@ def main():
         m = evaluate(path, open(path).read() + "\n" + call, {
             "COMPILER": t["compiler"],
             "RUSTDOC": t["rustdoc"],
+            "CLIPPY": t["clippy_driver"],
+            "EDITION": t["default_edition"],
+            "EXTRA": t.get("extra_rustc_flags", []),
             "SYSROOT": t.get("sysroot"),
             "PANIC": t["panic_runtime"],
             "TRIPLE": t.get("rustc_target_triple"),

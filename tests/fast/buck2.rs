@@ -200,48 +200,65 @@ fn regenerating_replaces_the_source_links_it_made_and_nothing_else() {
     assert!(Path::new(&link).is_dir());
 }
 
+/// A refused regeneration writes nothing: every file and link is checked
+/// before any is replaced. (Found: `sources/registry` made a directory, and
+/// a regeneration replaced BUCK and the manifests and repointed the user's
+/// own `sources/library` link before it refused.)
 #[test]
-fn bad_input_to_sysgen_buck2_is_one_line_and_writes_nothing() {
-    let t = tempdir();
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &["buck2", "--target", "x86_64-unknown-nowhere", "-o", "out"],
-    ));
-    assert!(e.contains("unknown target"), "{e}");
-    assert!(!t.join("out").exists());
-    let e = one_line_error(&sysgen_in(
-        &t,
-        &[
-            "buck2",
-            "--target",
-            "thumbv6m-none-eabi",
-            "--rust-src",
-            "/nonexistent/rust-src",
-            "-o",
-            "out",
-        ],
-    ));
-    assert!(e.contains("/nonexistent/rust-src"), "{e}");
-    assert!(!t.join("out").exists());
-    let ro = Mount::tmpfs("ro,size=1m");
-    let out = ro.dir.join("out");
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &[&["buck2", "-o", out.to_str().unwrap()], THUMB].concat(),
-    ));
-    assert!(e.contains("Read-only"), "{e}");
-    // A BUCK file sysgen did not write is never overwritten.
-    write(&t.join("mine/BUCK"), "# mine\n");
-    let e = one_line_error(&sysgen_fake(
-        &t,
-        &[&["buck2", "-o", "mine"], THUMB].concat(),
-    ));
-    assert!(
-        e.contains("BUCK") && e.contains("not written by sysgen"),
-        "{e}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(t.join("mine/BUCK")).unwrap(),
-        "# mine\n"
-    );
+fn a_refused_regeneration_leaves_the_cell_as_it_was() {
+    let std = [
+        "--target",
+        "x86_64-unknown-linux-gnu",
+        "--crates",
+        "std",
+        "--no-config",
+    ];
+    let snapshot = |cell: &Path| -> Vec<(std::path::PathBuf, Vec<u8>, Option<std::path::PathBuf>)> {
+        files_below(cell)
+            .into_iter()
+            .map(|f| {
+                let p = cell.join(&f);
+                (
+                    f,
+                    std::fs::read(&p).unwrap_or_default(),
+                    std::fs::read_link(&p).ok(),
+                )
+            })
+            .collect()
+    };
+    // Regenerated from another rust-src, each time refused: once for a
+    // directory where the registry link was, once for the user's own link
+    // where sysgen's library link was.
+    for case in ["registry became a directory", "the user's own link"] {
+        let dir = tempdir();
+        let o = sysgen_fake(&dir, &[&["buck2", "-o", "cell"], &std[..]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let cell = dir.join("cell");
+        let mine = tempdir();
+        if case == "registry became a directory" {
+            std::fs::remove_file(cell.join("sources/registry")).unwrap();
+            std::fs::create_dir(cell.join("sources/registry")).unwrap();
+        } else {
+            std::fs::remove_file(cell.join("sources/library")).unwrap();
+            std::os::unix::fs::symlink(&mine, cell.join("sources/library")).unwrap();
+        }
+        let before = snapshot(&cell);
+        let lib = edited_library(|l| {
+            let f = l.join("core/src/lib.rs");
+            let t = std::fs::read_to_string(&f).unwrap();
+            std::fs::write(&f, format!("{t}\n// another\n")).unwrap();
+        });
+        let o = sysgen_cmd(&dir)
+            .args(["buck2", "-o", "cell"])
+            .args(std)
+            .args(mock_toolchain(&lib))
+            .output()
+            .unwrap();
+        let e = one_line_error(&o);
+        assert!(
+            e.contains("sysgen made") || e.contains("sysgen did not make"),
+            "{case}: {e}"
+        );
+        assert!(before == snapshot(&cell), "{case}: the cell changed");
+    }
 }

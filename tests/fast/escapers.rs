@@ -303,3 +303,79 @@ fn a_path_ninja_cannot_name_is_refused() {
     );
     assert!(!t.join("out").exists());
 }
+
+/// Buck2's reading of an `attrs.arg()` string, as its documentation
+/// (app/buck2_node/src/attrs/attr_type/arg/parser.rs, and Buck1's
+/// string_parameter_macros) states it, written here independently: a `$(`
+/// after an even number of `\` starts a macro (then `None`: not literal
+/// text); after an odd number, one `\` is dropped and everything up to the
+/// balancing `)` is literal. The real buck2 reads the same strings in
+/// tests/real/buck2.rs.
+fn buck2_literal(s: &str) -> Option<String> {
+    let c: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let mut slashes = 0;
+    while i < c.len() {
+        if c[i] == '$' && c.get(i + 1) == Some(&'(') {
+            if slashes % 2 == 0 {
+                return None;
+            }
+            // One `\` dropped; `$(` to the balancing `)` taken as it is.
+            out.pop();
+            out.push_str("$(");
+            i += 2;
+            let mut depth = 1;
+            while i < c.len() && depth > 0 {
+                match c[i] {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                out.push(c[i]);
+                i += 1;
+            }
+            slashes = 0;
+            continue;
+        }
+        slashes = if c[i] == '\\' { slashes + 1 } else { 0 };
+        out.push(c[i]);
+        i += 1;
+    }
+    Some(out)
+}
+
+#[test]
+fn buck2_args_are_read_back_by_buck2s_macro_rules_byte_for_byte() {
+    use sysgen::emit::buck2::arg_text;
+    let sent = strings(0xb0c2, cases(), &['$', '(', ')', '\\', '$', '(']);
+    let mut refused = 0;
+    for s in &sent {
+        match arg_text(s, "the flag") {
+            Ok(w) => assert_eq!(
+                buck2_literal(&w).as_deref(),
+                Some(s.as_str()),
+                "{s:?} written as {w:?}"
+            ),
+            Err(e) => {
+                refused += 1;
+                // Only what cannot be carried: `\$(` after an odd count.
+                assert!(s.contains("\\$("), "{s:?}: {e}");
+            }
+        }
+    }
+    assert!(
+        refused < sent.len() / 2,
+        "{refused} of {} refused",
+        sent.len()
+    );
+    for (s, w) in [
+        ("$(exe //:evil)", "\\$(exe //:evil)"),
+        ("a\\\\$(x)", "a\\\\\\$(x)"),
+        ("$(a $(b)) $(c", "\\$(a $(b)) \\$(c"),
+        ("plain \\ text $ (", "plain \\ text $ ("),
+    ] {
+        assert_eq!(arg_text(s, "x").unwrap(), w);
+    }
+    assert!(arg_text("\\$(location //:x)", "x").is_err());
+}
