@@ -457,7 +457,7 @@ fn a_plus_toolchain_selects_the_compiler_of_that_toolchain() {
     executable(
         &bin.join("rustup"),
         &format!(
-            "#!/bin/sh\necho \"$*\" >> \"$0.log\"\n[ \"$1 $2 $3\" = 'which --toolchain second' ] && {{ echo '{}'/$4; exit 0; }}\necho \"error: toolchain '$3' is not installed\" >&2\nexit 1\n",
+            "#!/bin/sh\necho \"$*\" >> \"$0.log\"\n[ \"$1 $2\" = 'which --toolchain=second' ] && {{ echo '{}'/$3; exit 0; }}\necho \"error: toolchain '${{2#--toolchain=}}' is not installed\" >&2\nexit 1\n",
             fake_rustc_path().parent().unwrap().display()
         ),
     );
@@ -488,7 +488,7 @@ fn a_plus_toolchain_selects_the_compiler_of_that_toolchain() {
     let rustc = fake_rustc_path();
     ok(&run("+second", Some(rustc.to_str().unwrap())));
     let asked = std::fs::read_to_string(bin.join("rustup.log")).unwrap();
-    assert_eq!(asked, "which --toolchain second cargo\n");
+    assert_eq!(asked, "which --toolchain=second cargo\n");
     // A toolchain rustup does not have: one line, and cargo does not run.
     std::fs::remove_file(p.join("cargo.log")).unwrap();
     let e = one_line_error(&run("+nosuch", None));

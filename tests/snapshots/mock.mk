@@ -52,7 +52,7 @@ define sysgen_nl
 endef
 sysgen_env_text = $(if $(filter undefined,$(origin $1)),unset,set$(sysgen_nl)$(value $1))
 sysgen_env_check = $(if $(subst $(file <$2),,$(call sysgen_env_text,$1))$(subst $(call sysgen_env_text,$1),,$(file <$2)),$(file >$2,$(call sysgen_env_text,$1)))
-$(foreach s,$(wildcard $(SYSGEN_OUT)/.sysgen/env/*),$(if $(findstring %,$(notdir $s)),,$(call sysgen_env_check,$(notdir $s),$s)))
+$(foreach s,$(wildcard $(SYSGEN_OUT)/.sysgen/env/*),$(if $(findstring %,$(notdir $s))$(findstring ~,$(notdir $s)),,$(call sysgen_env_check,$(notdir $s),$s)))
 
 .PHONY: sysgen-FORCE sysgen-all sysgen-clean
 sysgen-FORCE:
