@@ -57,12 +57,13 @@ sysgen_rust_toolchain = rule(
 )
 
 def _sysgen_tool_impl(ctx):
-    return [DefaultInfo(), RunInfo(args = [ctx.attrs.path])]
+    return [DefaultInfo(), RunInfo(args = [ctx.attrs.path] + ctx.attrs.args)]
 
-# A program of the machine Buck2 runs on, by absolute path (rustc, rustdoc).
+# A program of the machine Buck2 runs on, by absolute path, with its first
+# arguments (rustc runs as `sysgen rustc-env -- rustc`; rustdoc).
 sysgen_tool = rule(
     impl = _sysgen_tool_impl,
-    attrs = {"path": attrs.string()},
+    attrs = {"args": attrs.list(attrs.string(), default = []), "path": attrs.string()},
 )
 
 def _toolchain_alias_impl(ctx):

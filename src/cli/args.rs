@@ -187,6 +187,13 @@ pub(crate) enum Command {
         #[arg(last = true, required = true)]
         cmd: Vec<std::ffi::OsString>,
     },
+    /// Run rustc with `--env-set` arguments as its environment (the Buck2
+    /// cell's compiler).
+    #[command(hide = true)]
+    RustcEnv {
+        #[arg(last = true, required = true)]
+        cmd: Vec<std::ffi::OsString>,
+    },
     /// Run rustc and print its JSON diagnostics as text (called by build files).
     #[command(hide = true)]
     RunRustc {

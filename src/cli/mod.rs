@@ -235,6 +235,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             exit_with(crate::exec::pipe::run_rendered(&env, &in_pwd, &cmd)?)
         }
+        Command::RustcEnv { cmd } => exit_with(crate::exec::envset::run(&cmd)?),
         Command::PipeEnd { state, rmeta, rlib } => {
             exit_with(crate::exec::pipe::end(&state, &rmeta, &rlib)?)
         }

@@ -174,7 +174,7 @@ pub fn generate_buck2(
     let (loaded, model) = declare::load_declared(opts, &flags)?;
     let Regen { env, args } = regen(&loaded, build);
     let cmd = shell::command_line(&env, "sysgen", &args);
-    let out = buck2::generate(&model, loaded.profile.panic(), &cmd)?;
+    let out = buck2::generate(&model, loaded.profile.panic(), &cmd, &fsx::current_exe()?)?;
     let files = with_manifests(out.files, &loaded, &model, buck2::manifest_file);
     // Every link checked before anything is written: a refusal leaves the
     // cell as it was.

@@ -2,6 +2,7 @@
 //! and build scripts.
 
 pub mod envdeps;
+pub mod envset;
 pub mod jobserver;
 pub mod leftovers;
 pub mod ninja;

@@ -53,7 +53,7 @@ def evaluate(path, text, extra=None):
 
 
 def load(name):
-    if name in ("@prelude//rust:cargo_buildscript.bzl", "@prelude//rust:rust_toolchain.bzl"):
+    if name in ("@prelude//rust:cargo_buildscript.bzl", "@prelude//rust:rust_toolchain.bzl", "@prelude//rust/tools:tool_rules.bzl"):
         return module_with_standins().freeze()
     if name == ":toolchain.bzl":
         path = os.path.join(CELL, "toolchain.bzl")
@@ -117,7 +117,7 @@ def main():
                 resolve(where, d)
         for d in a.get("named_deps", {}).values():
             resolve(where, d)
-        for key in ("actual", "platform", "buildscript_rule", "constraint_setting", "compiler", "rustdoc", "clippy_driver"):
+        for key in ("actual", "platform", "buildscript_rule", "constraint_setting", "compiler", "rustdoc", "clippy_driver", "rustc_cfg"):
             if isinstance(a.get(key), str):
                 resolve(where, a[key])
         for v in a.get("constraint_values", []):

@@ -200,6 +200,16 @@ def constraint_setting(name, **kwargs):
     _check("constraint_setting", CONSTRAINT_SETTING_ATTRS, name, kwargs)
     _record("constraint_setting", name, kwargs)
 
+# prelude/rust/tools/tool_rules.bzl's rule: the cfgs `rustc --print=cfg`
+# prints for the toolchain's target.
+GET_RUSTC_CFG_ATTRS = _COMMON | {
+    "enable_nightly_cfgs": "bool",
+}
+
+def get_rustc_cfg(name, **kwargs):
+    _check("get_rustc_cfg", GET_RUSTC_CFG_ATTRS, name, kwargs)
+    _record("get_rustc_cfg", name, kwargs)
+
 def constraint_value(name, **kwargs):
     _check("constraint_value", CONSTRAINT_VALUE_ATTRS, name, kwargs)
     _record("constraint_value", name, kwargs)

@@ -46,6 +46,8 @@ fn modules_includes_and_cfgs_are_followed_as_rustc_follows_them() {
     assert_eq!(
         rel(&files.srcs, Certainty::Sure),
         [
+            // #[path = "../beyond.rs"] in the inline `mod via`.
+            "src/beyond.rs",
             // `mod elsewhere;` via #[path]; a #[path] file's own modules
             // live beside it.
             "src/elsewhere/renamed.rs",
@@ -73,8 +75,8 @@ fn modules_includes_and_cfgs_are_followed_as_rustc_follows_them() {
     );
     assert_eq!(
         rel(&files.srcs, Certainty::Maybe),
-        ["src/maybe.rs"],
-        "a cfg only a build script can set leaves the file undecided"
+        ["src/maybe.rs", "src/wrapped_other.rs", "src/wrapped_win.rs"],
+        "a cfg only a build script can set, and a macro sysgen does not expand, leave files undecided"
     );
     assert_eq!(
         rel(&files.data, Certainty::Sure),
@@ -87,13 +89,22 @@ fn modules_includes_and_cfgs_are_followed_as_rustc_follows_them() {
         ],
         "never.md is behind #[cfg(doctest)]"
     );
+    assert_eq!(
+        rel(&files.data, Certainty::Maybe),
+        ["src/via/keeper.txt"],
+        "a directory a path leaves by `..` keeps a listed file"
+    );
 }
 
 #[test]
 fn without_a_build_script_unknown_cfgs_are_false_and_features_are_known() {
     let mut env = linux(false);
     let files = walk(&env);
-    assert!(rel(&files.srcs, Certainty::Maybe).is_empty());
+    assert_eq!(
+        rel(&files.srcs, Certainty::Maybe),
+        ["src/wrapped_other.rs", "src/wrapped_win.rs"],
+        "only what a macro sysgen does not expand stays undecided"
+    );
     assert!(!rel(&files.srcs, Certainty::Sure).contains(&"src/maybe.rs".to_string()));
     assert!(!rel(&files.srcs, Certainty::Sure).contains(&"src/extra.rs".to_string()));
     env.pairs.insert(("feature".into(), "extra".into()));

@@ -42,6 +42,13 @@ fn ninja_deps(out: &Path) -> BTreeMap<String, BTreeSet<String>> {
 /// shared build of ARGS. Returns the number of crates compared.
 fn check_against_build(name: &str, args: &[&str]) -> usize {
     let out = crate::support::shared_build(name, args);
+    check_lists(&out, args)
+}
+
+/// Compare `sysgen graph --format crates ARGS` with the dep-info of the
+/// Ninja build of ARGS in `out`. Returns the number of crates compared.
+pub fn check_lists(out: &Path, args: &[&str]) -> usize {
+    let out = out.to_path_buf();
     let o = Command::new(env!("CARGO_BIN_EXE_sysgen"))
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")

@@ -65,21 +65,29 @@ fn release_of(rustc: &Path) -> String {
         .to_string()
 }
 
-/// `sysgen build` with `rustc` (its own rust-src) into `out`.
+/// `sysgen build` with `rustc` (its own rust-src) into `out`; then every
+/// crate's source list (what Bazel and Buck2 declare) against what rustc
+/// read, as tests/real/sources.rs checks the stable one's.
 fn build(rustc: &Path, out: &Path, args: &[&str]) {
+    let rustc_arg = rustc.display().to_string();
+    let mut all = vec![
+        "--rustc",
+        rustc_arg.as_str(),
+        "--no-config",
+        "--frontend-threads=2",
+    ];
+    all.extend_from_slice(args);
     run_ok(
         Command::new(env!("CARGO_BIN_EXE_sysgen"))
             .arg("build")
-            .arg("--rustc")
-            .arg(rustc)
-            .args(["--no-config", "--frontend-threads=2"])
-            .args(args)
+            .args(&all)
             .arg("-o")
             .arg(out)
             .env_remove("RUSTC")
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS"),
     );
+    assert!(crate::sources::check_lists(out, &all) >= 3);
 }
 
 fn program(name: &str) -> PathBuf {

@@ -149,6 +149,7 @@ impl Scanner {
                             continue;
                         }
                         by_path = by_path || p.is_none() || pc == Tri::True;
+                        keep_dirs(w, &base.join(path), file_dir);
                         let target = normalize(&base.join(path));
                         match inline {
                             Some(body) => {
@@ -186,6 +187,7 @@ impl Scanner {
                     if here == Tri::False {
                         continue;
                     }
+                    keep_dirs(w, &file_dir.join(path), file_dir);
                     let target = normalize(&file_dir.join(path));
                     if *rust {
                         // Its items join the current module; its own includes
@@ -237,6 +239,22 @@ impl Scanner {
                     w.macros
                         .insert(name.clone(), (facts.clone(), param_includes.clone()));
                 }
+                Fact::AnyArm { cond: c, arms } => {
+                    let here = cond.and(w.env.eval_all(c));
+                    if here == Tri::False {
+                        continue;
+                    }
+                    for body in arms {
+                        self.facts_in(
+                            w,
+                            body,
+                            file_dir,
+                            mod_dir,
+                            in_inline,
+                            here.and(Tri::Unknown),
+                        );
+                    }
+                }
                 Fact::MacroCall {
                     name,
                     cond: c,
@@ -273,6 +291,51 @@ impl Scanner {
             }
         }
     }
+}
+
+/// A path that leaves a directory by `..` (`#[path = "../../x86/…"]` in
+/// libc's `nptl/bits`) needs that directory to exist, which a sandbox or a
+/// symlink forest of the listed files (Bazel's, Buck2's) has only if a
+/// file in it is listed: one is, as undecided data (never read). The
+/// directory of the file that names the path, and those above it, are
+/// there already.
+fn keep_dirs(w: &mut Walk, joined: &Path, file_dir: &Path) {
+    let mut cur = PathBuf::new();
+    for c in joined.components() {
+        if c == std::path::Component::ParentDir {
+            let dir = normalize(&cur);
+            if !file_dir.starts_with(&dir)
+                && let Some(keeper) = first_file(&dir, 0)
+            {
+                FileList::add(&mut w.out.data, keeper, Certainty::Maybe);
+            }
+        }
+        cur.push(c);
+    }
+}
+
+/// The first regular file below `dir`, by name, depth first.
+fn first_file(dir: &Path, depth: usize) -> Option<PathBuf> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in &entries {
+        if e.file_type().is_ok_and(|t| t.is_file()) {
+            return Some(e.path());
+        }
+    }
+    if depth < 4 {
+        for e in &entries {
+            if e.file_type().is_ok_and(|t| t.is_dir())
+                && let Some(f) = first_file(&e.path(), depth + 1)
+            {
+                return Some(f);
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

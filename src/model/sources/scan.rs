@@ -41,6 +41,14 @@ pub(super) enum Fact {
         cond: Vec<Pred>,
         args: Vec<String>,
     },
+    /// A macro sysgen cannot expand whose input reads as `cfg_select!`
+    /// arms that declare modules or include files (a crate's own wrapper
+    /// around `cfg_select!`, such as libm's `cfg_select_nofmt!`): any arm
+    /// may be what it expands to, so each one's files may be read.
+    AnyArm {
+        cond: Vec<Pred>,
+        arms: Vec<Vec<Fact>>,
+    },
 }
 
 /// What the attributes in front of an item say.
@@ -256,11 +264,21 @@ pub(super) fn scan_item(
         Some((name, _, body)) if !name.starts_with("include") => {
             let mut args = Vec::new();
             words_in(body, &mut args);
-            return vec![Fact::MacroCall {
+            let mut out = Vec::new();
+            if let Some(arms) = cfg_select_arms(body)
+                && arms.iter().any(|(_, facts)| !facts.is_empty())
+            {
+                out.push(Fact::AnyArm {
+                    cond: cond.clone(),
+                    arms: arms.into_iter().map(|(_, facts)| facts).collect(),
+                });
+            }
+            out.push(Fact::MacroCall {
                 name: name.to_string(),
                 cond,
                 args,
-            }];
+            });
+            return out;
         }
         _ => {}
     }

@@ -41,10 +41,10 @@ fn package_files(dir: &Path, depth: usize, left: &mut usize, out: &mut BTreeSet<
             continue;
         }
         match e.file_type() {
-            Ok(t) if t.is_dir() && depth < 32 => {
-                if !package_files(&e.path(), depth + 1, left, out) {
-                    return false;
-                }
+            Ok(t)
+                if t.is_dir() && depth < 32 && !package_files(&e.path(), depth + 1, left, out) =>
+            {
+                return false;
             }
             Ok(t) if t.is_file() => {
                 if *left == 0 {
