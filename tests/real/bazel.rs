@@ -384,6 +384,13 @@ fn every_rustflag_reaches_rustc_byte_for_byte_under_bazel() {
         "-Ce=#'é😀",
         "-Cf=${pwd}/$PWD",
         "-Cg=$(location //:x) @x",
+        // Bazel's Make-variable and location forms, and its `$$` escape:
+        // defs.bzl expands none of them (it never calls
+        // ctx.expand_make_variables or ctx.expand_location), so each must
+        // arrive as written.
+        "-Ch=$(BINDIR)/$(TARGET_CPU) $(COMPILATION_MODE)",
+        "-Ci=$(exe //:x)$(execpath //:x)$(rootpath //:x)$(locations //:x)",
+        "-Cj=$$ $$(x) \\$(x) $(",
     ];
     let ws = t.join("ws");
     let o = sysgen_cmd(&t)
