@@ -295,8 +295,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn any_variable_name_is_one_file_name_and_back() {
-        for v in ["MYVAR", "a/b", "x y%z", "é", ""] {
+    fn any_variable_name_is_one_bounded_file_name() {
+        // Plain names read back from the file name itself.
+        for v in ["MYVAR", "a/b", "x y%z", "é"] {
             let f = file_name(v);
             assert!(
                 f.bytes()
@@ -304,5 +305,13 @@ mod tests {
             );
             assert_eq!(var_name(&f).as_deref(), Some(v));
         }
+        // Empty and long names are `~` and a hash (their name kept in
+        // env-names), however long the name.
+        let long = "/".repeat(300);
+        for v in ["", long.as_str()] {
+            let f = file_name(v);
+            assert!(f.starts_with('~') && f.len() == 33, "{f}");
+        }
+        assert_ne!(file_name(""), file_name(&long));
     }
 }
