@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::library::workspace::{PkgId, RegistrySources};
+use crate::library::workspace::PkgId;
 use crate::model::Model;
 use crate::resolve::load::Loaded;
 
@@ -24,10 +24,11 @@ use crate::resolve::load::Loaded;
 pub enum Source {
     /// rust-src's `library/` (`path` under it, e.g. `core`).
     RustSrc { path: String },
-    /// The Cargo home's registry cache, checked against the lockfile.
+    /// crates.io, checked against the lockfile's checksum. Whether this
+    /// machine kept the archive in the Cargo home or a `cargo vendor`
+    /// directory is not recorded: the sysroot is the same either way, and a
+    /// sysroot another machine uploaded must carry the same manifest.
     Registry,
-    /// A `cargo vendor` directory, checked against the lockfile.
-    Vendor,
     /// A git checkout of the user's configuration.
     Git {
         url: String,
@@ -42,8 +43,7 @@ impl Source {
     fn describe(&self) -> String {
         match self {
             Source::RustSrc { path } => format!("rust-src library/{path}"),
-            Source::Registry => "registry (Cargo home)".into(),
-            Source::Vendor => "registry (vendored)".into(),
+            Source::Registry => "registry (crates.io)".into(),
             Source::Git {
                 url,
                 reference,
@@ -104,10 +104,7 @@ impl Origins {
             let pkg = &ws.packages[p];
             let dir = pkg.dir();
             let source = if ws.is_registry_package(p) {
-                match ws.registry {
-                    RegistrySources::Vendor(_) => Source::Vendor,
-                    RegistrySources::CargoHome(_) => Source::Registry,
-                }
+                Source::Registry
             } else if let Some((url, reference, checkout)) = git_origin(loaded, dir) {
                 Source::Git {
                     url,
@@ -284,7 +281,7 @@ pub fn sbom(loaded: &Loaded, model: &Model) -> Result<String> {
             &r.version,
             Some(key.clone()),
         );
-        if matches!(r.source, Source::Registry | Source::Vendor) {
+        if r.source == Source::Registry {
             c.purl = Purl::new("cargo", &r.package, &r.version).ok();
         }
         if let Some(sum) = &r.checksum {
