@@ -263,6 +263,9 @@ impl<'a> Layout<'a> {
         args.push("-L".into());
         args.push(Word::prefixed("dependency=", self.rel(&dep_dir)));
         let mut implicit = vec![self.rel(&self.m.rustc)];
+        // A custom target's spec: what it says is an input of every compile
+        // for it (a kernel's target.json changes with its configuration).
+        implicit.extend(self.spec_input(u));
         for d in &c.deps {
             let path = self.rel(&self.extern_output(self.m.unit(d.unit)));
             let prefix = if d.private { "priv:" } else { "" };
@@ -403,6 +406,12 @@ impl<'a> Layout<'a> {
         ]
     }
 
+    /// The spec file of the custom target `u` is built for, as an input.
+    fn spec_input(&self, u: &UnitDecl) -> Option<BuildPath> {
+        let f = self.m.target(u.target?).spec_file.as_ref()?;
+        Some(self.rel(f))
+    }
+
     fn run_action(&self, u: &UnitDecl, files: &mut Vec<(PathBuf, String)>) -> Result<Action> {
         let Body::Run(r) = &u.body else {
             unreachable!("a run unit")
@@ -412,6 +421,8 @@ impl<'a> Layout<'a> {
             .unit_dir(self.m.unit(r.script))
             .join("build-script-build");
         let mut implicit = vec![self.rel(&exe)];
+        // The script sees the spec through its CARGO_CFG_* variables.
+        implicit.extend(self.spec_input(u));
         let mut links_deps = Vec::new();
         for (links, d) in &r.links_deps {
             let f = self.unit_dir(self.m.unit(*d)).join("metadata");

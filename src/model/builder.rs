@@ -54,6 +54,9 @@ pub(super) struct Builder<'a> {
     /// The compiler's release, which the release-bound rules are read for.
     pub(super) release: Release,
     pub(super) scanner: std::cell::RefCell<crate::model::sources::Scanner>,
+    /// The SHA-256 of each custom target's spec, by target index: what a
+    /// spec says changes every unit built for it (as in cargo's hash).
+    pub(super) spec_digests: Vec<Option<String>>,
 }
 
 /// Build the declarations of every unit of `g`.
@@ -101,6 +104,15 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
         roots,
         release: Release::of(&g.rustc),
         scanner: Default::default(),
+        spec_digests: g
+            .targets
+            .iter()
+            .map(|t| {
+                t.spec_file()
+                    .map(crate::base::fingerprint::sha256_file)
+                    .transpose()
+            })
+            .collect::<Result<_>>()?,
     };
     b.hashes = g
         .graph
@@ -198,20 +210,30 @@ impl<'g> Builder<'g> {
         } else {
             "target"
         };
-        stable_hash(&[
-            &p.name,
-            &p.version.to_string(),
-            &format!("{:?}", u.kind),
-            self.g.platform_name(u.platform),
-            host,
-            &u.stage.to_string(),
-            &u.features.join(","),
-            &profile.identity(),
-            &self.user_flags(u.platform).join("\u{1f}"),
-            self.opts.profile.panic().as_str(),
-            if self.opts.check { "check" } else { "build" },
-            &self.g.rustc.version,
-        ])
+        // A custom target's spec counts only where there is one: built-in
+        // targets keep the hashes (and so the -C metadata) they always had.
+        let spec = match u.platform {
+            CompileKind::Target(i) => self.spec_digests[i.0].as_deref(),
+            CompileKind::Host => None,
+        };
+        let parts: Vec<String> = [
+            p.name.clone(),
+            p.version.to_string(),
+            format!("{:?}", u.kind),
+            self.g.platform_name(u.platform).to_string(),
+            host.to_string(),
+            u.stage.to_string(),
+            u.features.join(","),
+            profile.identity(),
+            self.user_flags(u.platform).join("\u{1f}"),
+            self.opts.profile.panic().as_str().to_string(),
+            if self.opts.check { "check" } else { "build" }.to_string(),
+            self.g.rustc.version.clone(),
+        ]
+        .into_iter()
+        .chain(spec.map(str::to_string))
+        .collect();
+        stable_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     pub(super) fn in_sysroot(&self, n: NodeIndex) -> bool {

@@ -667,6 +667,65 @@ fn a_custom_target_by_name_is_found_where_rustc_finds_it_and_kept_as_that_file()
     );
 }
 
+/// A custom target's spec is an input like a source file: editing it
+/// rebuilds what was compiled for that target, and gives those crates new
+/// identities (-C metadata), as cargo's hash of the spec does — two specs
+/// of one name never share a crate.
+#[test]
+fn editing_a_custom_targets_spec_rebuilds_its_crates_under_new_identities() {
+    let t = tempdir();
+    let spec = t.join("x86_64-sysgen-none.json");
+    write(&spec, "{\"llvm-target\": \"x86_64-unknown-none\"}\n");
+    let out = t.join("out");
+    let generate = || {
+        run_ok(
+            sysgen_cmd(&t)
+                .args(["ninja", "--no-config", "--crates", "core", "--target"])
+                .arg(&spec)
+                .arg("-o")
+                .arg(&out)
+                .args(mock_toolchain(&mock_dir().join("library"))),
+        );
+        let n = std::fs::read_to_string(out.join("build.ninja")).unwrap();
+        let m = n
+            .split_whitespace()
+            .find(|w| w.starts_with("metadata="))
+            .expect("core has -C metadata")
+            .to_string();
+        (n, m)
+    };
+    let (n, before) = generate();
+    assert!(n.contains(&spec.display().to_string()), "{n}");
+    run_ok(Command::new("ninja").arg("-C").arg(&out));
+    let up_to_date = |out: &Path| {
+        let o = Command::new("ninja")
+            .args(["-n", "-d", "explain", "-C"])
+            .arg(out)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).contains("no work to do")
+    };
+    assert!(up_to_date(&out));
+    // The same name, another spec: the build rebuilds core…
+    write(&spec, "{\"llvm-target\": \"x86_64-unknown-none\", \"cpu\": \"x86-64-v3\"}\n");
+    assert!(!up_to_date(&out), "an edited spec rebuilds nothing");
+    let o = run_ok(Command::new("ninja").arg("-C").arg(&out));
+    assert!(o.contains("RUSTC core"), "{o}");
+    assert!(up_to_date(&out));
+    // …under another identity.
+    let after = std::fs::read_to_string(out.join("build.ninja"))
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.starts_with("metadata="))
+        .unwrap()
+        .to_string();
+    assert_ne!(before, after);
+    // The same spec again: the same identity (the spec's content counts,
+    // not when it was written).
+    write(&spec, "{\"llvm-target\": \"x86_64-unknown-none\"}\n");
+    assert_eq!(generate().1, before);
+}
+
 /// A spec reached through a symbolic link is that link, as rustc reads it:
 /// rustc names the target after the stem of what it was given, and looks
 /// for `NAME.json` in a directory — following the link to its target's
