@@ -224,6 +224,12 @@ pub fn touch_after(path: &Path, inputs: &[std::path::PathBuf]) -> Result<()> {
         .map_err(|e| io_error("update", path, &e))
 }
 
+/// `p` with every symlink resolved (what Make's `$(realpath)` and
+/// realpath(1) give), or `p` itself when it cannot be resolved.
+pub fn canonical_or_same(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 /// Lexically normalise `a/b/../c` to `a/c` so one package has one path.
 pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();

@@ -190,6 +190,20 @@ pub fn generate_buck2(
     Ok(dir.path.clone())
 }
 
+/// `args` without the options named in `names` and their values.
+fn without_options(args: &[Word], names: &[&str]) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if names.iter().any(|n| *a == Word::from(*n)) {
+            it.next();
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
 /// Generate DIR/sysgen.mk and DIR/Makefile (see [`make`]).
 pub fn generate_make(
     opts: &GraphOptions,
@@ -222,10 +236,17 @@ pub fn generate_make(
     )?;
     let inputs = regen_inputs(&loaded, &sysgen);
     let Regen { env, args } = regen(&loaded, build);
+    // The compiler and rust-src are the fragment's to choose again (another
+    // SYSGEN_RUSTC or SYSGEN_RUST_SRC regenerates it for those): the
+    // template writes them into the command.
+    let args = without_options(&args, &["--rust-src", "--rustc"]);
     let meta = make::MakeMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: loaded.graph.ws.root.display().to_string(),
         rustc: model.rustc.clone(),
+        rustc_sysroot: fsx::canonical_or_same(&loaded.graph.rustc.sysroot)
+            .display()
+            .to_string(),
         sysgen: sysgen.clone(),
         regen_cmd: shell::command_line(&env, &sysgen.display().to_string(), &args),
         regen_inputs: inputs.iter().map(|p| p.display().to_string()).collect(),

@@ -179,6 +179,9 @@ pub struct MakeMeta {
     pub version: String,
     pub rust_src: String,
     pub rustc: PathBuf,
+    /// The compiler's sysroot, every link resolved: another SYSGEN_RUSTC
+    /// is another compiler when its sysroot is another directory.
+    pub rustc_sysroot: String,
     pub sysgen: PathBuf,
     /// The command line that regenerates the fragment, but for its
     /// `--out-dir` (the template appends the fragment's directory).
@@ -319,6 +322,11 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
             rules => super::value(&rules),
             sysroots => super::value(&sysroots),
             clean => clean.into_iter().collect::<Vec<_>>(),
+            rust_src_real => make_var(
+                &crate::base::fsx::canonical_or_same(Path::new(&meta.rust_src)).display().to_string()
+            ),
+            rust_src_word => shell_var(&meta.rust_src),
+            rustc_sysroot => make_var(&meta.rustc_sysroot),
             regen_cmd => make_recipe(&meta.regen_cmd),
             regen_inputs => r.paths(&meta.regen_inputs)?.join(" "),
         },

@@ -64,3 +64,99 @@ fn make_refuses_every_path_character_the_shell_or_make_would_read() {
     let o = sysgen_fake(&t, &["make", "--crates", "core", "-o", "out_ä-1.2@x+y,w"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A stand-in toolchain at a directory of its own, reporting `release`,
+/// with the mock library as its rust-src (where rustup puts it).
+fn toolchain(release: &str) -> std::path::PathBuf {
+    let rustc = fake_compiler(release);
+    let tc = rustc.parent().unwrap().parent().unwrap();
+    copy_dir(
+        &mock_dir().join("library"),
+        &tc.join("lib/rustlib/src/rust/library"),
+    );
+    std::fs::write(
+        tc.join("lib/rustlib/multirust-channel-manifest.toml"),
+        format!("[pkg.rust-src]\nversion = \"{release}\"\n"),
+    )
+    .unwrap();
+    rustc
+}
+
+/// `make -C out VARS…`: (stdout, the crates the stand-in compiled).
+fn make_in(t: &std::path::Path, vars: &[String]) -> (String, String) {
+    let log = t.join("rustc.log");
+    let _ = std::fs::remove_file(&log);
+    let o = std::process::Command::new("make")
+        .arg("-C")
+        .arg(t.join("out"))
+        .args(vars)
+        .env("FAKE_RUSTC_LOG", &log)
+        .env("SYSGEN_CACHE_DIR", t.join(".cache"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (out, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+/// Kbuild passes its own RUSTC (and RUST_LIB_SRC) to whatever builds its
+/// Rust: another compiler makes the fragment regenerate for that
+/// compiler's rust-src and rebuild with it, once — not compile the first
+/// toolchain's library with the second compiler. (Before, the fragment
+/// kept its first rust-src until its directory was deleted.)
+#[test]
+fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
+    let t = tempdir();
+    let (a, b) = (toolchain("1.95.0"), toolchain("1.96.0"));
+    let library = |rustc: &std::path::Path| {
+        rustc
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("lib/rustlib/src/rust/library")
+    };
+    let o = sysgen_cmd(&t)
+        .args(["make", "--no-config", "--crates", "core", "-o", "out", "--vendor"])
+        .arg(mock_dir().join("vendor"))
+        .arg("--rustc")
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let header = || std::fs::read_to_string(t.join("out/sysgen.mk")).unwrap();
+    assert!(header().contains(&library(&a).display().to_string()));
+    let (_, compiled) = make_in(&t, &[]);
+    assert!(compiled.contains("core"), "{compiled}");
+    // The same compiler, spelled as the default: nothing to do.
+    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", a.display())]);
+    assert_eq!((out.contains("GEN     sysgen.mk"), compiled.as_str()), (false, ""), "{out}");
+
+    // Another compiler: the fragment is regenerated for its rust-src, and
+    // the crates are compiled again, by it.
+    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
+    assert!(out.contains("GEN     sysgen.mk"), "{out}");
+    assert!(compiled.contains("core"), "{out}");
+    assert!(header().contains(&library(&b).display().to_string()));
+    assert!(header().contains(&format!("SYSGEN_RUSTC ?= {}", b.display())));
+    // Once: the next make with that compiler has nothing to do.
+    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
+    assert_eq!((out.contains("GEN"), compiled.as_str()), (false, ""), "{out}");
+
+    // Another rust-src for the same compiler (as Kbuild's RUST_LIB_SRC),
+    // through a link: regenerated for it, once.
+    let other = t.join("other-src");
+    copy_dir(&library(&b), &other);
+    std::os::unix::fs::symlink(&other, t.join("src-link")).unwrap();
+    let vars = [format!("SYSGEN_RUST_SRC={}", t.join("src-link").display())];
+    let (out, compiled) = make_in(&t, &vars);
+    assert!(out.contains("GEN     sysgen.mk"), "{out}");
+    assert!(compiled.contains("core"), "{out}");
+    assert!(header().contains("other-src") || header().contains("src-link"));
+    let (out, compiled) = make_in(&t, &vars);
+    assert_eq!((out.contains("GEN"), compiled.as_str()), (false, ""), "{out}");
+}

@@ -86,6 +86,7 @@ fn render_make() -> String {
         version: "test".into(),
         rust_src: g.ws.root.display().to_string(),
         rustc: m.rustc.clone(),
+        rustc_sysroot: "/toolchain".into(),
         sysgen: PathBuf::from("/usr/bin/sysgen"),
         regen_cmd: "sysgen make".into(),
         regen_inputs: regen_inputs(&g),

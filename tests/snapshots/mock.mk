@@ -5,6 +5,9 @@
 # Include it from a Makefile. Before including, you may set
 #   SYSGEN_OUT      where the sysroot and build files go (default: beside this file)
 #   SYSGEN_RUSTC    the compiler         SYSGEN_SYSGEN   the sysgen binary
+#   SYSGEN_RUST_SRC its library source (default: the one the compiler has)
+# Another compiler (its sysroot is another directory) or rust-src than the
+# ones it was generated for regenerates it for those.
 # and append flags, before or after including:
 #   SYSGEN_RUSTFLAGS += …          every sysroot crate
 #   SYSGEN_RUSTFLAGS_core += …     one crate (here: core)
@@ -23,7 +26,16 @@ SYSGEN_DIR := $(patsubst %/,%,$(dir $(abspath $(sysgen_self))))
 SYSGEN_OUT ?= $(SYSGEN_DIR)
 override SYSGEN_OUT := $(abspath $(SYSGEN_OUT))
 SYSGEN_RUSTC ?= /opt/rust/bin/rustc
+SYSGEN_RUST_SRC ?=
 SYSGEN_SYSGEN ?= /usr/bin/sysgen
+# What it was generated for: the compiler, its sysroot and rust-src (links
+# resolved). A SYSGEN_RUSTC spelled otherwise is asked for its sysroot;
+# with a wrapper (`sccache rustc`), the compiler is its last word.
+sysgen_gen_rustc := /opt/rust/bin/rustc
+sysgen_gen_sysroot := /toolchain
+sysgen_gen_rust_src := $ROOT/tests/mock/library
+sysgen_other_rustc := $(if $(filter-out $(sysgen_gen_rustc),$(SYSGEN_RUSTC)),$(filter-out $(sysgen_gen_sysroot),$(realpath $(shell $(SYSGEN_RUSTC) --print sysroot))))
+sysgen_other_rust_src := $(if $(SYSGEN_RUST_SRC),$(filter-out $(sysgen_gen_rust_src),$(realpath $(SYSGEN_RUST_SRC))))
 
 sysgen_pound := \#
 sysgen_escsq = $(subst ','\'',$(1))
@@ -464,9 +476,9 @@ sysgen-clean:
 	  $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/librustc_std_workspace_core.rlib \
 	  $(SYSGEN_OUT)/sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd.rlib
 
-$(sysgen_self): $ROOT/tests/mock/library/Cargo.lock $ROOT/tests/mock/library/Cargo.toml $ROOT/tests/mock/library/alloc/Cargo.toml $ROOT/tests/mock/library/compiler-builtins/Cargo.toml $ROOT/tests/mock/library/core/Cargo.toml $ROOT/tests/mock/library/panic_abort/Cargo.toml $ROOT/tests/mock/library/panic_unwind/Cargo.toml $ROOT/tests/mock/library/proc_macro/Cargo.toml $ROOT/tests/mock/library/rustc-std-workspace-core/Cargo.toml $ROOT/tests/mock/library/std/Cargo.toml $ROOT/tests/mock/library/sysroot/Cargo.toml $ROOT/tests/mock/library/test/Cargo.toml $ROOT/tests/mock/vendor/addr-0.2.0/Cargo.toml $ROOT/tests/mock/vendor/hashmapx-0.3.1/Cargo.toml $ROOT/tests/mock/vendor/libcx-0.1.2/Cargo.toml $ROOT/tests/mock/vendor/winx-0.1.0/Cargo.toml
+$(sysgen_self): $ROOT/tests/mock/library/Cargo.lock $ROOT/tests/mock/library/Cargo.toml $ROOT/tests/mock/library/alloc/Cargo.toml $ROOT/tests/mock/library/compiler-builtins/Cargo.toml $ROOT/tests/mock/library/core/Cargo.toml $ROOT/tests/mock/library/panic_abort/Cargo.toml $ROOT/tests/mock/library/panic_unwind/Cargo.toml $ROOT/tests/mock/library/proc_macro/Cargo.toml $ROOT/tests/mock/library/rustc-std-workspace-core/Cargo.toml $ROOT/tests/mock/library/std/Cargo.toml $ROOT/tests/mock/library/sysroot/Cargo.toml $ROOT/tests/mock/library/test/Cargo.toml $ROOT/tests/mock/vendor/addr-0.2.0/Cargo.toml $ROOT/tests/mock/vendor/hashmapx-0.3.1/Cargo.toml $ROOT/tests/mock/vendor/libcx-0.1.2/Cargo.toml $ROOT/tests/mock/vendor/winx-0.1.0/Cargo.toml $(if $(sysgen_other_rustc)$(sysgen_other_rust_src),sysgen-FORCE)
 	@echo '  GEN     sysgen.mk'
-	@sysgen make --out-dir '$(call sysgen_escsq,$(SYSGEN_DIR))'
+	@sysgen make --rustc $(if $(sysgen_other_rustc),'$(call sysgen_escsq,$(lastword $(SYSGEN_RUSTC)))',/opt/rust/bin/rustc) $(if $(SYSGEN_RUST_SRC),--rust-src '$(call sysgen_escsq,$(SYSGEN_RUST_SRC))',$(if $(sysgen_other_rustc),,--rust-src $ROOT/tests/mock/library)) --out-dir '$(call sysgen_escsq,$(SYSGEN_DIR))'
 
 .DEFAULT_GOAL := $(sysgen_default_goal)
 # ==> Makefile
