@@ -33,8 +33,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
-/// The variables through which a jobserver reaches a process.
-const VARS: [&str; 3] = ["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"];
+use crate::base::jobserver_env::VARS;
 
 /// The pool of one build; the named pipe goes with it.
 pub struct Pool {

@@ -83,7 +83,7 @@ impl Rustc {
                 return Ok(s);
             }
         }
-        let out = Command::new(path)
+        let out = probe(path)
             .args(["--print", "sysroot"])
             .output()
             .map_err(|e| cannot_run(path, &e))?;
@@ -129,7 +129,7 @@ impl Rustc {
         let info = match cached {
             Some(i) => i,
             None => {
-                let out = Command::new(&path)
+                let out = probe(&path)
                     .arg("-vV")
                     .output()
                     .map_err(|e| cannot_run(&path, &e))?;
@@ -400,11 +400,11 @@ impl Target {
         {
             return Ok(t);
         }
-        let mut probe = Command::new(&rustc.path);
+        let mut cmd = probe(&rustc.path);
         if let Some(dir) = kind.target_path() {
-            probe.env("RUST_TARGET_PATH", dir);
+            cmd.env("RUST_TARGET_PATH", dir);
         }
-        let out = probe
+        let out = cmd
             .env("RUSTC_BOOTSTRAP", "1")
             .args([
                 "-Zunstable-options",
@@ -472,7 +472,7 @@ impl Target {
         if let Some(text) = key.as_deref().and_then(crate::toolchain::probe_cache::get) {
             return Ok(text.lines().map(str::to_string).collect());
         }
-        let out = Command::new(&rustc.path)
+        let out = probe(&rustc.path)
             .args(["--print", "target-list"])
             .output()
             .map_err(|e| cannot_run(&rustc.path, &e))?;
@@ -504,4 +504,13 @@ fn cannot_run(rustc: &Path, e: &std::io::Error) -> anyhow::Error {
         "cannot run rustc `{}`: {e}; pass --rustc PATH or set RUSTC",
         rustc.display()
     )
+}
+
+/// The compiler run to ask it something: without the jobserver variables of
+/// a make that runs sysgen from a recipe (its descriptors are closed there,
+/// and rustc warns that it cannot reach them; a question needs no tokens).
+fn probe(rustc: &Path) -> Command {
+    let mut c = Command::new(rustc);
+    crate::base::jobserver_env::forget(&mut c);
+    c
 }

@@ -91,6 +91,7 @@ fn make_in(t: &std::path::Path, vars: &[String]) -> (String, String) {
         .arg(t.join("out"))
         .args(vars)
         .env("FAKE_RUSTC_LOG", &log)
+        .env("FAKE_RUSTC_PROBES", t.join("probes.log"))
         .env("SYSGEN_CACHE_DIR", t.join(".cache"))
         .output()
         .unwrap();
@@ -135,11 +136,28 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     // The same compiler, spelled as the default: nothing to do.
     let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", a.display())]);
     assert_eq!((out.contains("GEN     sysgen.mk"), compiled.as_str()), (false, ""), "{out}");
+    // …through a link (rustup's `1.95.0` toolchain is a link to `stable`),
+    // or behind a wrapper: the same compiler, not regenerated (the crates
+    // are compiled again, as Kbuild does when a command line changes).
+    let link = t.join("link-to-rustc");
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    // Known without asking it: no `rustc --print sysroot` at each make.
+    let _ = std::fs::remove_file(t.join("probes.log"));
+    for spelled in [link.display().to_string(), format!("env {}", a.display())] {
+        let (out, _) = make_in(&t, &[format!("SYSGEN_RUSTC={spelled}")]);
+        assert!(!out.contains("GEN"), "{spelled}: {out}");
+        assert!(header().contains(&library(&a).display().to_string()));
+    }
+    assert!(!t.join("probes.log").exists());
 
     // Another compiler: the fragment is regenerated for its rust-src, and
     // the crates are compiled again, by it.
-    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
+    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display()), "-j2".into()]);
     assert!(out.contains("GEN     sysgen.mk"), "{out}");
+    // Asked without make's jobserver variables: a $(shell) gets no
+    // jobserver, and rustc warns about one it cannot reach.
+    let probes = std::fs::read_to_string(t.join("probes.log")).unwrap();
+    assert!(probes.lines().all(|l| l == "sysroot MAKEFLAGS="), "{probes}");
     assert!(compiled.contains("core"), "{out}");
     assert!(header().contains(&library(&b).display().to_string()));
     assert!(header().contains(&format!("SYSGEN_RUSTC ?= {}", b.display())));

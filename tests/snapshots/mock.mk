@@ -29,12 +29,14 @@ SYSGEN_RUSTC ?= /opt/rust/bin/rustc
 SYSGEN_RUST_SRC ?=
 SYSGEN_SYSGEN ?= /usr/bin/sysgen
 # What it was generated for: the compiler, its sysroot and rust-src (links
-# resolved). A SYSGEN_RUSTC spelled otherwise is asked for its sysroot;
-# with a wrapper (`sccache rustc`), the compiler is its last word.
+# resolved). With a wrapper (`sccache rustc`), the compiler is SYSGEN_RUSTC's
+# last word; one that is not that file, links resolved, is asked for its
+# sysroot (without MAKEFLAGS: a $(shell) has no jobserver to offer).
 sysgen_gen_rustc := /opt/rust/bin/rustc
 sysgen_gen_sysroot := /toolchain
 sysgen_gen_rust_src := $ROOT/tests/mock/library
-sysgen_other_rustc := $(if $(filter-out $(sysgen_gen_rustc),$(SYSGEN_RUSTC)),$(filter-out $(sysgen_gen_sysroot),$(realpath $(shell $(SYSGEN_RUSTC) --print sysroot))))
+sysgen_same_rustc := $(filter $(sysgen_gen_rustc) $(realpath $(sysgen_gen_rustc)),$(lastword $(SYSGEN_RUSTC)) $(realpath $(lastword $(SYSGEN_RUSTC))))
+sysgen_other_rustc := $(if $(sysgen_same_rustc),,$(filter-out $(sysgen_gen_sysroot),$(realpath $(shell MAKEFLAGS= $(SYSGEN_RUSTC) --print sysroot))))
 sysgen_other_rust_src := $(if $(SYSGEN_RUST_SRC),$(filter-out $(sysgen_gen_rust_src),$(realpath $(SYSGEN_RUST_SRC))))
 
 sysgen_pound := \#
