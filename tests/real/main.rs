@@ -17,6 +17,7 @@ mod e2e;
 mod examples;
 mod explain;
 mod flags;
+mod kernel;
 mod make;
 mod oracle;
 mod parity;
