@@ -707,7 +707,10 @@ fn editing_a_custom_targets_spec_rebuilds_its_crates_under_new_identities() {
     };
     assert!(up_to_date(&out));
     // The same name, another spec: the build rebuilds core…
-    write(&spec, "{\"llvm-target\": \"x86_64-unknown-none\", \"cpu\": \"x86-64-v3\"}\n");
+    write(
+        &spec,
+        "{\"llvm-target\": \"x86_64-unknown-none\", \"cpu\": \"x86-64-v3\"}\n",
+    );
     assert!(!up_to_date(&out), "an edited spec rebuilds nothing");
     let o = run_ok(Command::new("ninja").arg("-C").arg(&out));
     assert!(o.contains("RUSTC core"), "{o}");

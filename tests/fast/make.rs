@@ -122,7 +122,15 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
             .join("lib/rustlib/src/rust/library")
     };
     let o = sysgen_cmd(&t)
-        .args(["make", "--no-config", "--crates", "core", "-o", "out", "--vendor"])
+        .args([
+            "make",
+            "--no-config",
+            "--crates",
+            "core",
+            "-o",
+            "out",
+            "--vendor",
+        ])
         .arg(mock_dir().join("vendor"))
         .arg("--rustc")
         .arg(&a)
@@ -135,7 +143,11 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     assert!(compiled.contains("core"), "{compiled}");
     // The same compiler, spelled as the default: nothing to do.
     let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", a.display())]);
-    assert_eq!((out.contains("GEN     sysgen.mk"), compiled.as_str()), (false, ""), "{out}");
+    assert_eq!(
+        (out.contains("GEN     sysgen.mk"), compiled.as_str()),
+        (false, ""),
+        "{out}"
+    );
     // …through a link (rustup's `1.95.0` toolchain is a link to `stable`),
     // or behind a wrapper: the same compiler, not regenerated (the crates
     // are compiled again, as Kbuild does when a command line changes).
@@ -157,13 +169,20 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     // Asked without make's jobserver variables: a $(shell) gets no
     // jobserver, and rustc warns about one it cannot reach.
     let probes = std::fs::read_to_string(t.join("probes.log")).unwrap();
-    assert!(probes.lines().all(|l| l == "sysroot MAKEFLAGS="), "{probes}");
+    assert!(
+        probes.lines().all(|l| l == "sysroot MAKEFLAGS="),
+        "{probes}"
+    );
     assert!(compiled.contains("core"), "{out}");
     assert!(header().contains(&library(&b).display().to_string()));
     assert!(header().contains(&format!("SYSGEN_RUSTC ?= {}", b.display())));
     // Once: the next make with that compiler has nothing to do.
     let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
-    assert_eq!((out.contains("GEN"), compiled.as_str()), (false, ""), "{out}");
+    assert_eq!(
+        (out.contains("GEN"), compiled.as_str()),
+        (false, ""),
+        "{out}"
+    );
 
     // Another rust-src for the same compiler (as Kbuild's RUST_LIB_SRC),
     // through a link: regenerated for it, once.
@@ -176,5 +195,9 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     assert!(compiled.contains("core"), "{out}");
     assert!(header().contains("other-src") || header().contains("src-link"));
     let (out, compiled) = make_in(&t, &vars);
-    assert_eq!((out.contains("GEN"), compiled.as_str()), (false, ""), "{out}");
+    assert_eq!(
+        (out.contains("GEN"), compiled.as_str()),
+        (false, ""),
+        "{out}"
+    );
 }
