@@ -243,6 +243,9 @@ pub fn generate_make(
     let meta = make::MakeMeta {
         version: env!("CARGO_PKG_VERSION").to_string(),
         rust_src: loaded.graph.ws.root.display().to_string(),
+        rust_src_real: fsx::canonical_or_same(&loaded.graph.ws.root)
+            .display()
+            .to_string(),
         rustc: model.rustc.clone(),
         rustc_sysroot: fsx::canonical_or_same(&loaded.graph.rustc.sysroot)
             .display()

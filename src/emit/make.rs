@@ -178,6 +178,9 @@ struct Sysroot {
 pub struct MakeMeta {
     pub version: String,
     pub rust_src: String,
+    /// `rust_src` with every link resolved, as Make's `$(realpath)` gives
+    /// another SYSGEN_RUST_SRC to compare with it.
+    pub rust_src_real: String,
     pub rustc: PathBuf,
     /// The compiler's sysroot, every link resolved: another SYSGEN_RUSTC
     /// is another compiler when its sysroot is another directory.
@@ -322,9 +325,7 @@ pub fn to_strings(m: &Model, plan: &Plan, meta: &MakeMeta) -> Result<(String, St
             rules => super::value(&rules),
             sysroots => super::value(&sysroots),
             clean => clean.into_iter().collect::<Vec<_>>(),
-            rust_src_real => make_var(
-                &crate::base::fsx::canonical_or_same(Path::new(&meta.rust_src)).display().to_string()
-            ),
+            rust_src_real => make_var(&meta.rust_src_real),
             rust_src_word => shell_var(&meta.rust_src),
             rustc_sysroot => make_var(&meta.rustc_sysroot),
             regen_cmd => make_recipe(&meta.regen_cmd),

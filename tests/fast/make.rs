@@ -104,6 +104,16 @@ fn make_in(t: &std::path::Path, vars: &[String]) -> (String, String) {
     (out, std::fs::read_to_string(&log).unwrap_or_default())
 }
 
+/// `make` with `vars` regenerates nothing and compiles nothing.
+fn assert_nothing_to_do(t: &std::path::Path, vars: &[String]) {
+    let (out, compiled) = make_in(t, vars);
+    assert_eq!(
+        (out.contains("GEN"), compiled.as_str()),
+        (false, ""),
+        "{vars:?}: {out}"
+    );
+}
+
 /// Kbuild passes its own RUSTC (and RUST_LIB_SRC) to whatever builds its
 /// Rust: another compiler makes the fragment regenerate for that
 /// compiler's rust-src and rebuild with it, once — not compile the first
@@ -142,12 +152,7 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     let (_, compiled) = make_in(&t, &[]);
     assert!(compiled.contains("core"), "{compiled}");
     // The same compiler, spelled as the default: nothing to do.
-    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", a.display())]);
-    assert_eq!(
-        (out.contains("GEN     sysgen.mk"), compiled.as_str()),
-        (false, ""),
-        "{out}"
-    );
+    assert_nothing_to_do(&t, &[format!("SYSGEN_RUSTC={}", a.display())]);
     // …through a link (rustup's `1.95.0` toolchain is a link to `stable`),
     // or behind a wrapper: the same compiler, not regenerated (the crates
     // are compiled again, as Kbuild does when a command line changes).
@@ -177,12 +182,7 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     assert!(header().contains(&library(&b).display().to_string()));
     assert!(header().contains(&format!("SYSGEN_RUSTC ?= {}", b.display())));
     // Once: the next make with that compiler has nothing to do.
-    let (out, compiled) = make_in(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
-    assert_eq!(
-        (out.contains("GEN"), compiled.as_str()),
-        (false, ""),
-        "{out}"
-    );
+    assert_nothing_to_do(&t, &[format!("SYSGEN_RUSTC={}", b.display())]);
 
     // Another rust-src for the same compiler (as Kbuild's RUST_LIB_SRC),
     // through a link: regenerated for it, once.
@@ -194,10 +194,5 @@ fn another_compiler_or_rust_src_regenerates_the_fragment_for_them() {
     assert!(out.contains("GEN     sysgen.mk"), "{out}");
     assert!(compiled.contains("core"), "{out}");
     assert!(header().contains("other-src") || header().contains("src-link"));
-    let (out, compiled) = make_in(&t, &vars);
-    assert_eq!(
-        (out.contains("GEN"), compiled.as_str()),
-        (false, ""),
-        "{out}"
-    );
+    assert_nothing_to_do(&t, &vars);
 }

@@ -85,6 +85,7 @@ fn render_make() -> String {
     let meta = sysgen::emit::make::MakeMeta {
         version: "test".into(),
         rust_src: g.ws.root.display().to_string(),
+        rust_src_real: g.ws.root.display().to_string(),
         rustc: m.rustc.clone(),
         rustc_sysroot: "/toolchain".into(),
         sysgen: PathBuf::from("/usr/bin/sysgen"),
