@@ -54,6 +54,7 @@ pub fn fake_rustc() -> Rustc {
         version: "rustc 1.95.0 (test)".into(),
         release: "1.95.0".into(),
         commit_hash: None,
+        driver: None,
     }
 }
 

@@ -318,6 +318,10 @@ pub(crate) struct Selection {
     /// Ignore any sysgen.toml / Xargo.toml.
     #[arg(long)]
     pub(crate) no_config: bool,
+    /// Build the sysroot for a tool that compiles it in rustc's place
+    /// (rules/drivers.toml): `miri`, for `MIRI_SYSROOT=DIR/sysroot cargo miri`.
+    #[arg(long = "for", value_name = "TOOL")]
+    pub(crate) for_tool: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -448,6 +452,7 @@ impl Selection {
             profile: profile.map(str::to_string),
             project_dir: None,
             test_harness: false,
+            driver: self.for_tool.clone(),
         })
     }
 }

@@ -16,7 +16,11 @@ pub fn run(command: CacheCommand) -> Result<()> {
                 total += l.size;
                 let (targets, crates) = match &l.summary {
                     Some(s) => {
-                        let kind = if s.check { " (check)" } else { "" };
+                        let mut kind = if s.check { " (check)" } else { "" }.to_string();
+                        if let Some(d) = &s.driver {
+                            let tool = d.split(' ').next().unwrap_or(d);
+                            kind.push_str(&format!(" (for {tool})"));
+                        }
                         (
                             format!("{}{kind}", s.targets.join(",")),
                             format!("{} [{}, panic={}]", s.crates.join(","), s.profile, s.panic),

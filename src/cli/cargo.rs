@@ -45,6 +45,15 @@ pub enum Kind {
     PassThrough,
 }
 
+/// Whether a cargo subcommand is a tool of rules/drivers.toml (`miri`).
+fn tool_subcommand(subcommand: &str) -> bool {
+    crate::library::rules::Rules::load().is_ok_and(|r| {
+        r.drivers
+            .get(subcommand)
+            .is_some_and(|d| d.cargo_subcommand.is_some())
+    })
+}
+
 fn kind(subcommand: &str) -> Kind {
     match subcommand {
         "build" | "b" | "run" | "r" | "rustc" => Kind::Build,
@@ -185,6 +194,9 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         None => (args, Cargo::default()),
     };
     let inv = parse(&args);
+    if let Some(tool) = inv.subcommand.as_deref().filter(|s| tool_subcommand(s)) {
+        return run_tool(tool, &args, &cargo, &inv);
+    }
     let mut k = inv
         .subcommand
         .as_deref()
@@ -201,16 +213,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         return cargo.run(&args, &[]);
     };
     let project = crate::config::project::Project::load(&dir)?;
-    let mut targets = inv.targets.clone();
-    if targets.is_empty()
-        && let Ok(t) = std::env::var("CARGO_BUILD_TARGET")
-        && !t.is_empty()
-    {
-        targets.push(t);
-    }
-    if targets.is_empty() {
-        targets = project.build_target.clone();
-    }
+    let targets = configured_targets(&inv, &project);
     if targets.is_empty() {
         // Xargo's rule: without a target there is no sysroot to build.
         return cargo.run(&args, &[]);
@@ -249,6 +252,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         profile: None,
         project_dir: Some(dir.clone()),
         test_harness: k == Kind::Test,
+        driver: None,
     };
     let flags = ModelFlags {
         rustflags: rustflags::env_rustflags()?,
@@ -274,24 +278,7 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         .filter(|j: &usize| *j > 0);
     let stored = crate::store::build::sysroot_in_store(&opts, &flags, wrapper, &regen, jobs)?;
     let sysroot = stored.entry.sysroot();
-    let s = &stored.summary;
-    let mut how = s.crates.join(", ");
-    if s.panic != PanicStrategy::Unwind {
-        how.push_str(&format!("; panic={}", s.panic));
-    }
-    if s.check {
-        how.push_str("; check only");
-    }
-    let verb = match (&stored.downloaded, stored.built) {
-        (Some(url), _) => format!("downloaded from {url} the"),
-        (None, true) => "built".to_string(),
-        (None, false) => "reusing".to_string(),
-    };
-    eprintln!(
-        "sysgen: {verb} sysroot for {} ({how}): {}",
-        s.targets.join(", "),
-        sysroot.display()
-    );
+    announce(&stored);
     let _held = stored.entry.hold();
     stored.entry.touch();
 
@@ -338,6 +325,167 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         env.push(("CARGO_UNSTABLE_JSON_TARGET_SPEC", Some("true".into())));
     }
     cargo.run(&args, &env)
+}
+
+/// One line on stderr: which sysroot the command runs against, and whether
+/// it was built, reused or downloaded.
+fn announce(stored: &crate::store::build::Stored) {
+    let s = &stored.summary;
+    let mut how = s.crates.join(", ");
+    if s.panic != PanicStrategy::Unwind {
+        how.push_str(&format!("; panic={}", s.panic));
+    }
+    if s.check {
+        how.push_str("; check only");
+    }
+    let verb = match (&stored.downloaded, stored.built) {
+        (Some(url), _) => format!("downloaded from {url} the"),
+        (None, true) => "built".to_string(),
+        (None, false) => "reusing".to_string(),
+    };
+    let what = match &stored.rustc.driver {
+        Some(d) => format!("{} sysroot", d.name),
+        None => "sysroot".to_string(),
+    };
+    eprintln!(
+        "sysgen: {verb} {what} for {} ({how}): {}",
+        s.targets.join(", "),
+        stored.entry.sysroot().display()
+    );
+}
+
+/// `sysgen cargo miri SUBCOMMAND …` (any tool of rules/drivers.toml with a
+/// cargo subcommand): the sysroot that tool's driver compiled, from the
+/// store, for the project's configuration (its Xargo.toml/sysgen.toml
+/// crates, patches and features; the targets as `sysgen cargo` finds
+/// them, else the host), then the tool's own cargo subcommand with the
+/// sysroot in its variable (`MIRI_SYSROOT`), so that it never builds one
+/// of its own. `setup` stops after the sysroot (`--print-sysroot`: its
+/// path alone on stdout).
+fn run_tool(tool: &str, args: &[OsString], cargo: &Cargo, inv: &Invocation) -> Result<i32> {
+    let rules = crate::library::rules::Rules::load()?;
+    let d = rules.driver(tool)?;
+    let (Some(subcommand), Some(sysroot_env)) = (&d.cargo_subcommand, &d.sysroot_env) else {
+        user_bail!(
+            "`sysgen cargo {tool}` is not a cargo subcommand sysgen can run; build the sysroot with `sysgen build --for {tool}`"
+        );
+    };
+    let Some(dir) = project_dir(inv)? else {
+        user_bail!(
+            "`sysgen cargo {tool}` found no Cargo.toml here or above; run it in a project or pass --manifest-path"
+        );
+    };
+    let project = crate::config::project::Project::load(&dir)?;
+    let cwd = fsx::current_dir()?;
+    let targets: Vec<String> = configured_targets(inv, &project)
+        .into_iter()
+        .map(|t| CompileTarget::parse(&t).relative_to(&cwd).rustc_arg())
+        .collect();
+    let mut sources = crate::toolchain::locate::SourceOptions::default();
+    if let Some(t) = &cargo.toolchain
+        && std::env::var_os("RUSTC").is_none_or(|v| v.is_empty())
+    {
+        sources.rustc = Some(crate::toolchain::locate::rustup_tool(t, "rustc")?);
+    }
+    let opts = GraphOptions {
+        sources,
+        targets,
+        crates: None,
+        features: None,
+        // One sysroot for `run` and `test`: unwinding, with the harness.
+        panic: Some(PanicStrategy::Unwind),
+        config: None,
+        no_config: false,
+        profile: None,
+        project_dir: Some(dir.clone()),
+        test_harness: d.test_harness,
+        driver: Some(tool.to_string()),
+    };
+    let flags = ModelFlags {
+        rustflags: rustflags::env_rustflags()?,
+        env_rustflags_set: rustflags::env_rustflags_set(),
+        ..Default::default()
+    };
+    let regen = |loaded: &_, build: &_| crate::cli::regen::to_args("ninja", &opts, build, loaded);
+    // The tool's driver runs rustc's front end itself: no wrapper.
+    let stored = crate::store::build::sysroot_in_store(&opts, &flags, None, &regen, inv.jobs)?;
+    announce(&stored);
+    let _held = stored.entry.hold();
+    stored.entry.touch();
+    let sysroot = stored.entry.sysroot();
+    let after: Vec<&OsString> = args
+        .iter()
+        .skip_while(|a| a.to_str() != Some(tool))
+        .skip(1)
+        .collect();
+    if after.first().and_then(|a| a.to_str()) == Some("setup") {
+        if after.iter().any(|a| a.to_str() == Some("--print-sysroot")) {
+            println!("{}", sysroot.display());
+        }
+        return Ok(0);
+    }
+    let program = stored.rustc.sysroot.join("bin").join(subcommand);
+    if !program.is_file() {
+        user_bail!(
+            "{} is missing beside the {tool} driver; reinstall the component with `rustup component add {}`",
+            program.display(),
+            d.component
+        );
+    }
+    // What cargo runs for `cargo miri …`: the subcommand's binary with its
+    // name first, and the cargo that ran it in CARGO.
+    let run = Cargo {
+        program: Some(program),
+        toolchain: cargo.toolchain.clone(),
+    };
+    let mut full: Vec<OsString> = vec![tool.into()];
+    full.extend(after.into_iter().cloned());
+    let cargo_program = match &cargo.program {
+        Some(p) => p.clone().into_os_string(),
+        None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
+    // The driver takes the sysroot from the variable (and refuses a second
+    // `--sysroot`), but cargo does not fingerprint variables: a `-C
+    // metadata` naming the sysroot in the target crates' rustflags makes
+    // another sysroot rebuild the project's crates instead of mixing two
+    // `core`s in one target directory.
+    let mut rustflags = match stored.targets.first() {
+        Some(t) => rustflags::as_cargo_reads(
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            project.rustflags_for(t),
+        )?,
+        None => Vec::new(),
+    };
+    rustflags.push(format!(
+        "-Cmetadata=sysgen-sysroot-{}",
+        crate::base::hash::stable_hash(&[&sysroot.display().to_string()])
+    ));
+    run.run(
+        &full,
+        &[
+            (sysroot_env.as_str(), Some(sysroot.into_os_string())),
+            ("CARGO", Some(cargo_program)),
+            ("CARGO_ENCODED_RUSTFLAGS", Some(encode(&rustflags))),
+            ("RUSTFLAGS", None),
+        ],
+    )
+}
+
+/// The targets cargo will build for: `--target`, else
+/// `CARGO_BUILD_TARGET`, else the project's `build.target`.
+fn configured_targets(inv: &Invocation, project: &crate::config::project::Project) -> Vec<String> {
+    let mut targets = inv.targets.clone();
+    if targets.is_empty()
+        && let Ok(t) = std::env::var("CARGO_BUILD_TARGET")
+        && !t.is_empty()
+    {
+        targets.push(t);
+    }
+    if targets.is_empty() {
+        targets = project.build_target.clone();
+    }
+    targets
 }
 
 /// Whether sysgen runs as `xargo` (false) or `xargo-check` (true: the

@@ -192,7 +192,15 @@ fn run(cli: Cli) -> Result<()> {
             let path = emit_with(&sel, &build, "ninja", generate::generate_ninja)?;
             let dir = path.parent().expect("build.ninja has a directory");
             crate::exec::ninja::run_ninja(dir, jobs.map(usize::from))?;
-            eprintln!("{}", sysroot_usage(dir));
+            let tool = match &sel.for_tool {
+                Some(name) => {
+                    let rules = crate::library::rules::Rules::load()?;
+                    let d = rules.driver(name)?;
+                    d.sysroot_env.clone().map(|v| (name.clone(), v))
+                }
+                None => None,
+            };
+            eprintln!("{}", sysroot_usage(dir, tool));
             Ok(())
         }
         Command::RunBuildScript { spec } => crate::exec::runscript::run(&spec),
@@ -242,8 +250,9 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The last line of `sysgen build`: where the sysroot is and how to use it.
-fn sysroot_usage(dir: &std::path::Path) -> String {
+/// The last line of `sysgen build`: where the sysroot is and how to use it
+/// (for a tool of `--for`: its name and the variable that takes a sysroot).
+fn sysroot_usage(dir: &std::path::Path, tool: Option<(String, String)>) -> String {
     let sysroot = dir.join("sysroot");
     let mut targets: Vec<String> = std::fs::read_dir(sysroot.join("lib/rustlib"))
         .map(|r| {
@@ -256,6 +265,13 @@ fn sysroot_usage(dir: &std::path::Path) -> String {
     let path = sysroot.display().to_string();
     let q = crate::emit::shell::shell_quote;
     let t = targets.first().map(String::as_str).unwrap_or("TARGET");
+    if let Some((tool, var)) = tool {
+        return format!(
+            "sysgen: {tool} sysroot for {} in {path}; use it with `{var}={} cargo {tool} run --target {t}` (or `sysgen cargo {tool} …`)",
+            targets.join(", "),
+            q(&path)
+        );
+    }
     format!(
         "sysgen: sysroot for {} in {path}; use it with `rustc --sysroot {} --target {t}` or `RUSTFLAGS={} cargo build --target {t}`",
         targets.join(", "),

@@ -24,6 +24,9 @@ pub fn to_args(
     if let workspace::RegistrySources::Vendor(v) = &g.ws.registry {
         args.extend(["--vendor".into(), v.display().to_string()]);
     }
+    if let Some(d) = &g.rustc.driver {
+        args.push(format!("--for={}", d.name));
+    }
     // Targets from the command line are pinned; the config's are read again.
     if !opts.targets.is_empty() {
         for t in &g.targets {

@@ -140,8 +140,22 @@ fn with_manifests(
     out
 }
 
+/// `--for TOOL` is refused by the emitters whose builds do not run the
+/// driver yet (they name the compiler in ways a driver does not answer:
+/// the Make fragment asks it for its sysroot, Bazel and Buck2 toolchains
+/// hold rustc and rustdoc).
+fn rustc_only(opts: &GraphOptions, what: &str) -> Result<()> {
+    if let Some(tool) = &opts.driver {
+        user_bail!(
+            "{what} cannot be built for {tool} yet; generate a Ninja build with `sysgen ninja --for {tool}` (or `sysgen build --for {tool}`)"
+        );
+    }
+    Ok(())
+}
+
 /// Generate a Bazel repository in DIR (see [`bazel`]).
 pub fn generate_bazel(opts: &GraphOptions, build: &BuildOptions) -> Result<std::path::PathBuf> {
+    rustc_only(opts, "a Bazel repository")?;
     let dir = outdir::OutDir::check(&build.out_dir, outdir::BAZEL)?;
     if dir.path.to_string_lossy().contains(' ') {
         user_bail!(
@@ -166,6 +180,7 @@ pub fn generate_buck2(
     build: &BuildOptions,
     regen: RegenFn,
 ) -> Result<std::path::PathBuf> {
+    rustc_only(opts, "a Buck2 cell")?;
     let dir = outdir::OutDir::check(&build.out_dir, outdir::BUCK2)?;
     let flags = ModelFlags {
         sources: true,
@@ -210,6 +225,7 @@ pub fn generate_make(
     build: &BuildOptions,
     regen: RegenFn,
 ) -> Result<std::path::PathBuf> {
+    rustc_only(opts, "a Make fragment")?;
     let dir = outdir::OutDir::check(&build.out_dir, outdir::MAKE)?;
     make::check_path("the output directory", &dir.path)?;
     let (loaded, model) = declare::load_declared(opts, &build.model)?;

@@ -221,16 +221,48 @@ pub struct SynthesizedWorkspace {
     pub patch: BTreeMap<String, String>,
 }
 
+/// A tool that compiles the standard library in rustc's place
+/// (`rules/drivers.toml`, `--for NAME`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DriverRules {
+    /// The driver's file name in the compiler's `<sysroot>/bin`.
+    pub binary: String,
+    /// The rustup component that installs it.
+    pub component: String,
+    /// What makes the driver print its own version.
+    pub version_args: Vec<String>,
+    /// Its environment when it compiles a sysroot crate or probes a target.
+    pub target_env: BTreeMap<String, String>,
+    /// Its environment when it compiles a build script or its dependencies.
+    pub host_env: BTreeMap<String, String>,
+    /// Set for a build script's run, which may call `$RUSTC`.
+    #[serde(default)]
+    pub run_env: BTreeMap<String, String>,
+    /// Flags for every sysroot crate, before the user's.
+    #[serde(default)]
+    pub rustflags: Vec<String>,
+    /// `sysgen cargo NAME`: the sysroot also has the test harness.
+    #[serde(default)]
+    pub test_harness: bool,
+    /// `sysgen cargo NAME`: the cargo subcommand's binary (in the
+    /// compiler's `<sysroot>/bin`) and the variable naming the sysroot.
+    pub cargo_subcommand: Option<String>,
+    pub sysroot_env: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub build_std: BuildStd,
     pub rustc: RustcRules,
     pub layouts: Layouts,
+    pub drivers: BTreeMap<String, DriverRules>,
 }
 
 const BUILD_STD: &str = include_str!("../../rules/build-std.toml");
 const RUSTC: &str = include_str!("../../rules/rustc.toml");
 const LAYOUTS: &str = include_str!("../../rules/layouts.toml");
+const DRIVERS: &str = include_str!("../../rules/drivers.toml");
 
 /// A rules file: the built-in copy, or `$SYSGEN_RULES_DIR/NAME` (then a
 /// mistake in it is the user's, reported with the file and line).
@@ -257,6 +289,19 @@ impl Rules {
             build_std: parse("build-std.toml", BUILD_STD)?,
             rustc: parse("rustc.toml", RUSTC)?,
             layouts: Self::layouts()?,
+            drivers: parse("drivers.toml", DRIVERS)?,
+        })
+    }
+
+    /// The driver `--for NAME` names, or a one-line error listing those
+    /// sysgen knows.
+    pub fn driver(&self, name: &str) -> Result<&DriverRules> {
+        self.drivers.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.drivers.keys().map(String::as_str).collect();
+            crate::user_err!(
+                "sysgen knows no tool `{name}` to build a sysroot for; --for takes one of: {}",
+                known.join(", ")
+            )
         })
     }
 

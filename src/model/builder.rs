@@ -122,7 +122,7 @@ pub fn build(g: &BuildGraph, rules: &Rules, opts: &ModelOptions) -> Result<Model
     let units = order.iter().map(|&n| b.unit(n)).collect();
     Ok(Model {
         roots: b.roots,
-        rustc: g.rustc.path.clone(),
+        rustc: g.rustc.compiler().to_path_buf(),
         host: g.host.name.clone(),
         targets: g
             .targets
@@ -188,6 +188,12 @@ impl<'g> Builder<'g> {
 
     /// The user's extra flags for units of `plat` (none for the host, as
     /// cargo with `--target` gives build scripts none).
+    /// The tool that compiles the sysroot in rustc's place, and its rules.
+    pub(super) fn driver(&self) -> Option<(&str, &crate::library::rules::DriverRules)> {
+        let d = self.g.rustc.driver.as_ref()?;
+        Some((d.name.as_str(), self.rules.drivers.get(&d.name)?))
+    }
+
     pub(super) fn user_flags(&self, plat: CompileKind) -> &[String] {
         match plat {
             CompileKind::Host => &[],
@@ -232,6 +238,7 @@ impl<'g> Builder<'g> {
         ]
         .into_iter()
         .chain(spec.map(str::to_string))
+        .chain(self.g.rustc.driver.as_ref().map(|d| d.version.clone()))
         .collect();
         stable_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>())
     }
@@ -368,6 +375,15 @@ impl<'g> Builder<'g> {
                     name: self.opts.profile.name().to_string(),
                 },
             });
+            if let Some((name, d)) = self.driver() {
+                flags.push(Flag {
+                    args: d.rustflags.clone(),
+                    origin: Origin::Rules {
+                        file: "drivers.toml",
+                        key: format!("{name}.rustflags"),
+                    },
+                });
+            }
             flags.push(Flag {
                 args: self.user_flags(u.platform).to_vec(),
                 origin: Origin::UserFlags,
@@ -418,6 +434,18 @@ impl<'g> Builder<'g> {
             .iter()
             .map(|(k, v)| (k.clone(), EnvValue::Text(v.clone())))
             .collect();
+        if let Some((_, d)) = self.driver() {
+            let driver_env = if is_target {
+                &d.target_env
+            } else {
+                &d.host_env
+            };
+            env.extend(
+                driver_env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), EnvValue::Text(v.clone()))),
+            );
+        }
         env.extend(self.pkg_env(cx));
         if is_target && let Some(dir) = self.g.target_of(u.platform).kind.target_path() {
             env.push((

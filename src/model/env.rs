@@ -96,6 +96,12 @@ impl Builder<'_> {
         env.insert("RUSTC".into(), EnvValue::Rustc);
         env.insert("RUSTC_BOOTSTRAP".into(), text("1"));
         let mut flags = prof.rustflags.clone();
+        if let Some((_, d)) = self.driver() {
+            flags.extend(d.rustflags.iter().cloned());
+            for (k, v) in &d.run_env {
+                env.insert(k.clone(), text(v));
+            }
+        }
         flags.extend(self.user_flags(u.platform).iter().cloned());
         env.insert(
             "CARGO_ENCODED_RUSTFLAGS".into(),

@@ -40,6 +40,9 @@ pub struct GraphOptions {
     pub project_dir: Option<std::path::PathBuf>,
     /// A test harness links against the sysroot: add `test` where std is.
     pub test_harness: bool,
+    /// `--for NAME`: the sysroot is compiled by that tool's driver
+    /// (rules/drivers.toml), for that tool.
+    pub driver: Option<String>,
 }
 
 /// A graph and the user configuration it was made from.
@@ -87,7 +90,18 @@ pub fn load_with(
         (None, Some(d)) => project::Project::load(d)?,
         (None, None) => project::Project::default(),
     };
-    let rustc = locate::find_rustc(&opts.sources)?;
+    let mut rustc = locate::find_rustc(&opts.sources)?;
+    if let Some(name) = &opts.driver {
+        let d = rules.driver(name)?;
+        rustc.driver = Some(target::Driver::find(
+            &rustc,
+            name,
+            &d.binary,
+            &d.component,
+            &d.version_args,
+            d.target_env.clone().into_iter().collect(),
+        )?);
+    }
     let std_source = crate::library::layout::find(&opts.sources, &rustc)?;
     let mut targets = Vec::new();
     let host_only = vec![rustc.host.clone()];
@@ -112,12 +126,15 @@ pub fn load_with(
         }
         targets.push(probed);
     }
+    // Build scripts are compiled as plain rustc compiles them, even
+    // when a driver compiles the host's sysroot.
     let host = match targets
         .iter()
         .find(|t| t.name == rustc.host && t.spec_file().is_none())
+        .filter(|_| rustc.driver.is_none())
     {
         Some(t) => t.clone(),
-        None => target::Target::probe(&rustc, &rustc.host.clone())?,
+        None => target::Target::probe_host(&rustc)?,
     };
     let mut ws = workspace::Workspace::load(&std_source, locate::registry_sources(&opts.sources)?)?;
     if let Some(c) = &config {
@@ -172,7 +189,7 @@ pub fn load_with(
     // file generation read.
     let g = &graph;
     let mut roots = vec![
-        ("the compiler", g.rustc.path.as_path()),
+        ("the compiler", g.rustc.compiler()),
         ("the compiler's sysroot", g.rustc.sysroot.as_path()),
         ("rust-src's library directory", g.ws.root.as_path()),
     ];

@@ -25,6 +25,8 @@ pub struct Stored {
     pub summary: key::Summary,
     /// The targets, as probed.
     pub targets: Vec<target::Target>,
+    /// The compiler (and the driver) that built it.
+    pub rustc: target::Rustc,
 }
 
 /// The store's sysroot for these options: reused when a published one was
@@ -60,6 +62,7 @@ pub fn sysroot_in_store(
             downloaded,
             summary: family.summary.clone(),
             targets: loaded.graph.targets.clone(),
+            rustc: loaded.graph.rustc.clone(),
         }
     };
     if let Some(e) = found {

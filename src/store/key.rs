@@ -39,6 +39,9 @@ pub struct Summary {
     pub panic: crate::library::profile::PanicStrategy,
     pub check: bool,
     pub rustc: String,
+    /// The tool whose driver compiled it (`--for`), with its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 /// One file a build read, by root (so that the same rust-src elsewhere
@@ -76,6 +79,9 @@ impl Family {
             rustc: &'a str,
             release: &'a str,
             commit: Option<&'a str>,
+            /// A sysroot compiled by a driver (Miri's) is never one
+            /// compiled by rustc, nor one of another driver's version.
+            driver: Option<(&'a str, &'a str)>,
             host: &'a str,
             roots: Vec<(String, Option<&'a str>)>,
             targets: Vec<(&'a str, Option<String>)>,
@@ -95,6 +101,10 @@ impl Family {
             rustc: &rustc.version,
             release: &rustc.release,
             commit: rustc.commit_hash.as_deref(),
+            driver: rustc
+                .driver
+                .as_ref()
+                .map(|d| (d.name.as_str(), d.version.as_str())),
             host: &m.host,
             roots: m
                 .roots
@@ -126,6 +136,10 @@ impl Family {
                 panic: profile.panic(),
                 check,
                 rustc: rustc.version.clone(),
+                driver: rustc
+                    .driver
+                    .as_ref()
+                    .map(|d| format!("{} ({})", d.name, d.version)),
             },
         })
     }

@@ -21,6 +21,79 @@ pub struct Rustc {
     pub release: String,
     /// `commit-hash` of `rustc -vV`: the prebuilt std's `/rustc/<hash>` prefix.
     pub commit_hash: Option<String>,
+    /// A tool that compiles the sysroot in this compiler's place (`--for`).
+    pub driver: Option<Driver>,
+}
+
+/// A driver built on the compiler's own (Miri's) that compiles the sysroot
+/// in its place: found in the compiler's `<sysroot>/bin`, asked about
+/// targets with `probe_env`.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    /// What `--for` called it.
+    pub name: String,
+    pub path: PathBuf,
+    /// Its own version line (part of every unit's identity).
+    pub version: String,
+    /// Its environment when it answers for a target (`--print cfg`).
+    pub probe_env: Vec<(String, String)>,
+}
+
+impl Driver {
+    /// `binary` beside the compiler, with its version; a missing one is the
+    /// user's to install with rustup's `component`.
+    pub fn find(
+        rustc: &Rustc,
+        name: &str,
+        binary: &str,
+        component: &str,
+        version_args: &[String],
+        probe_env: Vec<(String, String)>,
+    ) -> Result<Driver> {
+        let path = rustc.sysroot.join("bin").join(binary);
+        if !path.is_file() {
+            let toolchain = rustc
+                .sysroot
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            user_bail!(
+                "{name} is not installed for {} (no {}); install it with `rustup component add {component} --toolchain {toolchain}` ({name} ships with nightly toolchains)",
+                rustc.version,
+                path.display()
+            );
+        }
+        let key = crate::toolchain::probe_cache::identity(&path)
+            .map(|id| format!("driver {id} {}", version_args.join(" ")));
+        let version = match key.as_deref().and_then(crate::toolchain::probe_cache::get) {
+            Some(v) => v,
+            None => {
+                let out = probe(&path)
+                    .args(version_args)
+                    .output()
+                    .map_err(|e| cannot_run(&path, &e))?;
+                let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if !out.status.success() || v.is_empty() {
+                    user_bail!(
+                        "`{} {}` failed ({}); reinstall it with `rustup component add {component}`",
+                        path.display(),
+                        version_args.join(" "),
+                        first_line(&out.stderr)
+                    );
+                }
+                if let Some(k) = &key {
+                    crate::toolchain::probe_cache::put(k, &v);
+                }
+                v
+            }
+        };
+        Ok(Driver {
+            name: name.to_string(),
+            path,
+            version,
+            probe_env,
+        })
+    }
 }
 
 /// The cache key of `rustc --print sysroot`: the binary's identity and,
@@ -166,7 +239,13 @@ impl Rustc {
             version,
             release,
             commit_hash,
+            driver: None,
         })
+    }
+
+    /// What compiles the sysroot's crates: the driver, else rustc.
+    pub fn compiler(&self) -> &Path {
+        self.driver.as_ref().map_or(&self.path, |d| &d.path)
     }
 }
 
@@ -371,7 +450,19 @@ impl Target {
         })
     }
 
+    /// A target as the sysroot's compiler sees it (through the driver,
+    /// when there is one: Miri's adds `cfg(miri)`).
     pub fn probe(rustc: &Rustc, spec: &str) -> Result<Target> {
+        Self::probe_as(rustc, rustc.driver.as_ref(), spec)
+    }
+
+    /// The host as build scripts are compiled for it: by plain rustc.
+    pub fn probe_host(rustc: &Rustc) -> Result<Target> {
+        Self::probe_as(rustc, None, &rustc.host)
+    }
+
+    fn probe_as(rustc: &Rustc, driver: Option<&Driver>, spec: &str) -> Result<Target> {
+        let compiler = driver.map_or(&rustc.path, |d| &d.path);
         let kind = match CompileTarget::parse(spec) {
             CompileTarget::SpecFile(p) => CompileTarget::SpecFile(spec_path(&p, spec)?),
             CompileTarget::Triple(name) => Self::by_name(rustc, &name)?,
@@ -386,9 +477,10 @@ impl Target {
             Some(f) => crate::base::fsx::read_text(f)?,
             None => String::new(),
         };
-        let key = crate::toolchain::probe_cache::identity(&rustc.path).map(|id| {
+        let probe_env: &[(String, String)] = driver.map_or(&[], |d| &d.probe_env);
+        let key = crate::toolchain::probe_cache::identity(compiler).map(|id| {
             format!(
-                "target {id} {arg} {}",
+                "target {id} {arg} {} {probe_env:?}",
                 crate::base::hash::stable_hash(&[&spec_text])
             )
         });
@@ -400,7 +492,8 @@ impl Target {
         {
             return Ok(t);
         }
-        let mut cmd = probe(&rustc.path);
+        let mut cmd = probe(compiler);
+        cmd.envs(probe_env.iter().map(|(k, v)| (k, v)));
         if let Some(dir) = kind.target_path() {
             cmd.env("RUST_TARGET_PATH", dir);
         }
@@ -416,7 +509,7 @@ impl Target {
                 &arg,
             ])
             .output()
-            .map_err(|e| cannot_run(&rustc.path, &e))?;
+            .map_err(|e| cannot_run(compiler, &e))?;
         if !out.status.success() {
             let msg = first_line(&out.stderr);
             if spec_file.is_some() {
@@ -432,7 +525,7 @@ impl Target {
         let t = Target::from_probe_output(&name, kind, &text).map_err(|e| {
             user_err!(
                 "`{} --print cfg --target {arg}` printed something that is not a cfg list ({e}); pass a real compiler with --rustc PATH",
-                rustc.path.display()
+                compiler.display()
             )
         })?;
         if let Some(k) = &key {

@@ -24,6 +24,7 @@ mod guarantees;
 mod jobserver;
 mod layering;
 mod make;
+mod miri;
 mod model;
 mod orphans;
 mod outputs;
