@@ -19,6 +19,7 @@ mod explain;
 mod flags;
 mod kernel;
 mod make;
+mod miri;
 mod oracle;
 mod parity;
 mod remote;
