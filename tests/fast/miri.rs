@@ -299,6 +299,30 @@ fn sysgen_cargo_miri_hands_cargo_miri_the_stored_sysroot_built_once() {
         "cargo-miri's own setup never runs"
     );
 
+    // Installed as `xargo`, with `miri` after it: the same.
+    let xargo = project.join("xargo");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_sysgen"), &xargo).unwrap();
+    let c = sysgen_cargo(&project, &store, &mock_dir().join("library"));
+    let o = c
+        .get_envs()
+        .fold(std::process::Command::new(&xargo), |mut x, (k, v)| {
+            match v {
+                Some(v) => x.env(k, v),
+                None => x.env_remove(k),
+            };
+            x
+        })
+        .current_dir(&project)
+        .env("RUSTC", &rustc)
+        .args(["miri", "setup", "--print-sysroot"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim_end(),
+        sysroot.display().to_string()
+    );
+
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_sysgen"))
         .env("SYSGEN_CACHE_DIR", &store)
         .args(["cache", "list"])
