@@ -7,7 +7,8 @@
 //!   the stored sysroot without a compile;
 //! - a program with a use-after-free is reported as Undefined Behavior (the
 //!   sysroot's MIR is what Miri needs), a clean one prints its output, both
-//!   using a custom crate of the project's Xargo.toml from the sysroot.
+//!   using a custom crate of the project's Xargo.toml from the sysroot
+//!   (`examples/miri`, as its README runs it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -136,31 +137,13 @@ fn smallvecs_test_suite_passes_under_sysgens_miri_sysroot_as_under_cargo_miris_o
     assert_eq!(PathBuf::from(out.trim()), sysroot);
 }
 
-const HELPER: &str = "#![no_std]\n/// The sum of `n` numbers at `p`, by a raw pointer walk.\n///\n/// # Safety\n/// `p` points to `n` live numbers.\npub unsafe fn sum_raw(p: *const u32, n: usize) -> u32 {\n    let mut s = 0;\n    for i in 0..n {\n        s += unsafe { *p.add(i) };\n    }\n    s\n}\n\npub fn sum(xs: &[u32]) -> u32 {\n    unsafe { sum_raw(xs.as_ptr(), xs.len()) }\n}\n";
-
-const CLEAN: &str = "extern crate helper;\nfn main() {\n    let v: Vec<u32> = (1..=4).collect();\n    println!(\"sum: {}\", helper::sum(&v));\n}\n";
-
-const USE_AFTER_FREE: &str = "extern crate helper;\nfn main() {\n    let p = {\n        let b = Box::new([7u32, 8]);\n        b.as_ptr()\n    };\n    println!(\"freed: {}\", unsafe { helper::sum_raw(p, 2) });\n}\n";
-
 #[test]
 fn miri_finds_undefined_behaviour_with_sysgens_sysroot_and_an_xargo_custom_crate() {
-    let p = project(&[
-        (
-            "Cargo.toml",
-            "[package]\nname = \"ub\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"clean\"\npath = \"src/clean.rs\"\n\n[[bin]]\nname = \"uaf\"\npath = \"src/uaf.rs\"\n",
-        ),
-        (
-            "Xargo.toml",
-            "[dependencies]\nstd = {}\nhelper = { path = \"helper\", stage = 1 }\n",
-        ),
-        (
-            "helper/Cargo.toml",
-            "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        ),
-        ("helper/src/lib.rs", HELPER),
-        ("src/clean.rs", CLEAN),
-        ("src/uaf.rs", USE_AFTER_FREE),
-    ]);
+    let p = tempdir().join("miri");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/miri"),
+        &p,
+    );
     // A clean program runs to its end, its custom crate from the sysroot.
     let o = sysgen_miri(&p, &["run", "--bin", "clean"]);
     let (out, err) = text(&o);
