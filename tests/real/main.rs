@@ -23,6 +23,7 @@ mod miri;
 mod oracle;
 mod parity;
 mod remote;
+mod remote_exec;
 mod reproducible;
 mod rust_project;
 mod sources;
