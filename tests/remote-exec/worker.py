@@ -12,9 +12,11 @@ Two fix-ups on the way, for Bazel 4's REAPI v2.0 commands: buildbox-run
 creates no parent directory of an `output_files` entry, so the command
 runs under `/bin/sh -c 'mkdir -p …; exec "$@"'`; and it collects
 `output_paths` (v2.1) only, so they are set from the files and
-directories. The new Command and Action are put in the CAS. Every action it runs is logged to --log (one line: the bot,
-the exit code, outputs collected/declared, the first output);
-WORKER_DEBUG=1 also prints each action's command and output to stderr.
+directories. The new Command and Action are put in the CAS.
+
+Every action it runs is logged to --log (one line: the bot, the exit
+code, outputs collected/declared, the first output); WORKER_DEBUG=1 also
+prints each action's command and output to stderr.
 
     python worker.py --server 127.0.0.1:PORT --name w1 --buildbox-run PATH
         --workdir DIR --log FILE [--ro-bind HOST:SANDBOX]...
