@@ -124,6 +124,18 @@ struct Cargo {
 }
 
 impl Cargo {
+    /// The compiler of the sysroot: the `+toolchain`'s rustc, unless RUSTC
+    /// is set (as in cargo, it wins over the toolchain).
+    fn sources(&self) -> Result<crate::toolchain::locate::SourceOptions> {
+        let mut sources = crate::toolchain::locate::SourceOptions::default();
+        if let Some(t) = &self.toolchain
+            && std::env::var_os("RUSTC").is_none_or(|v| v.is_empty())
+        {
+            sources.rustc = Some(crate::toolchain::locate::rustup_tool(t, "rustc")?);
+        }
+        Ok(sources)
+    }
+
     fn run(&self, args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
         let program = match &self.program {
             Some(p) => p.clone().into_os_string(),
@@ -234,15 +246,8 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         };
         project.panic(&profile)?.unwrap_or_default()
     };
-    let mut sources = crate::toolchain::locate::SourceOptions::default();
-    if let Some(t) = &toolchain
-        && std::env::var_os("RUSTC").is_none_or(|v| v.is_empty())
-    {
-        // As cargo would: RUSTC, when set, wins over the toolchain.
-        sources.rustc = Some(crate::toolchain::locate::rustup_tool(t, "rustc")?);
-    }
     let opts = GraphOptions {
-        sources,
+        sources: cargo.sources()?,
         targets: targets.clone(),
         crates: None,
         features: None,
@@ -381,14 +386,8 @@ fn run_tool(tool: &str, args: &[OsString], cargo: &Cargo, inv: &Invocation) -> R
         .into_iter()
         .map(|t| CompileTarget::parse(&t).relative_to(&cwd).rustc_arg())
         .collect();
-    let mut sources = crate::toolchain::locate::SourceOptions::default();
-    if let Some(t) = &cargo.toolchain
-        && std::env::var_os("RUSTC").is_none_or(|v| v.is_empty())
-    {
-        sources.rustc = Some(crate::toolchain::locate::rustup_tool(t, "rustc")?);
-    }
     let opts = GraphOptions {
-        sources,
+        sources: cargo.sources()?,
         targets,
         crates: None,
         features: None,
