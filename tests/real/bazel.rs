@@ -28,7 +28,7 @@ fn bazel(ws: &Path, args: &[&str]) -> String {
 }
 
 /// Bazel's summary of what it ran: `45 processes: 32 remote cache hit, 13 internal.`
-fn processes(out: &str) -> String {
+pub(crate) fn processes(out: &str) -> String {
     out.lines()
         .filter_map(|l| l.strip_prefix("INFO: "))
         .find(|l| l.contains(" process"))
@@ -36,7 +36,8 @@ fn processes(out: &str) -> String {
         .to_string()
 }
 
-fn fresh(name: &str) -> PathBuf {
+/// An empty directory of the test's own, and no Bazel output base beside it.
+pub(crate) fn fresh(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&d);
     let _ = std::fs::remove_dir_all(d.with_extension("output-base"));

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::bazel::{fresh, processes};
 use crate::support::*;
 
 const BUILDGRID: &str = "/opt/buildgrid/bin";
@@ -195,14 +196,6 @@ impl Drop for Grid {
     }
 }
 
-fn fresh(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    let _ = std::fs::remove_dir_all(d.with_extension("output-base"));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// `bazel --batch build` in `ws`, every action remote, no local fallback.
 fn remote_build(grid: &Grid, ws: &Path, target: &str) -> Command {
     let mut c = Command::new("bazel");
@@ -220,15 +213,6 @@ fn remote_build(grid: &Grid, ws: &Path, target: &str) -> Command {
             target,
         ]);
     c
-}
-
-/// Bazel's summary of what it ran: `9 processes: 2 internal, 7 remote.`
-fn processes(out: &str) -> String {
-    out.lines()
-        .filter_map(|l| l.strip_prefix("INFO: "))
-        .find(|l| l.contains(" process"))
-        .unwrap_or_else(|| panic!("no process summary in:\n{out}"))
-        .to_string()
 }
 
 fn count(summary: &str, what: &str) -> usize {
