@@ -125,8 +125,10 @@ pub(crate) enum Command {
         build: BuildArgs,
     },
     /// Run cargo against a sysroot built (or reused) for its --target, as
-    /// Xargo did: `sysgen cargo build --target thumbv6m-none-eabi`.
-    /// Sysroots are kept in a store shared by every project.
+    /// Xargo did: `sysgen cargo build --target thumbv6m-none-eabi`;
+    /// `sysgen cargo +nightly miri test` runs cargo-miri against a sysroot
+    /// built by Miri's driver. Sysroots are kept in a store shared by
+    /// every project.
     #[command(disable_help_flag = true)]
     Cargo {
         /// cargo's subcommand and arguments, passed on unchanged.
