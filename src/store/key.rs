@@ -81,6 +81,9 @@ impl Family {
             commit: Option<&'a str>,
             /// A sysroot compiled by a driver (Miri's) is never one
             /// compiled by rustc, nor one of another driver's version.
+            /// Absent for rustc's: their keys are what they were before
+            /// drivers existed, so stores and remote caches keep them.
+            #[serde(skip_serializing_if = "Option::is_none")]
             driver: Option<(&'a str, &'a str)>,
             host: &'a str,
             roots: Vec<(String, Option<&'a str>)>,
