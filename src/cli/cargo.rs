@@ -45,15 +45,6 @@ pub enum Kind {
     PassThrough,
 }
 
-/// Whether a cargo subcommand is a tool of rules/drivers.toml (`miri`).
-fn tool_subcommand(subcommand: &str) -> bool {
-    crate::library::rules::Rules::load().is_ok_and(|r| {
-        r.drivers
-            .get(subcommand)
-            .is_some_and(|d| d.cargo_subcommand.is_some())
-    })
-}
-
 fn kind(subcommand: &str) -> Kind {
     match subcommand {
         "build" | "b" | "run" | "r" | "rustc" => Kind::Build,
@@ -136,12 +127,16 @@ impl Cargo {
         Ok(sources)
     }
 
-    fn run(&self, args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
-        let program = match &self.program {
+    /// What runs: the chosen program, else `$CARGO`, else `cargo`.
+    fn program(&self) -> OsString {
+        match &self.program {
             Some(p) => p.clone().into_os_string(),
             None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-        };
-        let mut cmd = std::process::Command::new(program);
+        }
+    }
+
+    fn run(&self, args: &[OsString], env: &[(&str, Option<OsString>)]) -> Result<i32> {
+        let mut cmd = std::process::Command::new(self.program());
         if let Some(t) = &self.toolchain {
             cmd.env("RUSTUP_TOOLCHAIN", t);
         }
@@ -206,8 +201,15 @@ pub fn run(args: Vec<OsString>, check_sysroot: bool) -> Result<i32> {
         None => (args, Cargo::default()),
     };
     let inv = parse(&args);
-    if let Some(tool) = inv.subcommand.as_deref().filter(|s| tool_subcommand(s)) {
-        return run_tool(tool, &args, &cargo, &inv);
+    // A tool of rules/drivers.toml with a cargo subcommand (`miri`).
+    let rules = crate::library::rules::Rules::load()?;
+    if let Some((tool, d)) = inv
+        .subcommand
+        .as_deref()
+        .and_then(|s| rules.drivers.get_key_value(s))
+        .filter(|(_, d)| d.cargo_subcommand.is_some())
+    {
+        return run_tool(tool, d, &args, &cargo, &inv);
     }
     let mut k = inv
         .subcommand
@@ -367,9 +369,13 @@ fn announce(stored: &crate::store::build::Stored) {
 /// sysroot in its variable (`MIRI_SYSROOT`), so that it never builds one
 /// of its own. `setup` stops after the sysroot (`--print-sysroot`: its
 /// path alone on stdout).
-fn run_tool(tool: &str, args: &[OsString], cargo: &Cargo, inv: &Invocation) -> Result<i32> {
-    let rules = crate::library::rules::Rules::load()?;
-    let d = rules.driver(tool)?;
+fn run_tool(
+    tool: &str,
+    d: &crate::library::rules::DriverRules,
+    args: &[OsString],
+    cargo: &Cargo,
+    inv: &Invocation,
+) -> Result<i32> {
     let (Some(subcommand), Some(sysroot_env)) = (&d.cargo_subcommand, &d.sysroot_env) else {
         user_bail!(
             "`sysgen cargo {tool}` is not a cargo subcommand sysgen can run; build the sysroot with `sysgen build --for {tool}`"
@@ -439,10 +445,7 @@ fn run_tool(tool: &str, args: &[OsString], cargo: &Cargo, inv: &Invocation) -> R
     };
     let mut full: Vec<OsString> = vec![tool.into()];
     full.extend(after.into_iter().cloned());
-    let cargo_program = match &cargo.program {
-        Some(p) => p.clone().into_os_string(),
-        None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-    };
+    let cargo_program = cargo.program();
     // The driver takes the sysroot from the variable (and refuses a second
     // `--sysroot`), but cargo does not fingerprint variables: a `-C
     // metadata` naming the sysroot in the target crates' rustflags makes
